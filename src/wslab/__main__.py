@@ -1,0 +1,3 @@
+from wslab.cli import main
+
+main()

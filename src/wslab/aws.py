@@ -1,0 +1,28 @@
+"""boto3 clients for the local stack or for AWS, chosen by one setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+__all__ = ["LOCAL_CREDENTIALS", "client"]
+
+# The local stack accepts any credentials; these make boto3 sign without a profile.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def client(
+    service: str,
+    endpoint_url: str | None,
+    region: str = "us-east-1",
+    **config: Any,
+) -> Any:
+    """A boto3 client: the local stack at ``endpoint_url``, or AWS itself when it is None."""
+    options: dict[str, Any] = {"region_name": region}
+    if config:
+        options["config"] = Config(**config)
+    if endpoint_url is not None:
+        options.update(endpoint_url=endpoint_url, **LOCAL_CREDENTIALS)
+    return boto3.client(service, **options)

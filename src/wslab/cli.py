@@ -1,0 +1,101 @@
+"""The ``wslab`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from wslab import __version__
+
+__all__ = ["main"]
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return number
+
+
+def _parser() -> argparse.ArgumentParser:
+    from wslab.local.server import DEFAULT_PORT
+
+    parser = argparse.ArgumentParser(prog="wslab", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wslab {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser(
+        "local",
+        help="run the local AWS (moto + WebSocket data plane + Lambda runtime) in the foreground",
+        description=(
+            "Run the local AWS on 127.0.0.1 until Ctrl-C. The first line printed is "
+            "AWS_ENDPOINT_URL=http://127.0.0.1:<port>; point boto3 there."
+        ),
+    )
+    local.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    local.add_argument(
+        "--lambda-concurrency",
+        type=int,
+        default=10,
+        help="execution environments per function without reserved concurrency (default 10)",
+    )
+    local.add_argument(
+        "--idle-timeout",
+        type=_positive,
+        default=600.0,
+        help="seconds without traffic before a WebSocket connection is closed (AWS: 600)",
+    )
+    local.add_argument(
+        "--max-connection-duration",
+        type=_positive,
+        default=7200.0,
+        help="seconds a WebSocket connection may last (AWS: 7200)",
+    )
+    return parser
+
+
+async def _serve_local(args: argparse.Namespace) -> None:
+    from wslab.gateway.server import GatewaySettings
+    from wslab.local.server import LocalAWS
+
+    stack = LocalAWS(
+        port=args.port,
+        lambda_concurrency=args.lambda_concurrency,
+        gateway_settings=GatewaySettings(
+            idle_timeout_s=args.idle_timeout,
+            max_connection_duration_s=args.max_connection_duration,
+        ),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stack.start()
+    except OSError as error:
+        await stack.stop()
+        raise SystemExit(f"wslab local: cannot listen on 127.0.0.1:{args.port}: {error}") from None
+    print(f"AWS_ENDPOINT_URL={stack.endpoint_url}", flush=True)
+    print(
+        f"wslab local {__version__}: ready on {stack.endpoint_url} (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await stack.stop()
+        print("wslab local: stopped", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "local":
+        asyncio.run(_serve_local(args))

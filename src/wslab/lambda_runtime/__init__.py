@@ -1,0 +1,1 @@
+"""Local Lambda execution environments running AWS's runtime interface client."""

@@ -1,0 +1,1 @@
+"""The local AWS: moto, extended with what the tutorial needs, on one loopback port."""

@@ -1,0 +1,301 @@
+"""moto's API Gateway v2, extended with deployments, UpdateStage and local endpoints.
+
+moto 5.2 answers 404 to CreateDeployment/GetDeployment(s)/DeleteDeployment and has no
+UpdateStage, and gives WebSocket APIs an ``https://`` endpoint nothing serves. The extension
+goes through moto's own seams: a subclass of its response class serves the extra operations
+(moto dispatches by the botocore operation name), its URL table gains the deployment paths,
+and ``create_api`` is wrapped to give WebSocket APIs the local ``ws://`` endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+from moto.apigatewayv2 import urls as moto_urls
+from moto.apigatewayv2.exceptions import (
+    APIGatewayV2Error,
+    BadRequestException,
+    StageNotFound,
+)
+from moto.apigatewayv2.models import ApiGatewayV2Backend, apigatewayv2_backends
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.moto_api._internal import mock_random as random
+
+from .deployments import ApiSnapshot, Deployment, DeploymentStore, snapshot_api
+
+__all__ = [
+    "DEPLOYMENTS",
+    "LocalApiGatewayV2Response",
+    "ServedStage",
+    "find_api",
+    "install",
+    "served_stage",
+    "set_public_endpoint",
+]
+
+DEPLOYMENTS = DeploymentStore()
+
+_endpoint_lock = threading.Lock()
+_public_host_port: str | None = None
+
+
+class DeploymentNotFound(APIGatewayV2Error):
+    code = 404
+
+    def __init__(self, deployment_id: str) -> None:
+        super().__init__(
+            "NotFoundException", f"Invalid Deployment identifier specified {deployment_id}"
+        )
+
+
+def set_public_endpoint(host_port: str | None) -> None:
+    """Where the local stack listens (``127.0.0.1:4566``): the base of every ApiEndpoint."""
+    global _public_host_port
+    with _endpoint_lock:
+        _public_host_port = host_port
+    for api in _all_apis():
+        _localise_endpoint(api)
+
+
+def _localise_endpoint(api: Any) -> None:
+    if api.protocol_type == "WEBSOCKET" and _public_host_port:
+        # ApiEndpoint + "/" + stage is the client URL, as on AWS; the http:// form of the
+        # same URL is the base of the management API (@connections).
+        api.api_endpoint = f"ws://{_public_host_port}/{api.api_id}"
+
+
+def _all_apis() -> Iterator[Any]:
+    for account in list(apigatewayv2_backends.values()):
+        for backend in list(account.values()):
+            yield from list(backend.apis.values())
+
+
+def find_api(api_id: str) -> Any | None:
+    """The moto ``Api`` with this id, in whatever account and region it was created."""
+    for api in _all_apis():
+        if api.api_id == api_id:
+            return api
+    return None
+
+
+def _new_deployment_id() -> str:
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+
+
+def _auto_deploy(api: Any, stage: Any) -> None:
+    """Deploy a stage with AutoDeploy on whenever the API changed since its last deployment.
+
+    Done lazily, when the stage is read or connected to, which is indistinguishable from
+    deploying on every change for anyone outside the process.
+    """
+    if not stage.auto_deploy or not api.routes:
+        return
+    state = DEPLOYMENTS.stage(api, stage.name)
+    current = DEPLOYMENTS.get(api, state.deployment_id) if state.deployment_id else None
+    if current is not None and current.snapshot == snapshot_api(api):
+        return
+    deployment = DEPLOYMENTS.create(api, _new_deployment_id(), auto_deployed=True)
+    state.deployment_id = deployment.deployment_id
+    state.last_deployment_status_message = (
+        f"Successfully deployed stage with deployment ID '{deployment.deployment_id}'"
+    )
+
+
+class ServedStage:
+    """A deployed stage as the data plane sees it."""
+
+    def __init__(self, api: Any, stage: Any, snapshot: ApiSnapshot) -> None:
+        self.api = api
+        self.stage = stage
+        self.snapshot = snapshot
+
+    @property
+    def region(self) -> str:
+        return str(self.api.arn.split(":")[3])
+
+    @property
+    def stage_variables(self) -> dict[str, str]:
+        return dict(self.stage.stage_variables or {})
+
+
+def served_stage(api_id: str, stage_name: str) -> ServedStage | None:
+    """The configuration a stage serves, or None if the API, stage or deployment is missing."""
+    api = find_api(api_id)
+    if api is None or api.protocol_type != "WEBSOCKET":
+        return None
+    stage = api.stages.get(stage_name)
+    if stage is None:
+        return None
+    _auto_deploy(api, stage)
+    state = DEPLOYMENTS.stage(api, stage_name)
+    deployment = DEPLOYMENTS.get(api, state.deployment_id) if state.deployment_id else None
+    if deployment is None:
+        return None
+    return ServedStage(api, stage, deployment.snapshot)
+
+
+class LocalApiGatewayV2Response(ApiGatewayV2Response):
+    """moto's API Gateway v2 responses plus deployments and UpdateStage."""
+
+    def _api(self) -> Any:
+        return self.apigatewayv2_backend.get_api(self._path_part(3))
+
+    def _path_part(self, index: int) -> str:
+        # /v2/apis/{apiId}/stages/{stageName}: index 3 is the API id.
+        return unquote(self.path.split("?")[0].split("/")[index])
+
+    def _stage_json(self, api: Any, stage: Any) -> dict[str, Any]:
+        _auto_deploy(api, stage)
+        body: dict[str, Any] = stage.to_json()
+        state = DEPLOYMENTS.stage(api, stage.name)
+        if state.deployment_id:
+            body["deploymentId"] = state.deployment_id
+        if state.last_deployment_status_message:
+            body["lastDeploymentStatusMessage"] = state.last_deployment_status_message
+        return body
+
+    def _bind_stage(self, api: Any, stage_name: str, deployment_id: str | None) -> None:
+        if deployment_id is None:
+            return
+        if DEPLOYMENTS.get(api, deployment_id) is None:
+            raise BadRequestException(f"Invalid deployment identifier specified {deployment_id}")
+        DEPLOYMENTS.stage(api, stage_name).deployment_id = deployment_id
+
+    def create_stage(self) -> Any:
+        api = self._api()
+        config = json.loads(self.body)
+        stage_name = config.get("stageName", "")
+        if stage_name in api.stages:
+            raise BadRequestException(f"Stage already exist: {stage_name}")
+        self._bind_stage(api, stage_name, config.get("deploymentId"))
+        stage = api.create_stage(config)
+        return 201, {}, json.dumps(self._stage_json(api, stage))
+
+    def get_stage(self) -> Any:
+        api = self._api()
+        stage = api.get_stage(self._path_part(5))
+        return 200, {}, json.dumps(self._stage_json(api, stage))
+
+    def get_stages(self) -> Any:
+        api = self._api()
+        items = [self._stage_json(api, stage) for stage in api.stages.values()]
+        return 200, {}, json.dumps({"items": items})
+
+    def delete_stage(self) -> Any:
+        api = self._api()
+        stage_name = self._path_part(5)
+        api.get_stage(stage_name)
+        api.delete_stage(stage_name)
+        DEPLOYMENTS.forget_stage(api, stage_name)
+        return 204, {}, ""
+
+    def update_stage(self) -> Any:
+        api = self._api()
+        stage = api.get_stage(self._path_part(5))
+        params = json.loads(self.body or "{}")
+        self._bind_stage(api, stage.name, params.get("deploymentId"))
+        simple = {
+            "autoDeploy": "auto_deploy",
+            "description": "description",
+            "stageVariables": "stage_variables",
+            "routeSettings": "route_settings",
+            "accessLogSettings": "access_log_settings",
+            "clientCertificateId": "client_certificate_id",
+        }
+        for wire_name, attribute in simple.items():
+            if wire_name in params:
+                setattr(stage, attribute, params[wire_name])
+        if "defaultRouteSettings" in params:
+            stage.default_route_settings = {
+                **stage.default_route_settings,
+                **params["defaultRouteSettings"],
+            }
+        return 200, {}, json.dumps(self._stage_json(api, stage))
+
+    def create_deployment(self) -> Any:
+        api = self._api()
+        params = json.loads(self.body or "{}")
+        stage_name = params.get("stageName")
+        stage = api.stages.get(stage_name) if stage_name else None
+        if stage_name and stage is None:
+            raise StageNotFound()
+        if not api.routes:
+            raise BadRequestException("At least one route is required before deploying the Api.")
+        deployment = DEPLOYMENTS.create(api, _new_deployment_id(), params.get("description"))
+        if stage is not None:
+            DEPLOYMENTS.stage(api, stage.name).deployment_id = deployment.deployment_id
+        return 201, {}, json.dumps(deployment.to_json())
+
+    def _deployment(self) -> tuple[Any, Deployment]:
+        api = self._api()
+        deployment_id = self._path_part(5)
+        deployment = DEPLOYMENTS.get(api, deployment_id)
+        if deployment is None:
+            raise DeploymentNotFound(deployment_id)
+        return api, deployment
+
+    def get_deployment(self) -> Any:
+        _, deployment = self._deployment()
+        return 200, {}, json.dumps(deployment.to_json())
+
+    def get_deployments(self) -> Any:
+        api = self._api()
+        for stage in api.stages.values():
+            _auto_deploy(api, stage)
+        items = [deployment.to_json() for deployment in DEPLOYMENTS.all(api)]
+        return 200, {}, json.dumps({"items": items})
+
+    def update_deployment(self) -> Any:
+        _, deployment = self._deployment()
+        params = json.loads(self.body or "{}")
+        if "description" in params:
+            deployment.description = params["description"]
+        return 200, {}, json.dumps(deployment.to_json())
+
+    def delete_deployment(self) -> Any:
+        api, deployment = self._deployment()
+        if DEPLOYMENTS.stages_using(api, deployment.deployment_id):
+            raise BadRequestException(
+                "Active stages pointing to this deployment must be moved or deleted"
+            )
+        DEPLOYMENTS.delete(api, deployment.deployment_id)
+        return 204, {}, ""
+
+
+_DEPLOYMENT_PATHS = {
+    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments$": LocalApiGatewayV2Response.dispatch,
+    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments/(?P<deployment_id>[^/]+)$": (
+        LocalApiGatewayV2Response.dispatch
+    ),
+}
+
+_installed = False
+
+
+def install() -> None:
+    """Route moto's API Gateway v2 URLs to the extended responses. Idempotent.
+
+    Must run before moto builds its API Gateway v2 app (on the first request it serves).
+    """
+    global _installed
+    if _installed:
+        return
+    for path, handler in list(moto_urls.url_paths.items()):
+        if handler == ApiGatewayV2Response.dispatch:
+            moto_urls.url_paths[path] = LocalApiGatewayV2Response.dispatch
+    moto_urls.url_paths.update(_DEPLOYMENT_PATHS)
+
+    original_create_api = ApiGatewayV2Backend.create_api
+
+    def create_api(self: ApiGatewayV2Backend, *args: Any, **kwargs: Any) -> Any:
+        api = original_create_api(self, *args, **kwargs)
+        _localise_endpoint(api)
+        return api
+
+    ApiGatewayV2Backend.create_api = create_api  # type: ignore[method-assign]
+    _installed = True

@@ -1,0 +1,202 @@
+"""``wslab local`` as a separate process: for tests, scripts and notebooks.
+
+- ``LocalStackProcess`` starts one on a free port and stops it on exit (tests, scripts).
+- ``ensure_running`` finds the stack already listening on a port, or starts one in the
+  background that outlives the caller: a table made in one notebook is still there in the
+  next, as in the cloud. ``stop_background`` ends it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from .server import DEFAULT_PORT, HEALTH_PATH
+
+__all__ = [
+    "LocalStackProcess",
+    "LocalStackStartError",
+    "background_log_path",
+    "ensure_running",
+    "health",
+    "stop_background",
+]
+
+ENDPOINT_PREFIX = "AWS_ENDPOINT_URL="
+
+
+class LocalStackStartError(RuntimeError):
+    """``wslab local`` exited or stayed silent instead of starting."""
+
+
+def _command(port: int, extra_args: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "wslab", "local", "--port", str(port), *extra_args]
+
+
+class LocalStackProcess:
+    """Runs ``wslab local`` in a child process; ``endpoint_url`` once started."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        extra_args: Sequence[str] = (),
+        startup_timeout_s: float = 60.0,
+    ) -> None:
+        self._port = port
+        self._extra_args = list(extra_args)
+        self._startup_timeout_s = startup_timeout_s
+        self._process: subprocess.Popen[str] | None = None
+        self._endpoint_url: str | None = None
+        self._lines: list[str] = []
+        self._lines_lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._endpoint_url is None:
+            raise RuntimeError("not started")
+        return self._endpoint_url
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def output(self) -> list[str]:
+        """Every line the stack printed after its endpoint (access logs, handler logs)."""
+        with self._lines_lock:
+            return list(self._lines)
+
+    def _collect(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._lines_lock:
+                self._lines.append(line.rstrip("\n"))
+
+    def start(self) -> str:
+        self._process = subprocess.Popen(
+            _command(self._port, self._extra_args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        assert self._process.stdout is not None and self._process.stderr is not None
+        first: list[str] = []
+        reader = threading.Thread(
+            target=lambda: first.append(self._process.stdout.readline()),  # type: ignore[union-attr]
+            daemon=True,
+        )
+        reader.start()
+        reader.join(self._startup_timeout_s)
+        line = first[0].strip() if first else ""
+        if not line.startswith(ENDPOINT_PREFIX):
+            self.stop()
+            errors = self._process.stderr.read() if self._process.stderr else ""
+            raise LocalStackStartError(
+                f"wslab local did not start (first line {line!r}); it said:\n{errors}"
+            )
+        self._endpoint_url = line[len(ENDPOINT_PREFIX) :]
+        for stream in (self._process.stdout, self._process.stderr):
+            thread = threading.Thread(target=self._collect, args=(stream,), daemon=True)
+            thread.start()
+            self._readers.append(thread)
+        return self._endpoint_url
+
+    def stop(self, timeout_s: float = 15.0) -> int | None:
+        """SIGTERM, then SIGKILL if it hasn't stopped in time. Returns the exit code."""
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        for thread in self._readers:
+            thread.join(2)
+        return self._process.returncode
+
+    def __enter__(self) -> LocalStackProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def health(port: int = DEFAULT_PORT, timeout_s: float = 0.5) -> dict[str, Any] | None:
+    """What the stack on ``port`` says of itself, or None if no wslab stack answers there."""
+    url = f"http://127.0.0.1:{port}{HEALTH_PATH}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            body: dict[str, Any] = json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return body if body.get("service") == "wslab-local" else None
+
+
+def background_log_path(port: int = DEFAULT_PORT) -> Path:
+    return Path(tempfile.gettempdir()) / f"wslab-local-{port}.log"
+
+
+def ensure_running(port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0) -> str:
+    """The endpoint of the stack on ``port``, started in the background if none answers."""
+    found = health(port)
+    if found is not None:
+        return str(found["endpoint_url"])
+    log_path = background_log_path(port)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            _command(port, ()),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives the notebook kernel that started it
+        )
+    deadline = time.monotonic() + startup_timeout_s
+    while time.monotonic() < deadline:
+        found = health(port)
+        if found is not None:
+            return str(found["endpoint_url"])
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    raise LocalStackStartError(
+        f"wslab local did not start on port {port}; its log ({log_path}) says:\n"
+        + log_path.read_text()[-4000:]
+    )
+
+
+def stop_background(port: int = DEFAULT_PORT, timeout_s: float = 15.0) -> bool:
+    """Stop the stack on ``port``. False if none was running."""
+    found = health(port)
+    if found is None:
+        return False
+    pid = int(found["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and health(port, 0.2) is not None:
+        time.sleep(0.1)
+    return True

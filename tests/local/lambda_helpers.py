@@ -1,0 +1,55 @@
+"""Creating test functions on the local stack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wslab.packaging import zip_sources
+
+ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def role_arn(iam: Any, name: str) -> str:
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+        )
+
+
+def create_function(
+    aws: Any, name: str, source: str, handler: str = "app.handler", **settings: Any
+) -> dict[str, Any]:
+    """A python3.12 function whose app.py is ``source``."""
+    lam = aws("lambda")
+    result: dict[str, Any] = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn(aws("iam"), "wslab-test-lambda"),
+        Handler=handler,
+        Code={"ZipFile": zip_sources({"app.py": source})},
+        **settings,
+    )
+    return result
+
+
+def invoke_json(aws: Any, name: str, event: Any = None, **options: Any) -> tuple[Any, Any]:
+    """Invoke synchronously; returns (decoded payload, full response)."""
+    response = aws("lambda").invoke(
+        FunctionName=name, Payload=json.dumps(event if event is not None else {}), **options
+    )
+    raw = response["Payload"].read()
+    return (json.loads(raw) if raw else None), response

@@ -1,0 +1,115 @@
+"""``wslab local`` as a user starts it: first line, ports, signals, no leftover processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from tests.support import scaled
+from tests.local.lambda_helpers import create_function, invoke_json
+from wslab.aws import client
+from wslab.local.process import LocalStackProcess, health
+
+PID_SOURCE = "import os\ndef handler(event, context):\n    return os.getpid()\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
+
+
+def _wait_dead(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + scaled(seconds)
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+def _worker_pid(endpoint_url: str) -> int:
+    def aws(service: str, **_: Any) -> Any:
+        return client(service, endpoint_url)
+
+    create_function(aws, "pid", PID_SOURCE)
+    pid, _ = invoke_json(aws, "pid")
+    return int(pid)
+
+
+def test_first_line_is_the_endpoint_and_it_answers() -> None:
+    """The first stdout line is AWS_ENDPOINT_URL=http://127.0.0.1:<port>, already serving."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wslab", "local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("AWS_ENDPOINT_URL=http://127.0.0.1:")
+        endpoint = first.split("=", 1)[1]
+        tables = client("dynamodb", endpoint).list_tables()
+        assert tables["TableNames"] == []
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(scaled(15)) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_it_and_its_workers(signum: signal.Signals) -> None:
+    """SIGINT and SIGTERM stop the stack with status 0 and no worker process left."""
+    stack = LocalStackProcess(port=0)
+    stack.start()
+    worker = _worker_pid(stack.endpoint_url)
+    assert _alive(worker)
+    os.kill(stack.pid, signum)
+    assert stack.stop() == 0
+    assert _wait_dead(worker, 5), "a Lambda worker outlived wslab local"
+
+
+def test_workers_die_even_when_the_stack_is_killed() -> None:
+    """SIGKILL leaves no chance to clean up; the kernel still ends the workers."""
+    stack = LocalStackProcess(port=0)
+    stack.start()
+    worker = _worker_pid(stack.endpoint_url)
+    os.kill(stack.pid, signal.SIGKILL)
+    stack.stop()
+    assert _wait_dead(worker, 5), "a Lambda worker outlived a killed wslab local"
+
+
+def test_busy_port_is_a_clear_error() -> None:
+    """Asking for a port that is taken fails at once, naming the port."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "wslab", "local", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=scaled(60),
+        )
+    assert result.returncode != 0
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert result.stdout == ""
+
+
+def test_health_names_the_stack(local_stack: LocalStackProcess) -> None:
+    """The health endpoint says which stack answers, so helpers can find it again."""
+    port = int(local_stack.endpoint_url.rsplit(":", 1)[1])
+    found = health(port)
+    assert found is not None
+    assert found["endpoint_url"] == local_stack.endpoint_url
+    assert found["pid"] == local_stack.pid
