@@ -1,0 +1,153 @@
+"""What API Gateway sends down a WebSocket besides integration output: error frames,
+close codes and the size and time limits that trigger them.
+
+The three error frames are reproduced byte for byte from captures of real AWS traffic
+(wscat and websocat output quoted in the spec, §1.2 and §5)::
+
+    {"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=", "requestId":"XDmGEE2RoE0FRdQ="}
+
+Note the irregular spacing: a space after ``"message":`` and after each comma, none after
+the colons of ``connectionId`` and ``requestId``. Clients that compare strings depend on it,
+so the frames are built by hand rather than with :func:`json.dumps` defaults.
+
+Every frame leaves the connection open; closing is reserved for protocol violations
+(:data:`CLOSE_MESSAGE_TOO_BIG`, :data:`CLOSE_UNSUPPORTED_DATA`), ``DeleteConnection``
+(:data:`CLOSE_NORMAL`) and expiry (:data:`CLOSE_GOING_AWAY`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+__all__ = [
+    "CLOSE_ABNORMAL",
+    "CLOSE_GOING_AWAY",
+    "CLOSE_MESSAGE_TOO_BIG",
+    "CLOSE_NORMAL",
+    "CLOSE_NO_STATUS",
+    "CLOSE_UNSUPPORTED_DATA",
+    "DEFAULT_INTEGRATION_TIMEOUT_MS",
+    "FORBIDDEN_MESSAGE",
+    "IDLE_TIMEOUT_SECONDS",
+    "INTERNAL_ERROR_MESSAGE",
+    "MAX_CONNECTION_SECONDS",
+    "MAX_FRAME_BYTES",
+    "MAX_MESSAGE_BYTES",
+    "MAX_POST_TO_CONNECTION_BYTES",
+    "REASON_ABNORMAL",
+    "REASON_GOING_AWAY",
+    "REASON_MESSAGE_TOO_BIG",
+    "REASON_NORMAL",
+    "REASON_NO_STATUS",
+    "REASON_UNSUPPORTED_DATA",
+    "TIMEOUT_MESSAGE",
+    "client_close_status",
+    "error_frame",
+    "forbidden_frame",
+    "internal_error_frame",
+    "timeout_frame",
+]
+
+# --- limits (spec §7) -------------------------------------------------------------------
+
+MAX_FRAME_BYTES: Final = 32 * 1024
+"""Largest frame payload accepted (32 KB); a bigger frame closes with 1009."""
+
+MAX_MESSAGE_BYTES: Final = 128 * 1024
+"""Largest reassembled message accepted (128 KB); a bigger message closes with 1009."""
+
+MAX_POST_TO_CONNECTION_BYTES: Final = 131072
+"""Largest ``PostToConnection`` ``Data``; above it the call fails with 413."""
+
+IDLE_TIMEOUT_SECONDS: Final = 600
+"""A connection with no message in either direction for 10 minutes is closed."""
+
+MAX_CONNECTION_SECONDS: Final = 7200
+"""A connection is closed 2 hours after it was opened, whatever its traffic."""
+
+DEFAULT_INTEGRATION_TIMEOUT_MS: Final = 29000
+"""``TimeoutInMillis`` of an integration that does not set it."""
+
+# --- close codes and reasons (spec §3, §7) ----------------------------------------------
+
+CLOSE_NORMAL: Final = 1000
+REASON_NORMAL: Final = "Connection Closed Normally"
+"""Sent by ``DeleteConnection`` (which takes no code of its own) and reported to
+``$disconnect`` as ``disconnectReason``; seen on AWS (boto3#3789)."""
+
+CLOSE_GOING_AWAY: Final = 1001
+REASON_GOING_AWAY: Final = "Going away"
+"""Idle timeout and the 2-hour limit. UNCONFIRMED: no capture of either expiry exists;
+community reports name 1001 "Going away", which is also what RFC 6455 reserves for a
+server going down or a browser leaving a page."""
+
+CLOSE_UNSUPPORTED_DATA: Final = 1003
+REASON_UNSUPPORTED_DATA: Final = "Unsupported data"
+"""A binary frame. The code is documented; the reason text is UNCONFIRMED and follows the
+RFC 6455 name of the code."""
+
+CLOSE_NO_STATUS: Final = 1005
+REASON_NO_STATUS: Final = "Client-side close frame status not set"
+"""Never sent on the wire (RFC 6455 forbids it): it is what ``$disconnect`` reports when the
+client's close frame carried no status code, e.g. wscat on Ctrl-C."""
+
+CLOSE_ABNORMAL: Final = 1006
+REASON_ABNORMAL: Final = ""
+"""Never sent on the wire: reported to ``$disconnect`` when the TCP connection dropped
+without any close frame. UNCONFIRMED: no AWS capture; this is the RFC 6455 meaning."""
+
+CLOSE_MESSAGE_TOO_BIG: Final = 1009
+REASON_MESSAGE_TOO_BIG: Final = "Message too big"
+"""A frame over 32 KB or a message over 128 KB. The code is documented; the reason text is
+UNCONFIRMED and follows the RFC 6455 name of the code."""
+
+# --- error frames (spec §1.2, §5) -------------------------------------------------------
+
+FORBIDDEN_MESSAGE: Final = "Forbidden"
+INTERNAL_ERROR_MESSAGE: Final = "Internal server error"
+TIMEOUT_MESSAGE: Final = "Endpoint request timed out"
+
+
+def error_frame(message: str, connection_id: str, request_id: str) -> str:
+    """Return the text of an error frame in AWS's exact byte layout."""
+    # json.dumps on each value only to escape it; the separators are spelled out below.
+    return (
+        f'{{"message": {json.dumps(message)}, '
+        f'"connectionId":{json.dumps(connection_id)}, '
+        f'"requestId":{json.dumps(request_id)}}}'
+    )
+
+
+def forbidden_frame(connection_id: str, request_id: str) -> str:
+    """Frame sent when no route matches a message and the API has no ``$default`` route."""
+    return error_frame(FORBIDDEN_MESSAGE, connection_id, request_id)
+
+
+def internal_error_frame(connection_id: str, request_id: str) -> str:
+    """Frame sent when the integration fails (function error, exception, failed invoke)."""
+    return error_frame(INTERNAL_ERROR_MESSAGE, connection_id, request_id)
+
+
+def timeout_frame(connection_id: str, request_id: str) -> str:
+    """Frame sent when the integration exceeds its ``TimeoutInMillis``."""
+    return error_frame(TIMEOUT_MESSAGE, connection_id, request_id)
+
+
+def client_close_status(
+    code: int | None, reason: str = "", *, frame_received: bool = True
+) -> tuple[int, str]:
+    """Return ``(disconnectStatusCode, disconnectReason)`` for a close the client started.
+
+    ``code`` is the status in the client's close frame; ``None`` or ``0`` (how some
+    libraries, aiohttp among them, report an empty close frame) mean it carried none.
+    ``frame_received=False`` means the TCP connection dropped without any close frame.
+    A status the client sent is passed through with its reason (UNCONFIRMED, but it is what
+    the browser capture shows: a closed tab sends 1001 with no reason and ``$disconnect``
+    got 1001 and ``""``).
+    """
+    if not frame_received:
+        return CLOSE_ABNORMAL, REASON_ABNORMAL
+    if not code:
+        return CLOSE_NO_STATUS, REASON_NO_STATUS
+    return code, reason
