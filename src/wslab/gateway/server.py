@@ -1,21 +1,92 @@
-"""Serves deployed WebSocket API stages: connections, routes, @connections."""
+"""Serves deployed WebSocket API stages: connect, route messages, disconnect, @connections.
+
+Each stage is served at ``ApiEndpoint + "/" + stage`` (``ws://127.0.0.1:<port>/<apiId>/<stage>``)
+with the configuration of its last deployment, read from the local control plane, and
+behaves as ``shared/spec/apigw-websocket.md`` describes API Gateway: the authorizer and
+``$connect`` hold the upgrade, messages are routed by the selection expression, failures
+come back as API Gateway's error frames, and ``$disconnect`` runs once, best effort.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from wslab.lambda_runtime.service import LambdaService
+from wslab.local.apigatewayv2 import ServedStage, find_api, served_stage
+from wslab.local.deployments import IntegrationSnapshot
+
+from .access_log import access_log_line
+from .authorizer import evaluate_policy, identity_sources_present, route_arn
+from .connections import Connection, ConnectionRegistry, ConnectionState, now_ms
+from .events import (
+    ConnectionContext,
+    authorizer_event,
+    authorizer_request_context,
+    connect_event,
+    disconnect_event,
+    message_event,
+    new_trace_id,
+)
+from .frames import (
+    CLOSE_GOING_AWAY,
+    CLOSE_UNSUPPORTED_DATA,
+    IDLE_TIMEOUT_SECONDS,
+    MAX_CONNECTION_SECONDS,
+    REASON_GOING_AWAY,
+    REASON_UNSUPPORTED_DATA,
+    client_close_status,
+    forbidden_frame,
+    internal_error_frame,
+    timeout_frame,
+)
+from .ids import new_id
+from .integrations import IntegrationFailure, IntegrationResult, call_lambda
+from .management import ManagementApi
+from .selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
+from .websocket import GatewayWebSocketResponse
 
 __all__ = ["Gateway", "GatewaySettings"]
+
+CONNECTIONS_SEGMENT = "@connections"
+_AUTHORIZER_TIMEOUT_MS = 10_000
 
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    idle_timeout_s: float = 600.0
-    max_connection_duration_s: float = 7200.0
+    idle_timeout_s: float = IDLE_TIMEOUT_SECONDS
+    max_connection_duration_s: float = MAX_CONNECTION_SECONDS
+
+
+def _reject(status: int, message: str) -> web.Response:
+    return web.json_response({"message": message}, status=status)
+
+
+def _raw_headers(request: web.Request) -> list[tuple[str, str]]:
+    # As the client spelled them: events keep the client's header case.
+    return [
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers
+    ]
+
+
+def _route_arn(context: ConnectionContext, route_key: str) -> str:
+    return route_arn(context.region, context.account_id, context.api_id, context.stage, route_key)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not isinstance(headers, dict):
+        return None
+    for key, value in headers.items():
+        if key.lower() == name.lower() and isinstance(value, str):
+            return value
+    return None
 
 
 class Gateway:
@@ -25,12 +96,330 @@ class Gateway:
         self._lambdas = lambdas
         self._settings = settings
         self._log = log
+        self._connections = ConnectionRegistry()
+        self._management = ManagementApi(self._connections)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+
+    @property
+    def connections(self) -> ConnectionRegistry:
+        return self._connections
+
+    # Dispatch ---------------------------------------------------------------------------
 
     def serves(self, request: web.Request) -> bool:
-        return False
+        parts = request.path.strip("/").split("/")
+        if CONNECTIONS_SEGMENT in parts:
+            return True
+        if len(parts) != 2:
+            return False
+        api = find_api(parts[0])
+        return api is not None and api.protocol_type == "WEBSOCKET"
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPNotFound()
+        parts = request.path.strip("/").split("/")
+        if CONNECTIONS_SEGMENT in parts:
+            return await self._management.handle(request, parts)
+        return await self._connect(request, parts[0], parts[1])
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _access(
+        self,
+        connection: ConnectionContext,
+        event_type: str,
+        route_key: str,
+        status: int,
+        request_id: str,
+        result: IntegrationResult | None = None,
+        error: str = "",
+    ) -> None:
+        self._log(
+            access_log_line(
+                now_ms=now_ms(),
+                source_ip=connection.source_ip,
+                api_id=connection.api_id,
+                stage=connection.stage,
+                event_type=event_type,
+                route_key=route_key,
+                connection_id=connection.connection_id,
+                status=status,
+                request_id=request_id,
+                integration_latency_ms=result.latency_ms if result else None,
+                error=error or (result.reason if result else ""),
+            )
+        )
+
+    # $connect ---------------------------------------------------------------------------
+
+    async def _connect(self, request: web.Request, api_id: str, stage: str) -> web.StreamResponse:
+        served = served_stage(api_id, stage)
+        if served is None:
+            # An unknown or never-deployed stage: nothing answers there on AWS either.
+            return _reject(403, "Forbidden")
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return _reject(426, "Upgrade Required: connect with a WebSocket client")
+        headers = _raw_headers(request)
+        query = list(request.query.items())
+        connected_at = now_ms()
+        context = ConnectionContext(
+            connection_id=new_id(),
+            api_id=api_id,
+            stage=stage,
+            domain_name=f"{api_id}.execute-api.{served.region}.amazonaws.com",
+            region=served.region,
+            account_id=served.account_id,
+            connected_at_ms=connected_at,
+            source_ip=request.remote or "127.0.0.1",
+            user_agent=request.headers.get("User-Agent"),
+        )
+        connection = Connection(context)
+        self._connections.add(connection)
+        try:
+            protocol = await self._authorize_and_connect(connection, served, headers, query)
+            if isinstance(protocol, web.Response):
+                return protocol
+            ws = GatewayWebSocketResponse(protocols=(protocol,) if protocol else ())
+            await ws.prepare(request)
+        except BaseException:
+            self._connections.remove(connection)
+            raise
+        connection.ws = ws
+        connection.state = ConnectionState.OPEN
+        connection.touch()
+        await self._serve_messages(connection, served)
+        return ws
+
+    async def _authorize_and_connect(
+        self,
+        connection: Connection,
+        served: ServedStage,
+        headers: list[tuple[str, str]],
+        query: list[tuple[str, str]],
+    ) -> str | web.Response | None:
+        """Run the authorizer and $connect; a Response means the upgrade is refused."""
+        context = connection.context
+        request_id = new_id()
+        trace_id = new_trace_id(context.connected_at_ms)
+        route = served.snapshot.routes.get(CONNECT_ROUTE)
+        if route is not None and route.authorization_type == "CUSTOM":
+            refusal = await self._authorize(connection, served, headers, query, request_id)
+            if refusal is not None:
+                self._connections.remove(connection)
+                self._access(context, "CONNECT", CONNECT_ROUTE, refusal.status, request_id)
+                return refusal
+            context = connection.context
+        if route is None or route.integration_id is None:
+            self._access(context, "CONNECT", CONNECT_ROUTE, 200, request_id)
+            return None
+        event = connect_event(
+            context, headers, query, request_id, context.connected_at_ms, trace_id=trace_id
+        )
+        result = await call_lambda(
+            self._lambdas,
+            served.snapshot.integration_for(route),
+            event,
+            served.stage_variables,
+            route_arn(
+                context.region, context.account_id, context.api_id, context.stage, "$connect"
+            ),
+        )
+        if result.failure is not None:
+            status = 504 if result.failure is IntegrationFailure.TIMEOUT else 502
+            self._connections.remove(connection)
+            self._access(context, "CONNECT", CONNECT_ROUTE, status, request_id, result)
+            message = "Endpoint request timed out" if status == 504 else "Internal server error"
+            return _reject(status, message)
+        payload = result.payload if isinstance(result.payload, dict) else {}
+        status_code = payload.get("statusCode", 200)
+        status = status_code if isinstance(status_code, int) else 200
+        if not 200 <= status < 300:
+            # Any other status refuses the upgrade with that very status; the body is dropped.
+            self._connections.remove(connection)
+            self._access(context, "CONNECT", CONNECT_ROUTE, status, request_id, result)
+            return web.Response(status=status)
+        self._access(context, "CONNECT", CONNECT_ROUTE, status, request_id, result)
+        # Of everything $connect returns, only the chosen subprotocol reaches the client.
+        return _header(payload.get("headers"), "Sec-WebSocket-Protocol")
+
+    async def _authorize(
+        self,
+        connection: Connection,
+        served: ServedStage,
+        headers: list[tuple[str, str]],
+        query: list[tuple[str, str]],
+        request_id: str,
+    ) -> web.Response | None:
+        context = connection.context
+        route = served.snapshot.routes[CONNECT_ROUTE]
+        authorizer = served.snapshot.authorizers.get(route.authorizer_id or "")
+        if authorizer is None:
+            return _reject(500, "Internal server error")
+        if not identity_sources_present(
+            authorizer.identity_source, headers, query, served.stage_variables
+        ):
+            return _reject(401, "Unauthorized")
+        event = authorizer_event(
+            context, headers, query, served.stage_variables, request_id, context.connected_at_ms
+        )
+        result = await call_lambda(
+            self._lambdas,
+            IntegrationSnapshot(
+                integration_id=authorizer.authorizer_id,
+                integration_type="AWS_PROXY",
+                integration_uri=authorizer.authorizer_uri,
+                timeout_ms=_AUTHORIZER_TIMEOUT_MS,
+                credentials_arn=authorizer.credentials_arn,
+            ),
+            event,
+            served.stage_variables,
+            f"arn:aws:execute-api:{context.region}:{context.account_id}:{context.api_id}"
+            f"/authorizers/{authorizer.authorizer_id}",
+        )
+        if result.failure is not None:
+            # Raising "Unauthorized" is the documented way for an authorizer to say 401.
+            if '"errorMessage": "Unauthorized"' in result.reason:
+                return _reject(401, "Unauthorized")
+            return _reject(500, "Internal server error")
+        decision = evaluate_policy(result.payload, event["methodArn"])
+        if decision.status_code is not None:
+            message = "Forbidden" if decision.status_code == 403 else "Unauthorized"
+            return _reject(decision.status_code, message)
+        connection.authorize(
+            authorizer_request_context(
+                decision.principal_id or "", decision.context, result.latency_ms
+            )
+        )
+        return None
+
+    # Messages ---------------------------------------------------------------------------
+
+    async def _serve_messages(self, connection: Connection, served: ServedStage) -> None:
+        ws = connection.ws
+        expiry = asyncio.get_running_loop().create_task(self._expire(connection))
+        frame_received = True
+        client_code: int | None = None
+        client_reason = ""
+        try:
+            while True:
+                message = await ws.receive()
+                if message.type is WSMsgType.TEXT:
+                    connection.touch()
+                    self._spawn(self._route_message(connection, message.data))
+                elif message.type is WSMsgType.BINARY:
+                    await connection.close_by_server(
+                        CLOSE_UNSUPPORTED_DATA, REASON_UNSUPPORTED_DATA
+                    )
+                    break
+                elif message.type is WSMsgType.CLOSE:
+                    client_code, client_reason = message.data, message.extra or ""
+                    break
+                elif message.type is WSMsgType.ERROR:
+                    # aiohttp closed it already (1009 for a frame or message too big).
+                    if connection.server_close is None:
+                        connection.server_close = (ws.close_code or 1011, str(message.data))
+                    break
+                else:  # CLOSING, CLOSED: the peer went away without a close frame
+                    frame_received = connection.server_close is not None
+                    break
+        finally:
+            expiry.cancel()
+            if not ws.closed:
+                await ws.close()
+            self._connections.remove(connection)
+        if connection.server_close is not None:
+            code, reason = connection.server_close
+        else:
+            code, reason = client_close_status(
+                client_code, client_reason, frame_received=frame_received
+            )
+        if not self._closing:
+            self._spawn(self._disconnect(connection, code, reason))
+
+    async def _expire(self, connection: Connection) -> None:
+        """Close at the idle timeout or the maximum duration, whichever comes first."""
+        settings = self._settings
+        while connection.is_open:
+            deadline = min(
+                connection.last_active_monotonic + settings.idle_timeout_s,
+                connection.opened_monotonic + settings.max_connection_duration_s,
+            )
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                await connection.close_by_server(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
+                return
+            await asyncio.sleep(wait)
+
+    async def _route_message(self, connection: Connection, body: str) -> None:
+        context = connection.context
+        request_id, message_id, received = new_id(), new_id(), now_ms()
+        served = served_stage(context.api_id, context.stage)
+        routes = served.snapshot.routes if served else {}
+        route_key = route_for_message(
+            routes.keys(), served.snapshot.route_selection_expression if served else "", body
+        )
+        if served is None or route_key is None:
+            await connection.send_text(forbidden_frame(context.connection_id, request_id))
+            self._access(context, "MESSAGE", route_key or "-", 403, request_id)
+            return
+        route = routes[route_key]
+        result = await call_lambda(
+            self._lambdas,
+            served.snapshot.integration_for(route),
+            message_event(context, body, route_key, request_id, message_id, received),
+            served.stage_variables,
+            _route_arn(context, route_key),
+        )
+        if result.failure is IntegrationFailure.TIMEOUT:
+            await connection.send_text(timeout_frame(context.connection_id, request_id))
+            self._access(context, "MESSAGE", route_key, 504, request_id, result)
+            return
+        if result.failure is IntegrationFailure.ERROR:
+            await connection.send_text(internal_error_frame(context.connection_id, request_id))
+            self._access(context, "MESSAGE", route_key, 500, request_id, result)
+            return
+        if route.two_way and isinstance(result.payload, dict):
+            reply = result.payload.get("body")
+            if isinstance(reply, str) and reply:
+                await connection.send_text(reply)
+            elif reply is not None and not isinstance(reply, str):
+                await connection.send_text(json.dumps(reply))
+        self._access(context, "MESSAGE", route_key, 200, request_id, result)
+
+    # $disconnect ------------------------------------------------------------------------
+
+    async def _disconnect(self, connection: Connection, code: int, reason: str) -> None:
+        context = connection.context
+        request_id = new_id()
+        served = served_stage(context.api_id, context.stage)
+        route = served.snapshot.routes.get(DISCONNECT_ROUTE) if served else None
+        if served is None or route is None or route.integration_id is None:
+            self._access(context, "DISCONNECT", DISCONNECT_ROUTE, 200, request_id)
+            return
+        result = await call_lambda(
+            self._lambdas,
+            served.snapshot.integration_for(route),
+            disconnect_event(context, code, reason, request_id, now_ms()),
+            served.stage_variables,
+            _route_arn(context, DISCONNECT_ROUTE),
+        )
+        status = 200 if result.failure is None else 500
+        self._access(context, "DISCONNECT", DISCONNECT_ROUTE, status, request_id, result)
 
     async def close(self) -> None:
-        return None
+        """Close every connection (1001), skipping $disconnect: the stack is going away."""
+        self._closing = True
+        await asyncio.gather(
+            *(
+                connection.close_by_server(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
+                for connection in self._connections.all()
+            ),
+            return_exceptions=True,
+        )
+        for task in list(self._tasks):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._tasks, return_exceptions=True)

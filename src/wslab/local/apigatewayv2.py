@@ -116,7 +116,11 @@ class ServedStage:
 
     @property
     def region(self) -> str:
-        return str(self.api.arn.split(":")[3])
+        return str(self.api.backend.region_name)
+
+    @property
+    def account_id(self) -> str:
+        return str(self.api.backend.account_id)
 
     @property
     def stage_variables(self) -> dict[str, str]:

@@ -35,6 +35,7 @@ class IntegrationSnapshot:
     integration_type: str
     integration_uri: str | None
     timeout_ms: int
+    credentials_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class AuthorizerSnapshot:
     authorizer_type: str
     authorizer_uri: str | None
     identity_source: tuple[str, ...]
+    credentials_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def snapshot_api(api: Any) -> ApiSnapshot:
             integration_type=integration.integration_type,
             integration_uri=integration.integration_uri,
             timeout_ms=integration.timeout_in_millis or DEFAULT_INTEGRATION_TIMEOUT_MS,
+            credentials_arn=integration.credentials_arn,
         )
         for integration in api.integrations.values()
     }
@@ -149,6 +152,7 @@ def snapshot_api(api: Any) -> ApiSnapshot:
             authorizer_type=authorizer.authorizer_type,
             authorizer_uri=authorizer.authorizer_uri,
             identity_source=_identity_sources(authorizer.identity_source),
+            credentials_arn=authorizer.auth_creds_arn,
         )
         for authorizer in api.authorizers.values()
     }

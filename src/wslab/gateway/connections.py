@@ -1,0 +1,88 @@
+"""The live WebSocket connections of every API and stage."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .events import ConnectionContext
+
+__all__ = ["Connection", "ConnectionRegistry", "ConnectionState", "now_ms"]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ConnectionState(enum.Enum):
+    CONNECTING = "connecting"  # $connect (and the authorizer) still running: not postable yet
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(eq=False)
+class Connection:
+    context: ConnectionContext
+    state: ConnectionState = ConnectionState.CONNECTING
+    ws: Any = None
+    last_active_ms: int = field(default_factory=now_ms)
+    last_active_monotonic: float = field(default_factory=time.monotonic)
+    opened_monotonic: float = field(default_factory=time.monotonic)
+    # Set when the gateway closes the connection itself (DeleteConnection, idle, limits):
+    # the (code, reason) that $disconnect reports.
+    server_close: tuple[int, str] | None = None
+
+    @property
+    def connection_id(self) -> str:
+        return self.context.connection_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is ConnectionState.OPEN
+
+    def authorize(self, authorizer: dict[str, object]) -> None:
+        self.context = replace(self.context, authorizer=authorizer)
+
+    def touch(self) -> None:
+        """Traffic in either direction: the idle timer starts again."""
+        self.last_active_ms = now_ms()
+        self.last_active_monotonic = time.monotonic()
+
+    async def send_text(self, text: str) -> bool:
+        if not self.is_open or self.ws is None or self.ws.closed:
+            return False
+        try:
+            await self.ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            return False
+        self.touch()
+        return True
+
+    async def close_by_server(self, code: int, reason: str) -> None:
+        if self.server_close is None:
+            self.server_close = (code, reason)
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.close(code=code, message=reason.encode())
+
+
+class ConnectionRegistry:
+    def __init__(self) -> None:
+        self._connections: dict[str, Connection] = {}
+
+    def add(self, connection: Connection) -> None:
+        self._connections[connection.connection_id] = connection
+
+    def get(self, connection_id: str) -> Connection | None:
+        return self._connections.get(connection_id)
+
+    def remove(self, connection: Connection) -> None:
+        connection.state = ConnectionState.CLOSED
+        self._connections.pop(connection.connection_id, None)
+
+    def all(self) -> list[Connection]:
+        return list(self._connections.values())
+
+    def __len__(self) -> int:
+        return len(self._connections)

@@ -1,0 +1,99 @@
+"""The @connections management API: post to, describe and close live connections.
+
+Served under the ``http://`` form of ``ApiEndpoint + "/" + stage`` (what
+``https://{domainName}/{stage}`` is on AWS) and, for handlers configured through
+``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI``, under the stack's root as
+``/@connections/{id}`` or ``/{stage}/@connections/{id}``: connection ids are unique across
+the whole stack, so the id alone finds the connection.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .connections import Connection, ConnectionRegistry
+from .events import iso8601_ms
+from .frames import CLOSE_NORMAL, MAX_POST_TO_CONNECTION_BYTES, REASON_NORMAL
+from .ids import is_valid_connection_id
+
+__all__ = ["ManagementApi"]
+
+_SEGMENT = "@connections"
+
+
+def _error(status: int, error_type: str, message: str | None) -> web.Response:
+    # The SDKs read the error type from this header; AWS sends GoneException's body empty.
+    body = b"" if message is None else web.json_response({"message": message}).body
+    return web.Response(
+        status=status,
+        body=body,
+        headers={"x-amzn-ErrorType": error_type},
+        content_type="application/json",
+    )
+
+
+def _gone() -> web.Response:
+    return _error(410, "GoneException", None)
+
+
+class ManagementApi:
+    def __init__(self, connections: ConnectionRegistry) -> None:
+        self._connections = connections
+
+    def _find(self, parts: list[str], connection_id: str) -> Connection | None:
+        connection = self._connections.get(connection_id)
+        if connection is None or not connection.is_open:
+            return None
+        prefix = parts[: parts.index(_SEGMENT)]
+        context = connection.context
+        # /{apiId}/{stage}/..., /{stage}/... or nothing: what is given must match.
+        if len(prefix) == 2 and prefix != [context.api_id, context.stage]:
+            return None
+        if len(prefix) == 1 and prefix[0] != context.stage:
+            return None
+        return connection
+
+    async def handle(self, request: web.Request, parts: list[str]) -> web.Response:
+        index = parts.index(_SEGMENT)
+        if len(parts) != index + 2 or index > 2 or not parts[index + 1]:
+            return _error(
+                403, "ForbiddenException", f"No method found matching route {request.path}"
+            )
+        connection_id = parts[index + 1]
+        if not is_valid_connection_id(connection_id):
+            return _error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
+        if request.method == "POST":
+            data = await request.read()
+            if len(data) > MAX_POST_TO_CONNECTION_BYTES:
+                return _error(
+                    413,
+                    "PayloadTooLargeException",
+                    f"Request size {len(data)} bytes exceeds the limit of "
+                    f"{MAX_POST_TO_CONNECTION_BYTES} bytes",
+                )
+            connection = self._find(parts, connection_id)
+            if connection is None or not await connection.send_text(
+                data.decode("utf-8", "replace")
+            ):
+                return _gone()
+            return web.Response(status=200)
+        connection = self._find(parts, connection_id)
+        if connection is None:
+            return _gone()
+        if request.method == "GET":
+            context = connection.context
+            return web.json_response(
+                {
+                    "connectedAt": iso8601_ms(context.connected_at_ms),
+                    "identity": {"sourceIp": context.source_ip, "userAgent": context.user_agent},
+                    "lastActiveAt": iso8601_ms(connection.last_active_ms),
+                }
+            )
+        if request.method == "DELETE":
+            await connection.close_by_server(CLOSE_NORMAL, REASON_NORMAL)
+            return web.Response(status=204)
+        return _error(
+            403,
+            "ForbiddenException",
+            f"No method found matching route {request.path} for http method {request.method}.",
+        )
