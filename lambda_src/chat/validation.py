@@ -1,0 +1,99 @@
+"""Checks on everything a client sends, each failure a `BadRequest` with a clear message.
+
+The messages are written for the person at the other end of the socket: they say what
+was wrong and what a correct message looks like. `BadRequest.code` is stable for
+programs; `BadRequest.message` is for people and may be reworded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = [
+    "ROOM_PATTERN",
+    "VALID_ACTIONS",
+    "BadRequest",
+    "parse_body",
+    "validate_room",
+    "validate_text",
+]
+
+VALID_ACTIONS = ("sendmessage", "joinroom")
+
+# Rooms become DynamoDB key values and appear in logs and URLs: a short, plain alphabet
+# keeps them safe in all three without escaping.
+ROOM_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class BadRequest(Exception):
+    """The client sent something the handlers will not act on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_body(body: str | None) -> dict[str, Any]:
+    """The message as a JSON object, or `BadRequest` saying why it is not one."""
+    if body is None or not body.strip():
+        raise BadRequest("empty_body", "The message is empty; send a JSON object.")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise BadRequest("invalid_json", "The message is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise BadRequest(
+            "invalid_message",
+            f"The message must be a JSON object, not a JSON {_json_type(parsed)}.",
+        )
+    return parsed
+
+
+def validate_room(room: Any) -> str:
+    """`room` if it is an allowed room name, else `BadRequest`."""
+    if not isinstance(room, str) or not ROOM_PATTERN.fullmatch(room):
+        raise BadRequest(
+            "invalid_room",
+            "A room name is 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'.",
+        )
+    return room
+
+
+def validate_text(message: dict[str, Any], max_bytes: int) -> str:
+    """The chat text from a message's `data` field, checked for type and size."""
+    if "data" not in message:
+        raise BadRequest("missing_data", 'The message has no "data" field with the text to send.')
+    data = message["data"]
+    if not isinstance(data, str):
+        raise BadRequest("invalid_data", f'"data" must be a string, not a JSON {_json_type(data)}.')
+    if not data.strip():
+        raise BadRequest("invalid_data", '"data" must contain some text.')
+    try:
+        size = len(data.encode("utf-8"))
+    except UnicodeEncodeError:
+        # JSON lets a client send a lone surrogate ("\ud800"), which no UTF-8 frame
+        # can carry to the other clients.
+        raise BadRequest("invalid_data", '"data" is not valid Unicode text.') from None
+    if size > max_bytes:
+        raise BadRequest(
+            "message_too_large",
+            f'"data" is {size} bytes of UTF-8; the limit is {max_bytes} bytes.',
+        )
+    return data
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if value is None:
+        return "null"
+    return "object"
