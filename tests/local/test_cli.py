@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import scaled
 from tests.local.lambda_helpers import create_function, invoke_json
+from tests.support import scaled
 from wslab.aws import client
 from wslab.local.process import LocalStackProcess, health
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -71,7 +72,7 @@ def test_reserved_concurrency_queues_the_rest(aws: Any, unique: str) -> None:
     results = _parallel(aws, [(name, {"sleep": 0.3})] * 3)
     assert len({result["pid"] for result in results}) == 1
     ordered = sorted(results, key=lambda result: result["start"])
-    assert all(a["end"] <= b["start"] for a, b in zip(ordered, ordered[1:], strict=False))
+    assert all(a["end"] <= b["start"] for a, b in itertools.pairwise(ordered))
 
 
 def test_reserved_concurrency_zero_throttles(aws: Any, unique: str) -> None:

@@ -25,7 +25,7 @@ from wslab import __version__
 from wslab.gateway.server import Gateway, GatewaySettings
 from wslab.lambda_runtime.service import LambdaService
 
-from . import apigatewayv2, lambda_backend
+from . import apigatewayv2, cloudformation, lambda_backend
 from .moto_proxy import MotoProxy
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
@@ -76,6 +76,7 @@ class LocalAWS:
         # moto builds a service's URL map on its first request: extend it before that.
         apigatewayv2.install()
         lambda_backend.install()
+        cloudformation.install()
         self._started_at = time.monotonic()
         await self._moto.start()
         app = web.Application(client_max_size=64 * 1024 * 1024)
