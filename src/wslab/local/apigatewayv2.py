@@ -75,6 +75,32 @@ def _all_apis() -> Iterator[Any]:
             yield from list(backend.apis.values())
 
 
+_API_ID_ALPHABET = string.ascii_lowercase + string.digits
+_API_ID_LENGTH = 10
+
+
+def _give_aws_api_id(backend: Any, api: Any) -> None:
+    """Replace moto's 8-letter API id with one shaped like AWS's: 10 lowercase alphanumerics.
+
+    The id shows in every event (``apiId``, ``domainName``), in ARNs and in URLs, so code and
+    notebooks that print or check it see what they would see on AWS.
+    """
+    old_id = api.api_id
+    new_id = old_id
+    while new_id == old_id or new_id in backend.apis:
+        new_id = "".join(random.choice(_API_ID_ALPHABET) for _ in range(_API_ID_LENGTH))
+    old_arn = api.arn
+    tags = backend.tagger.get_tag_dict_for_resource(old_arn)
+    backend.tagger.delete_all_tags_for_resource(old_arn)
+    backend.apis.pop(old_id, None)
+    api.api_id = new_id
+    api.api_endpoint = api.api_endpoint.replace(old_id, new_id)
+    api.arn = old_arn.replace(f"/apis/{old_id}", f"/apis/{new_id}")
+    backend.apis[new_id] = api
+    if tags:
+        backend.tag_resource(api.arn, tags)
+
+
 def find_api(api_id: str) -> Any | None:
     """The moto ``Api`` with this id, in whatever account and region it was created."""
     for api in _all_apis():
@@ -298,6 +324,7 @@ def install() -> None:
 
     def create_api(self: ApiGatewayV2Backend, *args: Any, **kwargs: Any) -> Any:
         api = original_create_api(self, *args, **kwargs)
+        _give_aws_api_id(self, api)
         _localise_endpoint(api)
         return api
 
