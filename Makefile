@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins an old boto3: it gets an environment of its own.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run test style types tests bench clean
+.PHONY: run test style types template tests bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/wslab local
 
-test: style types tests
+test: style types template tests
 
 style: $(STAMP)
 	$(BIN)/ruff check src lambda_src tests benchmarks
@@ -26,6 +29,16 @@ style: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2'
+	touch $(CHECKOV_STAMP)
+
+template: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/cfn-lint cloudformation/template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -f cloudformation/template.yaml
+
 tests: $(STAMP)
 	$(BIN)/pytest
 
@@ -33,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -58,7 +58,81 @@ def _parser() -> argparse.ArgumentParser:
         default=7200.0,
         help="seconds a WebSocket connection may last (AWS: 7200)",
     )
+    _add_deploy_parser(commands)
     return parser
+
+
+def _add_deploy_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from wslab.deploy import DEFAULT_STACK_NAME
+
+    deploy = commands.add_parser(
+        "deploy",
+        help="package lambda_src/, upload it and create or update the CloudFormation stack",
+        description=(
+            "Deploy cloudformation/template.yaml with the handlers of lambda_src/. By default "
+            "to the local AWS (AWS_ENDPOINT_URL, or the stack on the default port, started in "
+            "the background if none answers); with --aws to the account and region of your "
+            "usual AWS configuration (this creates billable resources)."
+        ),
+    )
+    where = deploy.add_mutually_exclusive_group()
+    where.add_argument("--aws", action="store_true", help="deploy to AWS itself")
+    where.add_argument("--endpoint-url", help="the local AWS to deploy to")
+    deploy.add_argument("--region", help="region (default: us-east-1 locally, else your config)")
+    deploy.add_argument("--stack-name", default=DEFAULT_STACK_NAME)
+    deploy.add_argument("--stage", default="prod")
+    deploy.add_argument(
+        "--with-authorizer",
+        action="store_true",
+        help="require a signed token on $connect (creates the signing key in Secrets Manager)",
+    )
+    deploy.add_argument("--allowed-origins", default="", help="comma-separated Origin allowlist")
+    deploy.add_argument(
+        "--delete",
+        action="store_true",
+        help="delete the stack, its artifact bucket and its token secret instead",
+    )
+
+
+def _deploy(args: argparse.Namespace) -> None:
+    import os
+
+    import boto3
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    from wslab.deploy import DeployError, DeployTarget, delete, deploy
+    from wslab.local.process import ensure_running
+
+    if args.aws:
+        endpoint = None
+        region = args.region or boto3.session.Session().region_name
+        if not region:
+            raise SystemExit("wslab deploy --aws: no region; pass --region or configure one")
+    else:
+        endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or ensure_running()
+        region = args.region or "us-east-1"
+    target = DeployTarget(endpoint, region, args.stack_name)
+    where = f"AWS ({region})" if endpoint is None else endpoint
+    print(f"target: {where}", flush=True)
+    try:
+        if args.delete:
+            delete(target)
+        else:
+            deploy(
+                target,
+                stage=args.stage,
+                with_authorizer=args.with_authorizer,
+                allowed_origins=args.allowed_origins,
+            )
+    except DeployError as error:
+        raise SystemExit(f"wslab deploy: {error}") from None
+    except EndpointConnectionError as error:
+        hint = "is wslab local running there?" if endpoint else "check your network"
+        raise SystemExit(f"wslab deploy: {error}; {hint}") from None
+    except NoCredentialsError:
+        raise SystemExit(
+            "wslab deploy --aws: no AWS credentials found (aws configure, or AWS_PROFILE)"
+        ) from None
 
 
 async def _serve_local(args: argparse.Namespace) -> None:
@@ -99,3 +173,5 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "local":
         asyncio.run(_serve_local(args))
+    elif args.command == "deploy":
+        _deploy(args)

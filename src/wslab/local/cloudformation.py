@@ -173,6 +173,12 @@ class _Resource:
             setattr(self.model, attribute, properties.get(name, default))
 
     def delete(self, account_id: str, region_name: str) -> None:
+        # Deleting the API deletes what hangs off it: nothing is left to do then.
+        api = self.backend.apis.get(self.api_id)
+        if api is not None:
+            self.remove(api)
+
+    def remove(self, api: Any) -> None:
         raise NotImplementedError
 
     @property
@@ -231,8 +237,8 @@ class WebSocketApi(_Resource, CloudFormationModel):
     def api_endpoint(self) -> str:
         return str(self.model.api_endpoint)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.backend.delete_api(self.model.api_id)
+    def remove(self, api: Any) -> None:
+        self.backend.delete_api(api.api_id)
 
 
 class WebSocketRoute(_Resource, CloudFormationModel):
@@ -279,8 +285,8 @@ class WebSocketRoute(_Resource, CloudFormationModel):
     def route_id(self) -> str:
         return str(self.model.route_id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.backend.delete_route(self.api_id, self.model.route_id)
+    def remove(self, api: Any) -> None:
+        api.delete_route(self.model.route_id)
 
 
 class WebSocketRouteResponse(_Resource, CloudFormationModel):
@@ -314,8 +320,10 @@ class WebSocketRouteResponse(_Resource, CloudFormationModel):
     def route_response_id(self) -> str:
         return str(self.model.id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.backend.delete_route_response(self.api_id, self.properties["RouteId"], self.model.id)
+    def remove(self, api: Any) -> None:
+        route = api.routes.get(self.properties["RouteId"])
+        if route is not None:
+            route.delete_route_response(self.model.id)
 
 
 class WebSocketIntegration(_Resource, CloudFormationModel):
@@ -379,8 +387,8 @@ class WebSocketIntegration(_Resource, CloudFormationModel):
     def integration_id(self) -> str:
         return str(self.model.id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.backend.delete_integration(self.api_id, self.model.id)
+    def remove(self, api: Any) -> None:
+        api.delete_integration(self.model.id)
 
 
 class WebSocketIntegrationResponse(_Resource, CloudFormationModel):
@@ -417,10 +425,10 @@ class WebSocketIntegrationResponse(_Resource, CloudFormationModel):
     def integration_response_id(self) -> str:
         return str(self.model.id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.backend.delete_integration_response(
-            self.api_id, self.properties["IntegrationId"], self.model.id
-        )
+    def remove(self, api: Any) -> None:
+        integration = api.integrations.get(self.properties["IntegrationId"])
+        if integration is not None:
+            integration.delete_response(self.model.id)
 
 
 class WebSocketAuthorizer(_Resource, CloudFormationModel):
@@ -461,8 +469,8 @@ class WebSocketAuthorizer(_Resource, CloudFormationModel):
     def authorizer_id(self) -> str:
         return str(self.model.id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.backend.delete_authorizer(self.api_id, self.model.id)
+    def remove(self, api: Any) -> None:
+        api.delete_authorizer(self.model.id)
 
 
 class WebSocketDeployment(_Resource, CloudFormationModel):
@@ -497,13 +505,11 @@ class WebSocketDeployment(_Resource, CloudFormationModel):
     def deployment_id(self) -> str:
         return str(self.model.deployment_id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
+    def remove(self, api: Any) -> None:
         # No in-use check here, unlike DeleteDeployment: moto removes the old Deployment of
         # an update before it points the Stage at the new one, which CloudFormation does
         # the other way round. The Stage's next update rebinds it.
-        api = self.backend.apis.get(self.api_id)
-        if api is not None:
-            DEPLOYMENTS.delete(api, self.deployment_id)
+        DEPLOYMENTS.delete(api, self.deployment_id)
 
 
 class WebSocketStage(_Resource, CloudFormationModel):
@@ -562,11 +568,36 @@ class WebSocketStage(_Resource, CloudFormationModel):
     def stage_name(self) -> str:
         return str(self.model.name)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self.backend.apis.get(self.api_id)
-        if api is not None:
-            api.delete_stage(self.model.name)
-            DEPLOYMENTS.forget_stage(api, self.model.name)
+    def remove(self, api: Any) -> None:
+        api.delete_stage(self.model.name)
+        DEPLOYMENTS.forget_stage(api, self.model.name)
+
+
+def _table_with_ttl_and_recovery(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's AWS::DynamoDB::Table ignores TimeToLiveSpecification and point-in-time
+    recovery; the tutorial's tables use both."""
+
+    def create(
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json.get("Properties") or {}
+        backend = dynamodb_backends[account_id][region_name]
+        if "TimeToLiveSpecification" in properties:
+            backend.update_time_to_live(table.name, properties["TimeToLiveSpecification"])
+        if "PointInTimeRecoverySpecification" in properties:
+            backend.update_continuous_backups(
+                table.name, properties["PointInTimeRecoverySpecification"]
+            )
+        return table
+
+    return create
 
 
 def _fail_on_unknown_types(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -613,6 +644,11 @@ def install() -> None:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = _fail_on_unknown_types(parsing.parse_resource)
+    from moto.dynamodb.models.table import Table
+
+    Table.create_from_cloudformation_json = staticmethod(  # type: ignore[method-assign]
+        _table_with_ttl_and_recovery(Table.create_from_cloudformation_json)
+    )
     original_create = Stack.create_resources
     Stack.create_resources = _roll_back_on_failure(original_create)  # type: ignore[method-assign,assignment]
     _installed = True
