@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with Python >= 3.11:
-#   make run    the main job on the embedded local AWS
+#   make run    the main job on the embedded local AWS: the chat, deployed and demonstrated
 #   make test   style, types and every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run test style types template tests bench clean
+.PHONY: run local test style types template tests bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/wslab demo
+
+local: $(STAMP)
 	$(BIN)/wslab local
 
 test: style types template tests

@@ -59,6 +59,25 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a WebSocket connection may last (AWS: 7200)",
     )
     _add_deploy_parser(commands)
+    demo = commands.add_parser(
+        "demo",
+        help="run the whole chat offline: local AWS, template deployed, a conversation",
+        description=(
+            "Start the local AWS (or use the one on --port), deploy the chat from "
+            "cloudformation/template.yaml, play a conversation between three people in two "
+            "rooms, then keep the chat up for you to join until Ctrl-C, and clean up."
+        ),
+    )
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo.add_argument("--once", action="store_true", help="stop after the conversation")
+    chat = commands.add_parser(
+        "chat",
+        help="a terminal chat client for the deployed chat",
+        description="Chat from the terminal: type a message and Enter; /join ROOM; /quit.",
+    )
+    chat.add_argument("url", help="the WebSocketURL output of the stack")
+    chat.add_argument("--room", help="room to join (default: the stack's default room)")
+    chat.add_argument("--token", help="a token, when the stack has the authorizer")
     return parser
 
 
@@ -175,3 +194,14 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_serve_local(args))
     elif args.command == "deploy":
         _deploy(args)
+    elif args.command == "demo":
+        from wslab.demo import run_demo
+
+        run_demo(args.port, args.once, say=lambda line: print(line, flush=True))
+    elif args.command == "chat":
+        from wslab.chat_client import run_terminal
+
+        try:
+            run_terminal(args.url, room=args.room, token=args.token)
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"wslab chat: cannot connect to {args.url}: {error}") from None

@@ -54,7 +54,11 @@ class LocalStackProcess:
         port: int = 0,
         extra_args: Sequence[str] = (),
         startup_timeout_s: float = 60.0,
+        own_session: bool = False,
     ) -> None:
+        """``own_session``: a Ctrl-C in the terminal doesn't reach the stack, which then
+        stops only when ``stop`` is called (for a caller that still needs it to clean up)."""
+        self._own_session = own_session
         self._port = port
         self._extra_args = list(extra_args)
         self._startup_timeout_s = startup_timeout_s
@@ -93,6 +97,7 @@ class LocalStackProcess:
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,
+            start_new_session=self._own_session,
         )
         assert self._process.stdout is not None and self._process.stderr is not None
         first: list[str] = []

@@ -1,0 +1,172 @@
+"""A chat client for the reference handlers: a library for scripts and a terminal client.
+
+It speaks the protocol of ``lambda_src/`` (``sendmessage``, ``joinroom``; ``message``,
+``joined`` and ``error`` back) over a real WebSocket, with websocket-client.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sys
+import threading
+import time
+from typing import IO, Any
+from urllib.parse import urlencode
+
+import websocket
+
+__all__ = ["ChatClient", "format_event", "run_terminal"]
+
+
+class ChatClient:
+    """One connection; incoming JSON objects queue up for ``next`` / ``next_of``."""
+
+    def __init__(
+        self,
+        url: str,
+        room: str | None = None,
+        token: str | None = None,
+        timeout_s: float = 10.0,
+        origin: str | None = None,
+    ) -> None:
+        query = {key: value for key, value in (("roomId", room), ("token", token)) if value}
+        full_url = f"{url}?{urlencode(query)}" if query else url
+        options: dict[str, Any] = {"timeout": timeout_s}
+        if origin:
+            options["origin"] = origin
+        self.ws = websocket.create_connection(full_url, **options)
+        self._inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._timeout_s = timeout_s
+        self.closed = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        self.ws.settimeout(None)
+        try:
+            while True:
+                text = self.ws.recv()
+                if not text:
+                    break
+                try:
+                    event = json.loads(text)
+                except ValueError:
+                    event = {"type": "raw", "text": text}
+                self._inbox.put(event if isinstance(event, dict) else {"type": "raw", "text": text})
+        except (websocket.WebSocketException, OSError):
+            pass
+        finally:
+            self.closed.set()
+
+    def send(self, action: str, **fields: Any) -> None:
+        self.ws.send(json.dumps({"action": action, **fields}))
+
+    def say(self, text: str) -> None:
+        self.send("sendmessage", data=text)
+
+    def join(self, room: str | None = None) -> dict[str, Any]:
+        """Join ``room`` (or stay in the URL's room) and return the ``joined`` answer."""
+        if room is None:
+            self.send("joinroom")
+        else:
+            self.send("joinroom", roomId=room)
+        return self.next_of("joined")
+
+    def next(self, timeout_s: float | None = None) -> dict[str, Any]:
+        return self._inbox.get(timeout=timeout_s or self._timeout_s)
+
+    def next_of(self, kind: str, timeout_s: float | None = None) -> dict[str, Any]:
+        """The next event of type ``kind``, skipping others (live messages may come first)."""
+        while True:
+            event = self.next(timeout_s)
+            if event.get("type") == kind:
+                return event
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def format_event(event: dict[str, Any]) -> str:
+    kind = event.get("type")
+    if kind == "message":
+        return (
+            f"[{event.get('room')} #{event.get('seq')}] {event.get('sender')}: {event.get('text')}"
+        )
+    if kind == "joined":
+        return (
+            f"* you are {event.get('you')} in room {event.get('room')} "
+            f"({len(event.get('history', []))} earlier messages)"
+        )
+    if kind == "error":
+        return f"! {event.get('error')}: {event.get('message')}"
+    return f"? {json.dumps(event)}"
+
+
+_HELP = "type a message and Enter; /join ROOM moves you; /quit leaves"
+
+
+def run_terminal(
+    url: str,
+    room: str | None = None,
+    token: str | None = None,
+    stdin: IO[str] = sys.stdin,
+    stdout: IO[str] = sys.stdout,
+    settle_timeout_s: float = 15.0,
+) -> None:
+    """An interactive chat on the terminal until /quit or end of input."""
+    client = ChatClient(url, room=room, token=token)
+    lock = threading.Lock()
+    # Requests still waiting for their answer: a join gets `joined`, a message comes back
+    # to its sender; either may get an `error` instead. Input from a pipe ends at once,
+    # and the answers to it are shown before leaving.
+    unanswered = [0]
+    me: list[str | None] = [None]
+
+    def show(line: str) -> None:
+        with lock:
+            print(line, file=stdout, flush=True)
+
+    def answered(event: dict[str, Any]) -> bool:
+        kind = event.get("type")
+        if kind == "joined":
+            me[0] = event.get("you")
+            return True
+        return kind == "error" or (kind == "message" and event.get("sender") == me[0])
+
+    def pump() -> None:
+        while not client.closed.is_set():
+            try:
+                event = client.next(timeout_s=0.2)
+            except queue.Empty:
+                continue
+            show(format_event(event))
+            if answered(event):
+                with lock:
+                    unanswered[0] -= 1
+
+    def request(action: str, **fields: Any) -> None:
+        with lock:
+            unanswered[0] += 1
+        client.send(action, **fields)
+
+    threading.Thread(target=pump, daemon=True).start()
+    show(f"connected to {url} ({_HELP})")
+    request("joinroom")
+    for line in stdin:
+        text = line.strip()
+        if not text:
+            continue
+        if text == "/quit":
+            break
+        if text.startswith("/join "):
+            request("joinroom", roomId=text.removeprefix("/join ").strip())
+        elif text.startswith("/"):
+            show(f"! unknown command: {_HELP}")
+        else:
+            request("sendmessage", data=text)
+    deadline = time.monotonic() + settle_timeout_s
+    while unanswered[0] > 0 and time.monotonic() < deadline and not client.closed.is_set():
+        time.sleep(0.05)
+    client.close()
+    client.closed.wait(2)

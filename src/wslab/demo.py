@@ -1,0 +1,103 @@
+"""``wslab demo``: the whole system, offline, in one command.
+
+It starts the local AWS (or uses the one already running), deploys the chat from the
+CloudFormation template, plays a short conversation between three people in two rooms
+through real WebSockets, then leaves the chat running for you to join, and cleans up on
+Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from websocket import WebSocketBadStatusException
+
+from wslab.chat_client import ChatClient, format_event
+from wslab.deploy import DeployTarget, delete, deploy
+from wslab.local.process import LocalStackProcess, health
+from wslab.tokens import mint_for_stack
+
+__all__ = ["play_conversation", "run_demo"]
+
+DEMO_STACK = "wslab-demo"
+
+
+@contextlib.contextmanager
+def _local_aws(port: int, say: Callable[[str], None]) -> Iterator[str]:
+    """The stack already answering on ``port``, or one started for the demo's duration."""
+    running = health(port)
+    if running is not None:
+        say(f"using the local AWS already running at {running['endpoint_url']}")
+        yield str(running["endpoint_url"])
+        return
+    started = time.monotonic()
+    with LocalStackProcess(port=port, own_session=True) as stack:
+        say(f"started the local AWS at {stack.endpoint_url} in {time.monotonic() - started:.1f} s")
+        yield stack.endpoint_url
+
+
+def play_conversation(
+    url: str, say: Callable[[str], None], token_for: Callable[[str], str]
+) -> None:
+    """Alice and Bob in the lobby, Carol in games; then Bob moves to games."""
+    try:
+        ChatClient(url, room="lobby")
+    except WebSocketBadStatusException as refused:
+        say(f"  a connection without a token is refused: HTTP {refused.status_code}")
+    alice = ChatClient(url, room="lobby", token=token_for("alice"))
+    bob = ChatClient(url, room="lobby", token=token_for("bob"))
+    carol = ChatClient(url, room="games", token=token_for("carol"))
+    people = {"alice": alice, "bob": bob, "carol": carol}
+    try:
+        for client in people.values():
+            client.join()
+        say("  alice and bob (signed tokens) are in lobby, carol is in games")
+
+        def exchange(sender: str, text: str, receivers: list[str]) -> None:
+            people[sender].say(text)
+            for receiver in receivers:
+                event = people[receiver].next_of("message")
+                say(f"  {receiver:>5} got  {format_event(event)}")
+
+        exchange("alice", "hello lobby!", ["alice", "bob"])
+        exchange("carol", "anyone for a game?", ["carol"])
+        exchange("bob", "hi alice", ["alice", "bob"])
+        joined = bob.join("games")
+        say(f"  bob moves to games and gets its history: {len(joined['history'])} message(s)")
+        for event in joined["history"]:
+            say(f"          {format_event(event)}")
+        exchange("bob", "me! (from bob, now in games)", ["bob", "carol"])
+        alice.send("sendmessage")
+        say(f"  alice sends a message without data and gets {format_event(alice.next_of('error'))}")
+    finally:
+        for client in people.values():
+            client.close()
+
+
+def run_demo(port: int, once: bool, say: Callable[[str], None] = print) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with _local_aws(port, say) as endpoint_url:
+        target = DeployTarget(endpoint_url, stack_name=DEMO_STACK, say=lambda line: None)
+        started = time.monotonic()
+        outputs = deploy(target, with_authorizer=True)
+        url = outputs["WebSocketURL"]
+        say(f"deployed cloudformation/template.yaml in {time.monotonic() - started:.1f} s: {url}")
+        try:
+            say("a conversation through real WebSockets, API Gateway rules and Lambda handlers:")
+            play_conversation(url, say, lambda user: mint_for_stack(target, user))
+            if not once:
+                token = mint_for_stack(target, "you", ttl_seconds=3600)
+                say("")
+                say("join the chat yourself, from other terminals (the token lasts an hour):")
+                say(f"  .venv/bin/wslab chat {url} --room lobby --token {token}")
+                say("Ctrl-C here stops the demo and deletes what it deployed.")
+                stop.wait()
+        finally:
+            delete(target)
+            say("deleted the demo's stack")
