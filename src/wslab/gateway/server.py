@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 
 from wslab.lambda_runtime.service import LambdaService
 from wslab.local.apigatewayv2 import ServedStage, find_api, served_stage
@@ -37,10 +38,12 @@ from .events import (
 )
 from .frames import (
     CLOSE_GOING_AWAY,
+    CLOSE_MESSAGE_TOO_BIG,
     CLOSE_UNSUPPORTED_DATA,
     IDLE_TIMEOUT_SECONDS,
     MAX_CONNECTION_SECONDS,
     REASON_GOING_AWAY,
+    REASON_MESSAGE_TOO_BIG,
     REASON_UNSUPPORTED_DATA,
     client_close_status,
     forbidden_frame,
@@ -318,9 +321,16 @@ class Gateway:
                     client_code, client_reason = message.data, message.extra or ""
                     break
                 elif message.type is WSMsgType.ERROR:
-                    # aiohttp closed it already (1009 for a frame or message too big).
-                    if connection.server_close is None:
-                        connection.server_close = (ws.close_code or 1011, str(message.data))
+                    error = message.data
+                    if isinstance(error, WebSocketError) and error.code == CLOSE_MESSAGE_TOO_BIG:
+                        # A frame or message over the limits, reported by the frame filter
+                        # (websocket.py) before aiohttp parsed it: close with 1009 here.
+                        await connection.close_by_server(
+                            CLOSE_MESSAGE_TOO_BIG, REASON_MESSAGE_TOO_BIG
+                        )
+                    elif connection.server_close is None:
+                        # Any other protocol error: aiohttp closed the connection already.
+                        connection.server_close = (ws.close_code or 1011, str(error))
                     break
                 else:  # CLOSING, CLOSED: the peer went away without a close frame
                     frame_received = connection.server_close is not None

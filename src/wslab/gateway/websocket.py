@@ -1,65 +1,77 @@
-"""aiohttp's WebSocket server response, with API Gateway's frame size limit.
+"""aiohttp's WebSocket server response, with API Gateway's frame and message limits.
 
 API Gateway closes a connection with 1009 when one frame is over 32 KB, even inside a
-message that fits the 128 KB message limit. aiohttp only limits whole messages, so a small
-scanner reads each frame header as the bytes arrive and stops the connection on the first
-oversized data frame, before aiohttp's own parser buffers it.
+message that fits the 128 KB message limit, and when a message is over 128 KB. aiohttp only
+limits whole messages, and stops reading at once when it does, so the client may never get
+the close frame: the rest of its frame, left unread, makes the kernel answer with a reset.
+A small filter therefore sits in front of aiohttp's parser. It reads each frame header as
+the bytes arrive, and on the first frame that breaks a limit it reports the violation (the
+gateway then closes with 1009), drops that frame and every later data frame unparsed, and
+still passes control frames on, so the closing handshake completes with the client's own
+close frame and nothing unread is left behind.
 
 The hook is aiohttp's ``WebSocketResponse._post_start``, a private method: the project pins
-aiohttp's minor version, and a conformance test sends a 33 KB frame so an upgrade that
-breaks this fails loudly.
+aiohttp's minor version, and conformance tests send a 32 KB + 1 frame and a 128 KB + 1
+message so an upgrade that breaks this fails loudly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp._websocket.models import WSMessage
 from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
-from aiohttp.helpers import set_exception
 from aiohttp.http_websocket import WebSocketError
 
 from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 __all__ = ["FrameSizeGuard", "GatewayWebSocketResponse"]
 
-_DATA_OPCODES = frozenset({0x0, 0x1, 0x2})  # continuation, text, binary
+_CONTINUATION = 0x0
+_CONTROL_OPCODES_FROM = 0x8  # close, ping, pong and the reserved control opcodes
 _READ_CHUNK = 2**16
 
 
 class FrameSizeGuard:
-    """Feeds aiohttp's parser, refusing data frames whose payload is over ``max_frame``."""
+    """Feeds aiohttp's parser the frames within API Gateway's limits.
 
-    def __init__(self, inner: WebSocketReader, max_frame: int = MAX_FRAME_BYTES) -> None:
+    ``on_violation`` is called once, with the WebSocket error to close with, when a data
+    frame's payload is over ``max_frame`` or would take its message over ``max_message``.
+    From then on data frames are dropped and only control frames reach the parser.
+    """
+
+    def __init__(
+        self,
+        inner: WebSocketReader,
+        on_violation: Callable[[WebSocketError], None],
+        max_frame: int = MAX_FRAME_BYTES,
+        max_message: int = MAX_MESSAGE_BYTES,
+    ) -> None:
         self._inner = inner
+        self._on_violation = on_violation
         self._max_frame = max_frame
+        self._max_message = max_message
         self._header = bytearray()
-        self._skip = 0
-        self._stopped = False
+        self._remaining = 0  # payload bytes of the current frame still to come
+        self._forwarding = True  # whether the current frame goes to the parser
+        self._message_bytes = 0  # payload of the unfinished fragmented message so far
+        self._violated = False
 
     def feed_eof(self) -> None:
         self._inner.feed_eof()
 
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
-        if not self._stopped and self._oversized_frame_in(bytes(data)):
-            self._stopped = True
-            set_exception(
-                self._inner.queue,
-                WebSocketError(
-                    WSCloseCode.MESSAGE_TOO_BIG,
-                    f"Frame size exceeds the limit of {self._max_frame} bytes",
-                ),
-            )
-            return True, b""
-        result: tuple[bool, bytes] = self._inner.feed_data(data)
-        return result
-
-    def _oversized_frame_in(self, data: bytes) -> bool:
+        data = bytes(data)
+        kept = bytearray()
         position, end = 0, len(data)
         while position < end:
-            if self._skip:
-                taken = min(self._skip, end - position)
-                self._skip -= taken
+            if self._remaining:
+                taken = min(self._remaining, end - position)
+                if self._forwarding:
+                    kept += data[position : position + taken]
+                self._remaining -= taken
                 position += taken
                 continue
             needed = self._header_length() - len(self._header)
@@ -67,12 +79,36 @@ class FrameSizeGuard:
             position += needed
             if len(self._header) < self._header_length():
                 continue
-            opcode, length = self._parse_header()
+            fin, opcode, length = self._parse_header()
+            self._forwarding = self._admit(fin, opcode, length)
+            if self._forwarding:
+                kept += self._header
             self._header.clear()
-            if opcode in _DATA_OPCODES and length > self._max_frame:
-                return True
-            self._skip = length
-        return False
+            self._remaining = length
+        if not kept:
+            return False, b""
+        result: tuple[bool, bytes] = self._inner.feed_data(bytes(kept))
+        return result
+
+    def _admit(self, fin: bool, opcode: int, length: int) -> bool:
+        if opcode >= _CONTROL_OPCODES_FROM:
+            return True
+        if self._violated:
+            return False
+        message = length if opcode != _CONTINUATION else self._message_bytes + length
+        if length > self._max_frame or message > self._max_message:
+            self._violated = True
+            limit = "Frame" if length > self._max_frame else "Message"
+            maximum = self._max_frame if length > self._max_frame else self._max_message
+            self._on_violation(
+                WebSocketError(
+                    WSCloseCode.MESSAGE_TOO_BIG,
+                    f"{limit} size exceeds the limit of {maximum} bytes",
+                )
+            )
+            return False
+        self._message_bytes = 0 if fin else message
+        return True
 
     def _header_length(self) -> int:
         if len(self._header) < 2:
@@ -83,14 +119,15 @@ class FrameSizeGuard:
         mask = 4 if second & 0x80 else 0
         return 2 + extended + mask
 
-    def _parse_header(self) -> tuple[int, int]:
+    def _parse_header(self) -> tuple[bool, int, int]:
+        fin = bool(self._header[0] & 0x80)
         opcode = self._header[0] & 0x0F
         length_flag = self._header[1] & 0x7F
         if length_flag == 126:
-            return opcode, int.from_bytes(self._header[2:4], "big")
+            return fin, opcode, int.from_bytes(self._header[2:4], "big")
         if length_flag == 127:
-            return opcode, int.from_bytes(self._header[2:10], "big")
-        return opcode, length_flag
+            return fin, opcode, int.from_bytes(self._header[2:10], "big")
+        return fin, opcode, length_flag
 
 
 class GatewayWebSocketResponse(web.WebSocketResponse):
@@ -116,4 +153,10 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         )
         handler._payload_parser = None
         callback = None if self._heartbeat is None else self._on_data_received
-        handler.set_parser(FrameSizeGuard(self._parser), data_received_cb=callback)
+
+        def report(error: WebSocketError) -> None:
+            # receive() hands this to the gateway as an ERROR message, which closes with
+            # the error's code; the parser itself stays healthy for the closing handshake.
+            reader.feed_data(WSMessage(WSMsgType.ERROR, error, None), 0)
+
+        handler.set_parser(FrameSizeGuard(self._parser, report), data_received_cb=callback)
