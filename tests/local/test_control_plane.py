@@ -116,6 +116,26 @@ def test_create_stage_with_a_deployment(aws: Any) -> None:
     assert [(s["StageName"], s.get("DeploymentId")) for s in listed] == [("prod", deployment_id)]
 
 
+def test_get_authorizers_lists_the_api_authorizers(aws: Any) -> None:
+    """GetAuthorizers, which moto lacks, lists what CreateAuthorizer made."""
+    apigw = aws("apigatewayv2")
+    api_id = _websocket_api(aws, "authorizers")["ApiId"]
+    assert apigw.get_authorizers(ApiId=api_id)["Items"] == []
+    created = apigw.create_authorizer(
+        ApiId=api_id,
+        Name="token",
+        AuthorizerType="REQUEST",
+        AuthorizerUri=LAMBDA_URI,
+        IdentitySource=["route.request.querystring.token"],
+    )
+    (listed,) = apigw.get_authorizers(ApiId=api_id)["Items"]
+    assert listed["AuthorizerId"] == created["AuthorizerId"]
+    assert (listed["Name"], listed["IdentitySource"]) == (
+        "token",
+        ["route.request.querystring.token"],
+    )
+
+
 def test_auto_deploy_follows_every_change(aws: Any) -> None:
     """With AutoDeploy, a change to the routes shows up as a new automatic deployment."""
     apigw = aws("apigatewayv2")

@@ -1,10 +1,11 @@
 """moto's API Gateway v2, extended with deployments, UpdateStage and local endpoints.
 
-moto 5.2 answers 404 to CreateDeployment/GetDeployment(s)/DeleteDeployment and has no
-UpdateStage, and gives WebSocket APIs an ``https://`` endpoint nothing serves. The extension
-goes through moto's own seams: a subclass of its response class serves the extra operations
-(moto dispatches by the botocore operation name), its URL table gains the deployment paths,
-and ``create_api`` is wrapped to give WebSocket APIs the local ``ws://`` endpoint.
+moto 5.2 answers 404 to CreateDeployment/GetDeployment(s)/DeleteDeployment, has no
+UpdateStage nor GetAuthorizers, and gives WebSocket APIs an ``https://`` endpoint nothing
+serves. The extension goes through moto's own seams: a subclass of its response class serves
+the extra operations (moto dispatches by the botocore operation name), its URL table gains the
+deployment paths, and ``create_api`` is wrapped to give WebSocket APIs the local ``ws://``
+endpoint.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def served_stage(api_id: str, stage_name: str) -> ServedStage | None:
 
 
 class LocalApiGatewayV2Response(ApiGatewayV2Response):
-    """moto's API Gateway v2 responses plus deployments and UpdateStage."""
+    """moto's API Gateway v2 responses plus deployments, UpdateStage and GetAuthorizers."""
 
     def _api(self) -> Any:
         return self.apigatewayv2_backend.get_api(self._path_part(3))
@@ -246,6 +247,11 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
                 **params["defaultRouteSettings"],
             }
         return 200, {}, json.dumps(self._stage_json(api, stage))
+
+    def get_authorizers(self) -> Any:
+        api = self._api()
+        items = [authorizer.to_json() for authorizer in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
 
     def create_deployment(self) -> Any:
         api = self._api()
