@@ -30,6 +30,7 @@ from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 __all__ = ["FrameSizeGuard", "GatewayWebSocketResponse"]
 
 _CONTINUATION = 0x0
+_TEXT = 0x1
 _CONTROL_OPCODES_FROM = 0x8  # close, ping, pong and the reserved control opcodes
 _READ_CHUNK = 2**16
 
@@ -130,12 +131,49 @@ class FrameSizeGuard:
         return fin, opcode, length_flag
 
 
+def _frame_header(fin: bool, opcode: int, length: int) -> bytes:
+    """The header of an unmasked (server-sent) frame."""
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        return bytes((first, length))
+    if length < 2**16:
+        return bytes((first, 126)) + length.to_bytes(2, "big")
+    return bytes((first, 127)) + length.to_bytes(8, "big")
+
+
 class GatewayWebSocketResponse(web.WebSocketResponse):
     """A server WebSocket that enforces API Gateway's frame and message limits."""
 
     def __init__(self, **kwargs: Any) -> None:
         # aiohttp refuses a message whose size reaches max_msg_size: 128 KB itself is allowed.
         super().__init__(max_msg_size=MAX_MESSAGE_BYTES + 1, compress=False, **kwargs)
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        """Send one text message; over 32 KB it goes out in frames of at most 32 KB.
+
+        API Gateway's frame limit covers what it sends too (spec §6.1): a long
+        ``PostToConnection`` or route response reaches the client as one message split
+        into continuation frames.
+        """
+        payload = data.encode("utf-8")
+        if len(payload) <= MAX_FRAME_BYTES or compress:
+            await super().send_str(data, compress)
+            return
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("Call .prepare() first")
+        if writer.transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        # One synchronous write of every frame: nothing else can slip between them.
+        frames = bytearray()
+        for start in range(0, len(payload), MAX_FRAME_BYTES):
+            chunk = payload[start : start + MAX_FRAME_BYTES]
+            opcode = _TEXT if start == 0 else _CONTINUATION
+            last = start + MAX_FRAME_BYTES >= len(payload)
+            frames += _frame_header(last, opcode, len(chunk)) + chunk
+        writer.transport.write(bytes(frames))
+        if self._payload_writer is not None:
+            await self._payload_writer.drain()
 
     def _post_start(self, request: Any, protocol: str | None, writer: Any) -> None:
         # Bytes the client sent right behind its handshake are handed to the first parser
