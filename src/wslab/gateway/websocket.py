@@ -8,7 +8,8 @@ A small filter therefore sits in front of aiohttp's parser. It reads each frame 
 the bytes arrive, and on the first frame that breaks a limit it reports the violation (the
 gateway then closes with 1009), drops that frame and every later data frame unparsed, and
 still passes control frames on, so the closing handshake completes with the client's own
-close frame and nothing unread is left behind.
+close frame and nothing unread is left behind. In the other direction, text over 32 KB
+goes out as one message in frames of at most 32 KB, as API Gateway sends it.
 
 The hook is aiohttp's ``WebSocketResponse._post_start``, a private method: the project pins
 aiohttp's minor version, and conformance tests send a 32 KB + 1 frame and a 128 KB + 1
