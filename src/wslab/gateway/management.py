@@ -5,6 +5,10 @@ Served under the ``http://`` form of ``ApiEndpoint + "/" + stage`` (what
 ``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI``, under the stack's root as
 ``/@connections/{id}`` or ``/{stage}/@connections/{id}``: connection ids are unique across
 the whole stack, so the id alone finds the connection.
+
+``/{apiId}/@connections/{id}``, the stage left out of the endpoint, is answered as AWS
+answers ``https://{apiId}.execute-api.{region}.amazonaws.com/@connections/{id}``: 403
+``{"message": "Forbidden"}``, not 410, so the mistake is not taken for a closed connection.
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ class ManagementApi:
     def __init__(self, connections: ConnectionRegistry) -> None:
         self._connections = connections
 
+    def _stage_left_out(self, parts: list[str], connection_id: str) -> bool:
+        """``/{apiId}/@connections/{id}``: the API's id where its stage should be."""
+        prefix = parts[: parts.index(_SEGMENT)]
+        connection = self._connections.get(connection_id)
+        if len(prefix) != 1 or connection is None:
+            return False
+        return prefix[0] == connection.context.api_id != connection.context.stage
+
     def _find(self, parts: list[str], connection_id: str) -> Connection | None:
         connection = self._connections.get(connection_id)
         if connection is None or not connection.is_open:
@@ -62,6 +74,8 @@ class ManagementApi:
         connection_id = parts[index + 1]
         if not is_valid_connection_id(connection_id):
             return _error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
+        if self._stage_left_out(parts, connection_id):
+            return _error(403, "ForbiddenException", "Forbidden")
         if request.method == "POST":
             data = await request.read()
             if len(data) > MAX_POST_TO_CONNECTION_BYTES:
