@@ -1,0 +1,186 @@
+"""The @connections management API: POST, GET, DELETE and their errors (§6, §9.5)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import botocore.exceptions
+import pytest
+from websocket import ABNF
+
+from tests.conformance.support import ask, connect, connection_id_of, expect_close, poll, wire
+from wslab.aws import client
+from wslab.gateway.ids import new_id
+from wslab.wiring import WiredApi
+
+ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+KB = 1024
+
+
+@pytest.fixture(scope="module")
+def api(aws: Any, behave: str) -> WiredApi:
+    return wire(aws, behave, ["$default", "echo", "oneway"], two_way=["$default", "echo"])
+
+
+@pytest.fixture(scope="module")
+def management(api: WiredApi) -> Any:
+    """apigatewaymanagementapi on the http:// form of ApiEndpoint + stage, as from outside."""
+    return client("apigatewaymanagementapi", api.management_url)
+
+
+@pytest.fixture
+def ws(api: WiredApi) -> Any:
+    socket = connect(api.url, header=["User-Agent: conformance/1.0"])
+    yield socket
+    socket.close()
+
+
+def raw(
+    api: WiredApi, method: str, connection_id: str, data: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """An unsigned HTTP call on ``/@connections/{id}``: status, headers, body."""
+    url = f"{api.management_url}/@connections/{quote(connection_id, safe='')}"
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_post_answers_200_empty_and_delivers_exactly_the_data(api: WiredApi, ws: Any) -> None:
+    """POST answers 200 with an empty body; the client gets exactly the bytes as one message."""
+    connection_id = connection_id_of(ws)
+    data = 'héllo {"x": 1} ✓'.encode()
+    status, _, body = raw(api, "POST", connection_id, data)
+    assert (status, body) == (200, b"")
+    assert ws.recv() == data.decode()
+
+
+def test_post_through_boto3(management: Any, ws: Any) -> None:
+    """boto3's PostToConnection on the stage URL reaches the client."""
+    connection_id = connection_id_of(ws)
+    response = management.post_to_connection(ConnectionId=connection_id, Data=b"from boto3")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert ws.recv() == "from boto3"
+
+
+def test_post_over_32kb_arrives_in_frames_of_at_most_32kb(management: Any, ws: Any) -> None:
+    """A 100 KB post is one message, sent as frames of at most 32 KB."""
+    connection_id = connection_id_of(ws)
+    data = ("0123456789abcdef" * (100 * KB // 16)).encode()
+    management.post_to_connection(ConnectionId=connection_id, Data=data)
+    frames = [ws.recv_frame()]
+    while not frames[-1].fin:
+        frames.append(ws.recv_frame())
+    assert frames[0].opcode == ABNF.OPCODE_TEXT
+    assert all(frame.opcode == ABNF.OPCODE_CONT for frame in frames[1:])
+    assert all(len(frame.data) <= 32 * KB for frame in frames)
+    assert b"".join(frame.data for frame in frames) == data
+
+
+def test_post_of_131072_bytes_is_delivered(management: Any, ws: Any) -> None:
+    """Exactly 128 KB is within the PostToConnection limit."""
+    connection_id = connection_id_of(ws)
+    data = b"y" * (128 * KB)
+    management.post_to_connection(ConnectionId=connection_id, Data=data)
+    assert ws.recv() == data.decode()
+
+
+def test_post_over_131072_bytes_is_413(management: Any, ws: Any) -> None:
+    """One byte over 128 KB: 413 PayloadTooLargeException, nothing delivered, still connected."""
+    connection_id = connection_id_of(ws)
+    with pytest.raises(management.exceptions.PayloadTooLargeException) as raised:
+        management.post_to_connection(ConnectionId=connection_id, Data=b"z" * (128 * KB + 1))
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert json.loads(ask(ws, {"action": "echo"}))["route"] == "echo"
+
+
+def test_get_connection_describes_it(api: WiredApi, management: Any, ws: Any) -> None:
+    """GET answers connectedAt, identity and lastActiveAt, timestamps ISO-8601 with ms."""
+    connection_id = connection_id_of(ws)
+    status, _, body = raw(api, "GET", connection_id)
+    assert status == 200
+    described = json.loads(body)
+    assert described.keys() == {"connectedAt", "identity", "lastActiveAt"}
+    assert described["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "conformance/1.0"}
+    assert ISO_MS.fullmatch(described["connectedAt"])
+    assert ISO_MS.fullmatch(described["lastActiveAt"])
+    connected = datetime.fromisoformat(described["connectedAt"])
+    last_active = datetime.fromisoformat(described["lastActiveAt"])
+    assert connected <= last_active
+    # boto3 parses the same answer.
+    parsed = management.get_connection(ConnectionId=connection_id)
+    assert parsed["ConnectedAt"] == connected
+    assert parsed["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "conformance/1.0"}
+
+
+def test_last_active_at_follows_client_traffic(management: Any, ws: Any) -> None:
+    """A message from the client moves lastActiveAt forward."""
+    connection_id = connection_id_of(ws)
+    before = management.get_connection(ConnectionId=connection_id)["LastActiveAt"]
+    ask(ws, {"action": "echo"})
+    after = management.get_connection(ConnectionId=connection_id)["LastActiveAt"]
+    assert after > before
+
+
+def test_delete_answers_204_and_closes_with_1000(api: WiredApi, ws: Any) -> None:
+    """DELETE answers 204 and the client sees close code 1000."""
+    connection_id = connection_id_of(ws)
+    status, _, body = raw(api, "DELETE", connection_id)
+    assert (status, body) == (204, b"")
+    assert expect_close(ws)[0] == 1000
+
+
+def test_unknown_id_is_gone(api: WiredApi, management: Any) -> None:
+    """A well-formed id that names no connection: 410 with ``x-amzn-ErrorType: GoneException``."""
+    unknown = new_id()
+    for method in ("POST", "GET", "DELETE"):
+        status, headers, _ = raw(api, method, unknown, b"x" if method == "POST" else None)
+        assert status == 410
+        assert {k.lower(): v for k, v in headers.items()}["x-amzn-errortype"] == "GoneException"
+    with pytest.raises(management.exceptions.GoneException):
+        management.post_to_connection(ConnectionId=unknown, Data=b"x")
+    with pytest.raises(management.exceptions.GoneException):
+        management.get_connection(ConnectionId=unknown)
+    with pytest.raises(management.exceptions.GoneException):
+        management.delete_connection(ConnectionId=unknown)
+
+
+def test_closed_id_is_gone(api: WiredApi, management: Any) -> None:
+    """Once the client has closed, its id answers GoneException."""
+    ws = connect(api.url)
+    connection_id = connection_id_of(ws)
+    ws.close()
+
+    def gone() -> bool:
+        try:
+            management.post_to_connection(ConnectionId=connection_id, Data=b"late")
+        except management.exceptions.GoneException:
+            return True
+        return False
+
+    poll(gone, what="GoneException for a closed connection")
+    with pytest.raises(management.exceptions.GoneException):
+        management.get_connection(ConnectionId=connection_id)
+
+
+def test_invalid_id_is_bad_request(management: Any) -> None:
+    """An id that is not in API Gateway's format is a BadRequestException (400)."""
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        management.post_to_connection(ConnectionId="not-a-connection-id", Data=b"x")
+    error = raised.value.response
+    assert error["Error"]["Code"] == "BadRequestException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_handler_reaches_connections_through_the_sdk_endpoint_variable(ws: Any) -> None:
+    """A handler's plain ``boto3.client("apigatewaymanagementapi")`` posts to the client."""
+    ws.send(json.dumps({"action": "oneway", "post": "from the handler"}))
+    assert ws.recv() == "from the handler"

@@ -1,0 +1,158 @@
+"""Idle timeout and maximum connection duration, on stacks started with short ones (§7, §9.4).
+
+AWS closes after 10 minutes without traffic and after 2 hours; ``wslab local`` takes both
+as options. Neither close code is confirmed for AWS: the spec's best guess, 1001
+"Going away", is what ``$disconnect`` must report.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from websocket import ABNF
+
+from tests.conformance.support import (
+    EventLog,
+    access_lines,
+    ask,
+    connect,
+    connection_id_of,
+    create_behave_function,
+    create_events_table,
+    poll,
+    wire,
+)
+from tests.support import REGION, scaled
+from wslab.aws import client
+from wslab.local.process import LocalStackProcess
+from wslab.wiring import WiredApi
+
+IDLE_S = scaled(2.0)
+MAX_DURATION_S = scaled(2.0)
+TRAFFIC_EVERY_S = IDLE_S / 5
+
+
+@dataclass
+class ShortStack:
+    process: LocalStackProcess
+    api: WiredApi
+    event_log: EventLog
+
+    def disconnect_context(self, connection_id: str) -> dict[str, Any]:
+        poll(
+            lambda: access_lines(self.process.output(), "DISCONNECT", connection_id),
+            what=f"$disconnect of {connection_id}",
+        )
+        [record] = self.event_log.of(connection_id, "DISCONNECT")
+        context: dict[str, Any] = record.event["requestContext"]
+        return context
+
+
+def start_short_stack(extra_args: list[str], started: dict[str, Any]) -> None:
+    process = LocalStackProcess(port=0, extra_args=extra_args)
+    process.start()
+    started["process"] = process
+
+    def aws(service: str) -> Any:
+        return client(service, process.endpoint_url, REGION)
+
+    create_events_table(aws, "events")
+    function = create_behave_function(aws, "behave", "events")
+    api = wire(aws, function, ["$disconnect", "$default"], two_way=["$default"])
+    started["stack"] = ShortStack(process, api, EventLog(aws, "events"))
+
+
+@pytest.fixture(scope="module")
+def stacks() -> Iterator[dict[str, ShortStack]]:
+    """Two stacks, started side by side: a short idle timeout, and a short maximum duration."""
+    options = {
+        "idle": ["--idle-timeout", str(IDLE_S)],
+        "max": ["--max-connection-duration", str(MAX_DURATION_S)],
+    }
+    started: dict[str, dict[str, Any]] = {name: {} for name in options}
+    threads = [
+        threading.Thread(target=start_short_stack, args=(args, started[name]))
+        for name, args in options.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert all("stack" in parts for parts in started.values()), "a short stack did not start"
+        yield {name: parts["stack"] for name, parts in started.items()}
+    finally:
+        for parts in started.values():
+            if "process" in parts:
+                parts["process"].stop()
+
+
+def close_code_after_traffic(ws: Any, every_s: float, until_s: float) -> int | None:
+    """Send a message every ``every_s`` for ``until_s``; the server's close code, if it closed."""
+    deadline = time.monotonic() + until_s
+    while time.monotonic() < deadline:
+        ws.send(json.dumps({"action": "keepalive"}))
+        opcode, frame = ws.recv_data_frame(control_frame=True)
+        if opcode == ABNF.OPCODE_CLOSE:
+            return int.from_bytes(frame.data[:2], "big")
+        time.sleep(every_s)
+    return None
+
+
+def test_idle_connection_is_closed_with_1001(stacks: dict[str, ShortStack]) -> None:
+    """A connection without traffic is closed at the idle timeout: 1001, then ``$disconnect``."""
+    stack = stacks["idle"]
+    ws = connect(stack.api.url)
+    connection_id = connection_id_of(ws)
+    opcode, frame = ws.recv_data_frame(control_frame=True)
+    assert opcode == ABNF.OPCODE_CLOSE
+    assert int.from_bytes(frame.data[:2], "big") == 1001
+    ws.shutdown()
+    context = stack.disconnect_context(connection_id)
+    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
+
+
+def test_client_traffic_resets_the_idle_timer(stacks: dict[str, ShortStack]) -> None:
+    """Messages from the client more often than the idle timeout keep the connection open."""
+    ws = connect(stacks["idle"].api.url)
+    try:
+        assert close_code_after_traffic(ws, TRAFFIC_EVERY_S, 2 * IDLE_S) is None
+    finally:
+        ws.close()
+
+
+def test_server_traffic_resets_the_idle_timer(stacks: dict[str, ShortStack]) -> None:
+    """Posts to the connection count as traffic too: the silent client stays connected."""
+    stack = stacks["idle"]
+    ws = connect(stack.api.url)
+    try:
+        connection_id = connection_id_of(ws)
+        management = client("apigatewaymanagementapi", stack.api.management_url)
+        deadline = time.monotonic() + 2 * IDLE_S
+        while time.monotonic() < deadline:
+            management.post_to_connection(ConnectionId=connection_id, Data=b"ping")
+            assert ws.recv() == "ping"
+            time.sleep(TRAFFIC_EVERY_S)
+        assert ask(ws, {"action": "still-open"})
+    finally:
+        ws.close()
+
+
+def test_connection_is_closed_at_maximum_duration(stacks: dict[str, ShortStack]) -> None:
+    """A connection is closed at the maximum duration: 1001, then ``$disconnect``."""
+    stack = stacks["max"]
+    ws = connect(stack.api.url)
+    connection_id = connection_id_of(ws)
+    # The idle timeout of this stack is AWS's 10 minutes: only the duration can close it.
+    opcode, frame = ws.recv_data_frame(control_frame=True)
+    ws.shutdown()
+    assert opcode == ABNF.OPCODE_CLOSE
+    assert int.from_bytes(frame.data[:2], "big") == 1001
+    context = stack.disconnect_context(connection_id)
+    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
