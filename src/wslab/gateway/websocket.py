@@ -163,8 +163,9 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         writer = self._writer
         if writer is None:
             raise RuntimeError("Call .prepare() first")
-        if writer.transport.is_closing():
-            raise ConnectionResetError("Cannot write to closing transport")
+        if self.closed or writer.transport.is_closing():
+            # Nothing may follow a close frame, and aiohttp's own send would refuse too.
+            raise ConnectionResetError("Cannot write to a closing WebSocket")
         # One synchronous write of every frame: nothing else can slip between them.
         frames = bytearray()
         for start in range(0, len(payload), MAX_FRAME_BYTES):
