@@ -20,7 +20,7 @@ def _positive(value: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from wslab.local.server import DEFAULT_PORT
+    from wslab.local.defaults import DEFAULT_PORT
 
     parser = argparse.ArgumentParser(prog="wslab", description=__doc__)
     parser.add_argument("--version", action="version", version=f"wslab {__version__}")

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from .server import DEFAULT_PORT, HEALTH_PATH
+from .defaults import DEFAULT_PORT, HEALTH_PATH
 
 __all__ = [
     "LocalStackProcess",

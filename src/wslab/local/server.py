@@ -25,13 +25,21 @@ from wslab import __version__
 from wslab.gateway.server import Gateway, GatewaySettings
 from wslab.lambda_runtime.service import LambdaService
 
-from . import apigatewayv2, cloudformation, lambda_backend
+from . import apigatewayv2, lambda_backend
+from .defaults import DEFAULT_PORT, HEALTH_PATH
 from .moto_proxy import MotoProxy
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
 
-DEFAULT_PORT = 4577
-HEALTH_PATH = "/_wslab/health"
+
+# The credential scope of SigV4-signed CloudFormation calls.
+_CLOUDFORMATION_SCOPE = "/cloudformation/aws4_request"
+
+
+def _install_cloudformation() -> None:
+    from . import cloudformation
+
+    cloudformation.install()
 
 
 def _print(line: str) -> None:
@@ -59,6 +67,7 @@ class LocalAWS:
         self._work_dir: Path | None = None
         self._port: int | None = None
         self._started_at = 0.0
+        self._cloudformation_ready: asyncio.Future[None] | None = None
         self.lambdas: LambdaService | None = None
         self.gateway: Gateway | None = None
 
@@ -76,7 +85,11 @@ class LocalAWS:
         # moto builds a service's URL map on its first request: extend it before that.
         apigatewayv2.install()
         lambda_backend.install()
-        cloudformation.install()
+        # moto's CloudFormation takes seconds to import (it loads every service it models):
+        # it loads in the background, and only CloudFormation calls wait for it.
+        self._cloudformation_ready = asyncio.get_running_loop().run_in_executor(
+            None, _install_cloudformation
+        )
         self._started_at = time.monotonic()
         await self._moto.start()
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -115,9 +128,14 @@ class LocalAWS:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if self.gateway is not None and self.gateway.serves(request):
             return await self.gateway.handle(request)
+        ready = self._cloudformation_ready
+        if ready is not None and _CLOUDFORMATION_SCOPE in request.headers.get("Authorization", ""):
+            await asyncio.shield(ready)
         return await self._moto.forward(request)
 
     async def stop(self) -> None:
+        if self._cloudformation_ready is not None:
+            await asyncio.shield(self._cloudformation_ready)
         if self.gateway is not None:
             await self.gateway.close()
             self.gateway = None

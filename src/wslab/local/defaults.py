@@ -1,0 +1,9 @@
+"""Where the local stack listens by default, in a module that imports nothing heavy:
+helpers that only need to find a running stack must not pay for loading moto."""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_PORT", "HEALTH_PATH"]
+
+DEFAULT_PORT = 4577
+HEALTH_PATH = "/_wslab/health"
