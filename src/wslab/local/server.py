@@ -11,9 +11,11 @@ as ``endpoint_url`` (or ``AWS_ENDPOINT_URL``). The port answers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +42,33 @@ def _install_cloudformation() -> None:
     from . import cloudformation
 
     cloudformation.install()
+
+
+def _in_daemon_thread(work: Callable[[], None]) -> asyncio.Future[None]:
+    """Run ``work`` in a thread that never delays the process's exit (unlike an executor's,
+    which ``asyncio.run`` waits for): stopping must not wait for an import to finish."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            work()
+        except BaseException as failure:
+            error = failure
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="load-cloudformation", daemon=True).start()
+    return done
 
 
 def _print(line: str) -> None:
@@ -87,9 +116,7 @@ class LocalAWS:
         lambda_backend.install()
         # moto's CloudFormation takes seconds to import (it loads every service it models):
         # it loads in the background, and only CloudFormation calls wait for it.
-        self._cloudformation_ready = asyncio.get_running_loop().run_in_executor(
-            None, _install_cloudformation
-        )
+        self._cloudformation_ready = _in_daemon_thread(_install_cloudformation)
         self._started_at = time.monotonic()
         await self._moto.start()
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -134,8 +161,6 @@ class LocalAWS:
         return await self._moto.forward(request)
 
     async def stop(self) -> None:
-        if self._cloudformation_ready is not None:
-            await asyncio.shield(self._cloudformation_ready)
         if self.gateway is not None:
             await self.gateway.close()
             self.gateway = None
