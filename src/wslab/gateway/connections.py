@@ -40,7 +40,8 @@ class Connection:
 
     @property
     def is_open(self) -> bool:
-        return self.state is ConnectionState.OPEN
+        """Connected, and not being closed by the gateway: postable, describable."""
+        return self.state is ConnectionState.OPEN and self.server_close is None
 
     def authorize(self, authorizer: dict[str, object]) -> None:
         self.context = replace(self.context, authorizer=authorizer)
@@ -60,7 +61,22 @@ class Connection:
         self.touch()
         return True
 
+    def request_close(self, code: int, reason: str) -> None:
+        """Ask the task reading the connection to close it with ``code`` (any other task).
+
+        From now on the connection takes no posts and is gone for @connections. The
+        reading task does the closing handshake itself: only the task that reads can wait
+        for the client's answer to the close frame, and dropping the TCP connection before
+        it arrives, with the client's last frames unread, makes the kernel reset it (a
+        client that was sending then loses the close frame and sees 1006).
+        """
+        if self.server_close is None:
+            self.server_close = (code, reason)
+        if self.ws is not None:
+            self.ws.request_close(code, reason)
+
     async def close_by_server(self, code: int, reason: str) -> None:
+        """Close with ``code`` and wait for the client's answer (the reading task only)."""
         if self.server_close is None:
             self.server_close = (code, reason)
         if self.ws is not None and not self.ws.closed:

@@ -38,12 +38,10 @@ from .events import (
 )
 from .frames import (
     CLOSE_GOING_AWAY,
-    CLOSE_MESSAGE_TOO_BIG,
     CLOSE_UNSUPPORTED_DATA,
     IDLE_TIMEOUT_SECONDS,
     MAX_CONNECTION_SECONDS,
     REASON_GOING_AWAY,
-    REASON_MESSAGE_TOO_BIG,
     REASON_UNSUPPORTED_DATA,
     client_close_status,
     forbidden_frame,
@@ -60,6 +58,7 @@ __all__ = ["Gateway", "GatewaySettings"]
 
 CONNECTIONS_SEGMENT = "@connections"
 _AUTHORIZER_TIMEOUT_MS = 10_000
+_SHUTDOWN_CLOSE_WAIT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -322,12 +321,12 @@ class Gateway:
                     break
                 elif message.type is WSMsgType.ERROR:
                     error = message.data
-                    if isinstance(error, WebSocketError) and error.code == CLOSE_MESSAGE_TOO_BIG:
-                        # A frame or message over the limits, reported by the frame filter
-                        # (websocket.py) before aiohttp parsed it: close with 1009 here.
-                        await connection.close_by_server(
-                            CLOSE_MESSAGE_TOO_BIG, REASON_MESSAGE_TOO_BIG
-                        )
+                    if isinstance(error, WebSocketError) and not ws.closed:
+                        # A close asked for by the frame filter (1009 for a frame or
+                        # message over the limits) or by Connection.request_close
+                        # (DeleteConnection, expiry, shutdown): done here, by the task
+                        # that reads, so the handshake waits for the client's answer.
+                        await connection.close_by_server(error.code, str(error))
                     elif connection.server_close is None:
                         # Any other protocol error: aiohttp closed the connection already.
                         connection.server_close = (ws.close_code or 1011, str(error))
@@ -359,7 +358,7 @@ class Gateway:
             )
             wait = deadline - time.monotonic()
             if wait <= 0:
-                await connection.close_by_server(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
+                connection.request_close(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
                 return
             await asyncio.sleep(wait)
 
@@ -422,13 +421,12 @@ class Gateway:
     async def close(self) -> None:
         """Close every connection (1001), skipping $disconnect: the stack is going away."""
         self._closing = True
-        await asyncio.gather(
-            *(
-                connection.close_by_server(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
-                for connection in self._connections.all()
-            ),
-            return_exceptions=True,
-        )
+        for connection in self._connections.all():
+            connection.request_close(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
+        # Clients that answer promptly get a clean close; nobody holds the stop up long.
+        deadline = time.monotonic() + _SHUTDOWN_CLOSE_WAIT_S
+        while len(self._connections) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         for task in list(self._tasks):
             task.cancel()
         with contextlib.suppress(Exception):

@@ -26,7 +26,7 @@ from aiohttp._websocket.models import WSMessage
 from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
 from aiohttp.http_websocket import WebSocketError
 
-from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, REASON_MESSAGE_TOO_BIG
 
 __all__ = ["FrameSizeGuard", "GatewayWebSocketResponse"]
 
@@ -195,8 +195,16 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         callback = None if self._heartbeat is None else self._on_data_received
 
         def report(error: WebSocketError) -> None:
-            # receive() hands this to the gateway as an ERROR message, which closes with
-            # the error's code; the parser itself stays healthy for the closing handshake.
-            reader.feed_data(WSMessage(WSMsgType.ERROR, error, None), 0)
+            self.request_close(error.code, REASON_MESSAGE_TOO_BIG)
 
         handler.set_parser(FrameSizeGuard(self._parser, report), data_received_cb=callback)
+
+    def request_close(self, code: int, reason: str) -> None:
+        """Have ``receive()`` return an ERROR message carrying ``WebSocketError(code, reason)``.
+
+        The task that reads then closes with that code; the parser stays healthy for the
+        closing handshake. Does nothing once the WebSocket is closed.
+        """
+        if self._reader is not None and not self.closed:
+            error = WebSocketError(code, reason)
+            self._reader.feed_data(WSMessage(WSMsgType.ERROR, error, None), 0)
