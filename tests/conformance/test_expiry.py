@@ -144,6 +144,24 @@ def test_server_traffic_resets_the_idle_timer(stacks: dict[str, ShortStack]) -> 
         ws.close()
 
 
+def test_pings_do_not_reset_the_idle_timer(stacks: dict[str, ShortStack]) -> None:
+    """Protocol pings are answered but are not traffic: a client that only pings goes idle."""
+    ws = connect(stacks["idle"].api.url)
+    deadline = time.monotonic() + 4 * IDLE_S
+    try:
+        while time.monotonic() < deadline:
+            ws.ping(b"still there?")
+            opcode, frame = ws.recv_data_frame(control_frame=True)
+            if opcode == ABNF.OPCODE_CLOSE:
+                assert int.from_bytes(frame.data[:2], "big") == 1001
+                return
+            assert opcode == ABNF.OPCODE_PONG
+            time.sleep(TRAFFIC_EVERY_S)
+    finally:
+        ws.shutdown()
+    raise AssertionError("a client sending only pings was never closed as idle")
+
+
 def test_connection_is_closed_at_maximum_duration(stacks: dict[str, ShortStack]) -> None:
     """A connection is closed at the maximum duration: 1001, then ``$disconnect``."""
     stack = stacks["max"]
