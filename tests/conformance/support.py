@@ -11,7 +11,8 @@ authorizer events, which cannot be sent back on the socket), then does what the 
 * messages, from a JSON body: ``reply``, ``empty``, ``status``, ``raise``, ``sleep``,
   ``post`` (PostToConnection to its own connection with a plain
   ``boto3.client("apigatewaymanagementapi")``), ``log``, ``size``, ``gate_wait`` /
-  ``gate_open`` and ``barrier`` (to prove overlap without timing), ``inflight``. Without an
+  ``gate_open`` and ``barrier`` (to prove overlap without timing), ``inflight`` (record
+  when it ran). Without an
   instruction it answers ``{"route", "connectionId", "body"}``;
 * the REQUEST authorizer: the ``token`` query parameter or ``Auth`` header decides
   (``allow``, ``deny``, ``rest`` for a REST-style ``.../*/*`` resource, ``unauthorized``,
@@ -39,8 +40,10 @@ BEHAVE = r"""
 import json
 import os
 import time
+import uuid
 
 import boto3
+from boto3.dynamodb.conditions import Key
 
 _table = None
 _management = None
@@ -190,28 +193,31 @@ def on_message(event):
         opened = wait_for(lambda: "Item" in table().get_item(Key=key, ConsistentRead=True), 20)
         return {"statusCode": 200, "body": "released" if opened else "gave-up"}
     if "barrier" in order:
-        key = {"pk": "barrier#" + order["barrier"], "sk": "-"}
-        table().update_item(
-            Key=key, UpdateExpression="ADD arrived :one", ExpressionAttributeValues={":one": 1}
-        )
+        # One item per arrival, counted: a shared counter could lose concurrent updates.
+        barrier = "barrier#" + order["barrier"]
+        table().put_item(Item={"pk": barrier, "sk": str(uuid.uuid4())})
 
         def everyone_arrived():
-            item = table().get_item(Key=key, ConsistentRead=True).get("Item", {})
-            return item.get("arrived", 0) >= order["n"]
+            arrived = table().query(
+                KeyConditionExpression=Key("pk").eq(barrier), Select="COUNT", ConsistentRead=True
+            )["Count"]
+            return arrived >= order["n"]
 
         met = wait_for(everyone_arrived, 20)
         return {"statusCode": 200, "body": f"{order.get('reply', '')}:{'met' if met else 'missed'}"}
     if "inflight" in order:
-        key = {"pk": "inflight#" + order["inflight"], "sk": "-"}
-        now = table().update_item(
-            Key=key, UpdateExpression="ADD running :one",
-            ExpressionAttributeValues={":one": 1}, ReturnValues="UPDATED_NEW",
-        )["Attributes"]["running"]
+        # When this invocation ran, as an interval: the test counts how many overlapped.
+        started = time.time_ns()
         time.sleep(0.2)
-        table().update_item(
-            Key=key, UpdateExpression="ADD running :minus", ExpressionAttributeValues={":minus": -1}
+        table().put_item(
+            Item={
+                "pk": "inflight#" + order["inflight"],
+                "sk": str(uuid.uuid4()),
+                "started": started,
+                "ended": time.time_ns(),
+            }
         )
-        return {"statusCode": 200, "body": str(int(now))}
+        return {"statusCode": 200, "body": "ran"}
     if "size" in order:
         return {"statusCode": 200, "body": str(len(event["body"].encode()))}
     if order.get("empty"):
@@ -316,6 +322,13 @@ class EventLog:
     def of(self, connection_id: str, kind: str | None = None) -> list[Recorded]:
         """Events of one connection in the order they were handled."""
         return self._select(self._items(connection_id), kind)
+
+    def intervals(self, counter: str) -> list[tuple[int, int]]:
+        """``(started, ended)`` in ns of each invocation that ran ``{"inflight": counter}``."""
+        return [
+            (int(item["started"]["N"]), int(item["ended"]["N"]))
+            for item in self._items("inflight#" + counter)
+        ]
 
     def tagged(self, tag: str, kind: str | None = None) -> list[Recorded]:
         """CONNECT and authorizer events of the connect attempt with ``?tag=<tag>``."""
