@@ -144,6 +144,26 @@ def test_timeout_is_lambdas_timeout_error(aws: Any, failing: str) -> None:
     assert invoke_json(aws, failing)[0] == "fine"
 
 
+SLOW_INIT = """
+import time
+
+time.sleep(2)  # module-level work of a cold start: imports, clients, configuration
+
+
+def handler(event, context):
+    return context.get_remaining_time_in_millis()
+"""
+
+
+def test_init_does_not_count_against_the_timeout(aws: Any, unique: str) -> None:
+    """A cold start's Init phase has its own limit: a 2 s init under a 1 s Timeout succeeds."""
+    create_function(aws, f"slow-init-{unique}", SLOW_INIT, Timeout=1)
+    remaining_ms, response = invoke_json(aws, f"slow-init-{unique}")
+    assert "FunctionError" not in response, remaining_ms
+    # The deadline the handler sees starts when the runtime takes the event, after init.
+    assert 0 < remaining_ms <= 1000
+
+
 def test_a_handler_that_kills_its_worker(aws: Any, failing: str) -> None:
     """os._exit in the handler is Runtime.ExitError; the next invocation gets a new worker."""
     body, response = invoke_json(aws, failing, {"exit": 3})

@@ -45,6 +45,11 @@ class Outcome:
     worker_lost: bool = False
 
 
+# Lambda gives a new environment's Init phase (the runtime starting, the handler's module
+# imported) up to 10 s of its own; an invocation's Timeout starts when the runtime takes it.
+INIT_LIMIT_S = 10.0
+
+
 @dataclass
 class Invocation:
     request_id: str
@@ -55,6 +60,15 @@ class Invocation:
         default_factory=lambda: f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
     )
     result: asyncio.Future[tuple[bytes, bool]] | None = None
+    timeout_s: float = 0.0
+    queued_at: float = 0.0  # perf_counter() when handed to the environment
+    # Resolved when the runtime takes the invocation: the seconds it may then run.
+    taken: asyncio.Future[float] | None = None
+
+    def budget_s(self, taken_at: float) -> float:
+        """The Timeout, less any part of a cold start beyond the Init phase's own limit."""
+        init_s = taken_at - self.queued_at
+        return self.timeout_s - max(0.0, init_s - INIT_LIMIT_S)
 
 
 class Worker:
@@ -178,11 +192,31 @@ class Worker:
             raise WorkerDied()
         loop = asyncio.get_running_loop()
         invocation.result = loop.create_future()
+        invocation.taken = loop.create_future()
+        invocation.timeout_s = timeout_s
         self._current = invocation
-        started = time.perf_counter()
+        started = invocation.queued_at = time.perf_counter()
         await self._pending.put(invocation)
         try:
-            payload, failed = await asyncio.wait_for(asyncio.shield(invocation.result), timeout_s)
+            # A cold environment runs its Init phase first, which does not count against
+            # the Timeout (unless it runs past its own limit): on a busy machine, ten
+            # environments importing boto3 at once would otherwise time out invocations
+            # that Lambda runs.
+            await asyncio.wait(
+                (invocation.taken, invocation.result),
+                timeout=INIT_LIMIT_S + timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if invocation.taken.done():
+                started = time.perf_counter()
+                budget_s = invocation.taken.result()
+            elif invocation.result.done():
+                budget_s = 0.0  # the environment died, or its Init failed
+            else:
+                raise TimeoutError
+            payload, failed = await asyncio.wait_for(
+                asyncio.shield(invocation.result), max(budget_s, 0.0)
+            )
         except TimeoutError:
             self._current = None  # nobody waits for this invocation's end any more
             await self.stop()
@@ -248,6 +282,10 @@ class Worker:
         if self._init_ms is None and self.invocations == 0:
             self._init_ms = (time.perf_counter() - self._started_at) * 1000
         invocation = await self._pending.get()
+        budget_s = invocation.budget_s(time.perf_counter())
+        invocation.deadline_ms = int((time.time() + budget_s) * 1000)
+        if invocation.taken is not None and not invocation.taken.done():
+            invocation.taken.set_result(budget_s)
         return web.Response(
             body=invocation.payload,
             content_type="application/json",
