@@ -1,0 +1,540 @@
+"""What the notebooks in ``notebooks/`` share but do not teach.
+
+Every notebook opens with::
+
+    from wslab import tutorial
+    aws = tutorial.start()
+
+and then makes its boto3 calls on ``aws.client("dynamodb")`` and friends, exactly the calls a
+learner would type against AWS. This module only decides *where* they go and helps with
+what is not the lesson:
+
+- **where**: the local AWS by default (found, or started in the background so that it
+  outlives the kernel and the next notebook sees the same tables), or a real account with
+  ``WSLAB_TARGET=aws`` (region and credentials from the usual AWS configuration);
+  ``WSLAB_ENDPOINT_URL`` points the notebooks at a local stack that is already running
+  elsewhere (the notebook tests start one on a free port and set it);
+- **names**: everything the tutorial creates is named ``wslab-tutorial-...`` and tagged
+  ``project=wslab-tutorial``, so ``leftovers`` can list what is still there;
+- **waiting**: for frames on a WebSocket, for log lines, for an IAM role to become usable;
+- **order**: ``require("01", "02", "03")`` runs the earlier notebooks whose resources are
+  missing, so any notebook can be opened on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from wslab.aws import client as make_client
+from wslab.deploy import project_root
+
+__all__ = [
+    "API_NAME",
+    "CHAT_FUNCTIONS",
+    "CONNECTIONS_TABLE",
+    "ENDPOINT_VARIABLE",
+    "HISTORY_TABLE",
+    "LAMBDA_SRC",
+    "LOCAL_REGION",
+    "NOTEBOOKS",
+    "PREFIX",
+    "SAMPLE_EVENTS",
+    "STACK_NAME",
+    "STAGE",
+    "STEPS",
+    "TAGS",
+    "TARGET_VARIABLE",
+    "TEMPLATE",
+    "Step",
+    "Target",
+    "TutorialError",
+    "find_api",
+    "leftovers",
+    "receive_json",
+    "receive_text",
+    "receive_until",
+    "refresh_outputs",
+    "require",
+    "run_notebook",
+    "start",
+    "tag_list",
+    "target_from_environment",
+    "wait_for_log_lines",
+    "wait_until",
+    "when_role_is_ready",
+]
+
+TARGET_VARIABLE = "WSLAB_TARGET"
+"""``local`` (the default) or ``aws``."""
+
+ENDPOINT_VARIABLE = "WSLAB_ENDPOINT_URL"
+"""A local stack already running elsewhere; without it the stack on port 4577 is used."""
+
+LOCAL_REGION = "us-east-1"
+
+PREFIX = "wslab-tutorial"
+"""Every resource the tutorial creates has a name that starts with this."""
+
+TAGS = {"project": PREFIX}
+"""And, where the service takes tags, this tag."""
+
+CONNECTIONS_TABLE = f"{PREFIX}-connections"
+HISTORY_TABLE = f"{PREFIX}-history"
+API_NAME = f"{PREFIX}-chat"
+STAGE = "prod"
+STACK_NAME = f"{PREFIX}-stack"
+
+CHAT_FUNCTIONS: Mapping[str, str] = {
+    "$connect": f"{PREFIX}-connect",
+    "$disconnect": f"{PREFIX}-disconnect",
+    "sendmessage": f"{PREFIX}-sendmessage",
+    "joinroom": f"{PREFIX}-joinroom",
+    "$default": f"{PREFIX}-default",
+}
+"""The chat's routes and the function notebook 02 creates for each."""
+
+ROOT = project_root()
+NOTEBOOKS = ROOT / "notebooks"
+LAMBDA_SRC = ROOT / "lambda_src"
+SAMPLE_EVENTS = ROOT / "tests" / "events"
+TEMPLATE = ROOT / "cloudformation" / "template.yaml"
+
+_T = TypeVar("_T")
+
+
+class TutorialError(RuntimeError):
+    """Something the notebooks need is missing or misconfigured; the message says what."""
+
+
+def tag_list(tags: Mapping[str, str] = TAGS) -> list[dict[str, str]]:
+    """``TAGS`` in the ``[{"Key": ..., "Value": ...}]`` form of DynamoDB and IAM."""
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+def _timeout_scale() -> float:
+    return float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the notebooks' calls go: the local stack at ``endpoint_url``, or AWS (None)."""
+
+    endpoint_url: str | None
+    region: str
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint_url is not None
+
+    @property
+    def default_wait_s(self) -> float:
+        """How long to wait for something asynchronous: longer on AWS, where logs lag."""
+        return (5.0 if self.is_local else 30.0) * _timeout_scale()
+
+    def client(self, service: str) -> Any:
+        """``boto3.client(service)``, pointed at the target (one client per service)."""
+        if service not in self._clients:
+            self._clients[service] = make_client(service, self.endpoint_url, self.region)
+        return self._clients[service]
+
+    def client_at(self, service: str, endpoint_url: str, **config: Any) -> Any:
+        """``boto3.client(service, endpoint_url=...)``: the ``@connections`` API of a stage
+        (``apigatewaymanagementapi``) has no endpoint of its own, only the stage's URL."""
+        if self.is_local:
+            return make_client(service, endpoint_url, self.region, **config)
+        import boto3
+        from botocore.config import Config
+
+        options: dict[str, Any] = {"region_name": self.region, "endpoint_url": endpoint_url}
+        if config:
+            options["config"] = Config(**config)
+        return boto3.client(service, **options)
+
+    def resource(self, service: str) -> Any:
+        """``boto3.resource(service)``, pointed at the target."""
+        import boto3
+
+        options: dict[str, Any] = {"region_name": self.region}
+        if self.endpoint_url is not None:
+            from wslab.aws import LOCAL_CREDENTIALS
+
+            options.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
+        return boto3.resource(service, **options)
+
+    @property
+    def account_id(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    def describe(self) -> str:
+        if self.is_local:
+            return f"the local AWS at {self.endpoint_url} (region {self.region})"
+        return f"AWS account {self.account_id}, region {self.region}"
+
+
+def target_from_environment(
+    environ: Mapping[str, str] | None = None,
+    ensure_local: Callable[[], str] | None = None,
+) -> Target:
+    """The target ``WSLAB_TARGET`` names; the local stack is found or started."""
+    env = os.environ if environ is None else environ
+    kind = env.get(TARGET_VARIABLE, "local").strip().lower() or "local"
+    if kind == "aws":
+        import boto3
+
+        region = boto3.session.Session().region_name
+        if not region:
+            raise TutorialError(
+                "WSLAB_TARGET=aws but no region is configured: set AWS_REGION "
+                "(or AWS_DEFAULT_REGION, or a region in your AWS profile)."
+            )
+        return Target(None, region)
+    if kind != "local":
+        raise TutorialError(f"WSLAB_TARGET must be 'local' or 'aws', not {kind!r}.")
+    endpoint = env.get(ENDPOINT_VARIABLE)
+    if not endpoint:
+        if ensure_local is None:
+            from wslab.local.process import ensure_running
+
+            ensure_local = ensure_running
+        endpoint = ensure_local()
+    return Target(endpoint.rstrip("/"), LOCAL_REGION)
+
+
+def start() -> Target:
+    """The first cell of every notebook: choose the target and say which it is."""
+    target = target_from_environment()
+    if target.is_local:
+        print(f"Working on {target.describe()}.")
+        print("Nothing here costs money; set WSLAB_TARGET=aws to run the same cells on AWS.")
+        return target
+    try:
+        where = target.describe()
+    except ClientError as error:
+        raise TutorialError(f"WSLAB_TARGET=aws, but AWS refused: {error}") from None
+    except Exception as error:  # NoCredentialsError and friends
+        raise TutorialError(
+            f"WSLAB_TARGET=aws, but no usable AWS credentials were found ({error})."
+        ) from None
+    print(f"Working on {where}.")
+    print(
+        "WARNING: these notebooks create real, billable resources in this account "
+        "(a few cents for the whole tutorial if you clean up). Run 99_cleanup.ipynb when "
+        "you are done."
+    )
+    return target
+
+
+# --- waiting ------------------------------------------------------------------------------
+
+
+def wait_until(
+    check: Callable[[], _T | None],
+    timeout_s: float = 5.0,
+    interval_s: float = 0.1,
+    what: str = "the condition",
+) -> _T:
+    """Call ``check`` until it returns something other than None or False; return that."""
+    deadline = time.monotonic() + timeout_s * _timeout_scale()
+    while True:
+        value = check()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def when_role_is_ready(call: Callable[..., _T], /, timeout_s: float = 60.0, **kwargs: Any) -> _T:
+    """``call(**kwargs)``, retried while a new IAM role is not yet usable by Lambda.
+
+    On AWS a role can take about ten seconds after ``CreateRole`` before Lambda may assume
+    it; ``CreateFunction`` fails with InvalidParameterValueException until then.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call(**kwargs)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            propagating = code == "InvalidParameterValueException" and "assume" in message
+            if not propagating or time.monotonic() > deadline:
+                raise
+        time.sleep(2)
+
+
+def _receive_text(ws: Any, seconds: float) -> str | None:
+    from websocket import WebSocketTimeoutException
+
+    ws.settimeout(max(seconds, 0.001))
+    try:
+        text: str = ws.recv()
+    except WebSocketTimeoutException:
+        return None
+    return text
+
+
+def _receive(ws: Any, seconds: float) -> dict[str, Any] | None:
+    text = _receive_text(ws, seconds)
+    if text is None:
+        return None
+    parsed = json.loads(text)
+    return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+
+def receive_text(ws: Any, timeout_s: float = 5.0) -> str | None:
+    """The next text frame on a websocket-client connection; None if none comes in time."""
+    return _receive_text(ws, timeout_s * _timeout_scale())
+
+
+def receive_json(ws: Any, timeout_s: float = 5.0) -> dict[str, Any] | None:
+    """The next text frame on a websocket-client connection, parsed; None if none comes."""
+    return _receive(ws, timeout_s * _timeout_scale())
+
+
+def receive_until(ws: Any, kind: str, timeout_s: float = 5.0) -> dict[str, Any]:
+    """The next frame whose ``type`` is ``kind``, skipping others (e.g. a live message)."""
+    deadline = time.monotonic() + timeout_s * _timeout_scale()
+    while (left := deadline - time.monotonic()) > 0:
+        frame = _receive(ws, left)
+        if frame is not None and frame.get("type") == kind:
+            return frame
+    raise TimeoutError(f"no {kind!r} frame within {timeout_s:g} s")
+
+
+def wait_for_log_lines(
+    target: Target,
+    function_name: str,
+    since_ms: int,
+    *,
+    contains: str = "",
+    count: int = 1,
+    timeout_s: float | None = None,
+) -> list[str]:
+    """The log lines of ``function_name`` since ``since_ms`` (epoch ms) that contain
+    ``contains``, once at least ``count`` of them are there (CloudWatch Logs lags on AWS)."""
+    logs = target.client("logs")
+    group = f"/aws/lambda/{function_name}"
+
+    def lines() -> list[str] | None:
+        found: list[str] = []
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=group, startTime=since_ms
+            )
+            for page in pages:
+                found += [e["message"].rstrip("\n") for e in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        matching = [line for line in found if contains in line]
+        return matching if len(matching) >= count else None
+
+    return wait_until(
+        lines,
+        timeout_s if timeout_s is not None else target.default_wait_s,
+        interval_s=0.2 if target.is_local else 2.0,
+        what=f"{count} log line(s) of {function_name} containing {contains!r}",
+    )
+
+
+# --- finding what earlier notebooks made --------------------------------------------------
+
+
+def find_api(target: Target, name: str = API_NAME) -> dict[str, Any] | None:
+    """The API Gateway v2 API called ``name`` (the newest, if several), or None."""
+    apigw = target.client("apigatewayv2")
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = apigw.get_apis(**({"NextToken": token} if token else {}))
+        found += [api for api in page["Items"] if api["Name"] == name]
+        token = page.get("NextToken")
+        if not token:
+            break
+    if not found:
+        return None
+    return max(found, key=lambda api: api["CreatedDate"])
+
+
+def _tables_exist(target: Target) -> bool:
+    dynamodb = target.client("dynamodb")
+    for table in (CONNECTIONS_TABLE, HISTORY_TABLE):
+        try:
+            described = dynamodb.describe_table(TableName=table)["Table"]
+        except dynamodb.exceptions.ResourceNotFoundException:
+            return False
+        if table == CONNECTIONS_TABLE and not described.get("GlobalSecondaryIndexes"):
+            return False
+    return True
+
+
+def _functions_exist(target: Target) -> bool:
+    lambda_ = target.client("lambda")
+    for name in CHAT_FUNCTIONS.values():
+        try:
+            lambda_.get_function(FunctionName=name)
+        except lambda_.exceptions.ResourceNotFoundException:
+            return False
+    return True
+
+
+def _api_deployed(target: Target) -> bool:
+    api = find_api(target)
+    if api is None:
+        return False
+    apigw = target.client("apigatewayv2")
+    try:
+        stage = apigw.get_stage(ApiId=api["ApiId"], StageName=STAGE)
+    except apigw.exceptions.NotFoundException:
+        return False
+    routes = {route["RouteKey"] for route in apigw.get_routes(ApiId=api["ApiId"])["Items"]}
+    return bool(stage.get("DeploymentId")) and set(CHAT_FUNCTIONS) <= routes
+
+
+@dataclass(frozen=True)
+class Step:
+    """A notebook that makes something later notebooks need, and how to tell it ran."""
+
+    notebook: str
+    done: Callable[[Target], bool]
+
+
+STEPS: Mapping[str, Step] = {
+    "01": Step("01_connections_table.ipynb", _tables_exist),
+    "02": Step("02_lambda_functions.ipynb", _functions_exist),
+    "03": Step("03_websocket_api.ipynb", _api_deployed),
+}
+
+
+def run_notebook(path: Path, timeout_s: float = 600.0, *, save: bool = False) -> None:
+    """Execute a notebook top to bottom in a new kernel; with ``save``, store its outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    NotebookClient(
+        notebook,
+        timeout=int(timeout_s),
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    if save:
+        nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
+
+
+def require(
+    target: Target,
+    *steps: str,
+    run: Callable[[Path], None] = run_notebook,
+) -> None:
+    """Make sure the notebooks ``steps`` (``"01"``, ...) have run: run the ones whose
+    resources are missing, in order, so that a notebook can be opened on its own."""
+    ran: list[str] = []
+    for key in steps:
+        step = STEPS[key]
+        if not step.done(target):
+            print(f"Running {step.notebook} first: what it makes is not there yet ...")
+            run(NOTEBOOKS / step.notebook)
+            if not step.done(target):
+                raise TutorialError(f"{step.notebook} ran, but what it makes is still missing")
+            ran.append(key)
+    found = [key for key in steps if key not in ran]
+    if found:
+        print(f"Found what notebook{'s' if len(found) > 1 else ''} {_and(found)} made.")
+
+
+def _and(items: Iterable[str]) -> str:
+    names = list(items)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# --- cleanup ------------------------------------------------------------------------------
+
+
+def _names(pages: Iterable[Mapping[str, Any]], key: str, name: str) -> list[str]:
+    return sorted(item[name] for page in pages for item in page[key])
+
+
+def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
+    """Everything whose name starts with ``prefix``, by kind; empty kinds left out."""
+    apigw = target.client("apigatewayv2")
+    cloudformation = target.client("cloudformation")
+    dynamodb = target.client("dynamodb")
+    iam = target.client("iam")
+    lambda_ = target.client("lambda")
+    logs = target.client("logs")
+    s3 = target.client("s3")
+    secrets = target.client("secretsmanager")
+
+    def pages(service: Any, operation: str, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
+        return list(service.get_paginator(operation).paginate(**kwargs))
+
+    apis: list[str] = []
+    token: str | None = None
+    while True:
+        page = apigw.get_apis(**({"NextToken": token} if token else {}))
+        apis += [api["Name"] for api in page["Items"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    stacks = [
+        stack["StackName"]
+        for page in pages(cloudformation, "list_stacks")
+        for stack in page["StackSummaries"]
+        if stack["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    found = {
+        "cloudformation stacks": stacks,
+        "apigatewayv2 apis": sorted(apis),
+        "lambda functions": _names(pages(lambda_, "list_functions"), "Functions", "FunctionName"),
+        "iam roles": _names(pages(iam, "list_roles"), "Roles", "RoleName"),
+        "dynamodb tables": sorted(
+            name for page in pages(dynamodb, "list_tables") for name in page["TableNames"]
+        ),
+        "s3 buckets": sorted(bucket["Name"] for bucket in s3.list_buckets()["Buckets"]),
+        "secretsmanager secrets": _names(pages(secrets, "list_secrets"), "SecretList", "Name"),
+        "logs log groups": _names(pages(logs, "describe_log_groups"), "logGroups", "logGroupName"),
+    }
+    log_prefixes = (f"/aws/lambda/{prefix}", f"/aws/apigateway/{prefix}")
+    result: dict[str, list[str]] = {}
+    for kind, names in found.items():
+        ours = [
+            name
+            for name in names
+            if name.startswith(prefix)
+            or (kind == "logs log groups" and name.startswith(log_prefixes))
+        ]
+        if ours:
+            result[kind] = ours
+    return result
+
+
+def refresh_outputs(paths: Iterable[Path] = ()) -> None:
+    """Run the notebooks (all of them by default), in order, on a fresh local AWS of their
+    own, and store their outputs: what ``make notebook-outputs`` does before a commit."""
+    from wslab.local.process import LocalStackProcess
+
+    notebooks = sorted(paths) or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    with LocalStackProcess(port=0) as stack:
+        os.environ[ENDPOINT_VARIABLE] = stack.endpoint_url
+        os.environ.pop(TARGET_VARIABLE, None)
+        for path in notebooks:
+            started = time.monotonic()
+            run_notebook(path, save=True)
+            print(f"{time.monotonic() - started:5.1f} s  {path.name}", flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    refresh_outputs(Path(argument).resolve() for argument in sys.argv[1:])
