@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run local test style types template tests bench clean
+.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: $(STAMP)
 local: $(STAMP)
 	$(BIN)/wslab local
 
-test: style types template tests
+test: style types template tests notebooks
 
 style: $(STAMP)
 	$(BIN)/ruff check src lambda_src tests benchmarks
@@ -44,6 +44,18 @@ template: $(STAMP) $(CHECKOV_STAMP)
 
 tests: $(STAMP)
 	$(BIN)/pytest
+
+# The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
+# each notebook's stored outputs checked by nbval.
+notebooks: $(STAMP)
+	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
+
+# Run every notebook on a fresh local AWS and store its outputs (before committing a change).
+notebook-outputs: $(STAMP)
+	$(BIN)/python -m wslab.tutorial
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py

@@ -1,0 +1,72 @@
+"""The notebooks under nbval: all of them, in order, against one local AWS.
+
+``make notebooks`` (part of ``make test``) runs ``pytest --nbval notebooks/``. This file starts
+one ``wslab local`` on a free port for the whole session and points every notebook at it
+through ``WSLAB_ENDPOINT_URL`` (nbval's kernels inherit pytest's environment), so the stack
+the notebooks would otherwise find or start on port 4577 is left alone. The stack is stopped
+at the end, whatever happened. pytest runs the files in name order, so state carries from one
+notebook to the next as it does for a reader.
+
+Each notebook must finish within 60 s (times ``WSLAB_TEST_TIMEOUT_SCALE``); the wall time of
+each is printed at the end.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from wslab.local.process import LocalStackProcess
+from wslab.tutorial import ENDPOINT_VARIABLE, TARGET_VARIABLE
+
+BUDGET_S = 60.0 * float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
+
+_stack: LocalStackProcess | None = None
+_seconds: dict[str, float] = defaultdict(float)
+
+
+def _nbval(config: pytest.Config) -> bool:
+    return bool(config.getoption("nbval", False) or config.getoption("nbval_lax", False))
+
+
+def _stop_stack() -> None:
+    global _stack
+    if _stack is not None:
+        _stack.stop()
+        _stack = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _stack
+    if not _nbval(session.config):
+        return
+    if os.environ.get(TARGET_VARIABLE, "local").strip().lower() not in ("", "local"):
+        raise pytest.UsageError(f"the notebook tests run on the local AWS: unset {TARGET_VARIABLE}")
+    _stack = LocalStackProcess(port=0)
+    atexit.register(_stop_stack)  # should pytest die before pytest_sessionfinish
+    os.environ[ENDPOINT_VARIABLE] = _stack.start()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # The first cell's setup includes starting the notebook's kernel.
+    _seconds[Path(report.nodeid.split("::")[0]).name] += report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _stop_stack()
+    if any(seconds > BUDGET_S for seconds in _seconds.values()):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _seconds:
+        return
+    terminalreporter.section("notebook wall times")
+    for name, seconds in sorted(_seconds.items()):
+        verdict = "" if seconds <= BUDGET_S else f"  OVER THE {BUDGET_S:.0f} s BUDGET"
+        terminalreporter.write_line(f"{seconds:6.1f} s  {name}{verdict}")
+    terminalreporter.write_line(f"{sum(_seconds.values()):6.1f} s  in all")
