@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.support import REGION
 from wslab.aws import client
 from wslab.local.process import LocalStackProcess
 
-from tests.support import REGION
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStackProcess]:
