@@ -171,9 +171,19 @@ def test_connect_event_matches_the_aws_capture(api: WiredApi, event_log: EventLo
     assert event["isBase64Encoded"] is False
 
     headers = event["headers"]
-    assert {"Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "X-Amzn-Trace-Id",
-            "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto", "User-Agent",
-            "X-Custom-Case"} <= headers.keys()  # fmt: skip
+    # What websocket-client sent, less Connection and Upgrade, plus what AWS adds.
+    assert headers.keys() == {
+        "Host",
+        "Origin",
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "User-Agent",
+        "X-Custom-Case",
+        "X-Amzn-Trace-Id",
+        "X-Forwarded-For",
+        "X-Forwarded-Port",
+        "X-Forwarded-Proto",
+    }
     assert not {"connection", "upgrade"} & {name.lower() for name in headers}
     assert headers["Host"] == context["domainName"]
     assert headers["X-Custom-Case"] == "Kept"

@@ -8,89 +8,27 @@ as options. Neither close code is confirmed for AWS: the spec's best guess, 1001
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from websocket import ABNF
 
-from tests.conformance.support import (
-    EventLog,
-    access_lines,
-    ask,
-    connect,
-    connection_id_of,
-    create_behave_function,
-    create_events_table,
-    poll,
-    wire,
-)
-from tests.support import REGION, scaled
+from tests.conformance.short_stacks import IDLE_S, ShortStack, ShortStacks
+from tests.conformance.support import ask, connect, connection_id_of
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess
-from wslab.wiring import WiredApi
 
-IDLE_S = scaled(2.0)
-MAX_DURATION_S = scaled(2.0)
 TRAFFIC_EVERY_S = IDLE_S / 5
 
 
-@dataclass
-class ShortStack:
-    process: LocalStackProcess
-    api: WiredApi
-    event_log: EventLog
-
-    def disconnect_context(self, connection_id: str) -> dict[str, Any]:
-        poll(
-            lambda: access_lines(self.process.output(), "DISCONNECT", connection_id),
-            what=f"$disconnect of {connection_id}",
-        )
-        [record] = self.event_log.of(connection_id, "DISCONNECT")
-        context: dict[str, Any] = record.event["requestContext"]
-        return context
-
-
-def start_short_stack(extra_args: list[str], started: dict[str, Any]) -> None:
-    process = LocalStackProcess(port=0, extra_args=extra_args)
-    process.start()
-    started["process"] = process
-
-    def aws(service: str) -> Any:
-        return client(service, process.endpoint_url, REGION)
-
-    create_events_table(aws, "events")
-    function = create_behave_function(aws, "behave", "events")
-    api = wire(aws, function, ["$disconnect", "$default"], two_way=["$default"])
-    started["stack"] = ShortStack(process, api, EventLog(aws, "events"))
-
-
 @pytest.fixture(scope="module")
-def stacks() -> Iterator[dict[str, ShortStack]]:
-    """Two stacks, started side by side: a short idle timeout, and a short maximum duration."""
-    options = {
-        "idle": ["--idle-timeout", str(IDLE_S)],
-        "max": ["--max-connection-duration", str(MAX_DURATION_S)],
-    }
-    started: dict[str, dict[str, Any]] = {name: {} for name in options}
-    threads = [
-        threading.Thread(target=start_short_stack, args=(args, started[name]))
-        for name, args in options.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def stacks(short_stacks: ShortStacks) -> Iterator[dict[str, ShortStack]]:
+    """``idle``: a short idle timeout; ``max``: a short maximum duration (idle as on AWS)."""
     try:
-        assert all("stack" in parts for parts in started.values()), "a short stack did not start"
-        yield {name: parts["stack"] for name, parts in started.items()}
+        yield short_stacks.wait()
     finally:
-        for parts in started.values():
-            if "process" in parts:
-                parts["process"].stop()
+        short_stacks.stop(wait=False)  # the session fixture waits for them at the end
 
 
 def close_code_after_traffic(ws: Any, every_s: float, until_s: float) -> int | None:
