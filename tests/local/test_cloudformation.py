@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -330,3 +331,40 @@ def test_deployment_without_routes_fails_the_stack(aws: Any, unique: str) -> Non
     )
     assert "At least one route is required" in reasons
     assert not [a for a in aws("apigatewayv2").get_apis()["Items"] if a["Name"] == "x"]
+
+
+def test_validate_template_lists_parameters_and_capabilities(aws: Any) -> None:
+    """ValidateTemplate answers as on AWS: the parameters, and CAPABILITY_IAM for roles."""
+    body = (Path(__file__).resolve().parents[2] / "cloudformation" / "template.yaml").read_text()
+    validated = aws("cloudformation").validate_template(TemplateBody=body)
+    parameters = {p["ParameterKey"]: p for p in validated["Parameters"]}
+    assert {"CodeBucket", "CodeKey", "StageName", "TokenSecretArn"} <= set(parameters)
+    assert parameters["StageName"]["DefaultValue"] == "prod"
+    assert "DefaultValue" not in parameters["CodeBucket"]
+    assert parameters["CodeBucket"]["NoEcho"] is False
+    assert validated["Capabilities"] == ["CAPABILITY_IAM"]
+    assert "AWS::IAM::Role" in validated["CapabilitiesReason"]
+
+
+def test_validate_template_names_iam_resources_with_names(aws: Any) -> None:
+    """A role with a RoleName of its own needs CAPABILITY_NAMED_IAM; no IAM needs none."""
+    cloudformation = aws("cloudformation")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"RoleName": "named", "AssumeRolePolicyDocument": trust},
+    }
+    named = cloudformation.validate_template(TemplateBody=json.dumps({"Resources": {"R": role}}))
+    assert named["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    queue = {"Type": "AWS::SQS::Queue"}
+    plain = cloudformation.validate_template(TemplateBody=json.dumps({"Resources": {"Q": queue}}))
+    assert plain["Capabilities"] == [] and plain["Parameters"] == []

@@ -9,11 +9,15 @@ Anything the local stack can't do fails the stack with a reason instead of being
 a property these models don't handle, or a resource type moto doesn't know. A stack whose
 creation fails rolls back (``ROLLBACK_COMPLETE``) with the reason in its events, as on AWS.
 
+``ValidateTemplate`` lists the template's parameters and the capabilities it needs, which
+moto leaves empty.
+
 moto caches its map of resource types on first use: ``install()`` runs before that.
 """
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -23,6 +27,8 @@ from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudformation.utils import yaml_tag_constructor
 from moto.core.common_models import CloudFormationModel
 from moto.moto_api._internal import mock_random as random
 
@@ -632,6 +638,73 @@ def _roll_back_on_failure(original: Callable[[Stack], None]) -> Callable[[Stack]
     return create_resources
 
 
+# Resource properties that give an IAM resource a name of its own: CAPABILITY_NAMED_IAM.
+_IAM_NAME_PROPERTIES = (
+    "RoleName",
+    "UserName",
+    "GroupName",
+    "ManagedPolicyName",
+    "InstanceProfileName",
+)
+
+
+def _parse_template(body: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        import yaml  # type: ignore[import-untyped]
+
+        # As moto reads templates: its constructor turns !Ref and friends into plain dicts.
+        yaml.add_multi_constructor("", yaml_tag_constructor)
+        parsed = yaml.load(body, Loader=yaml.Loader)
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def validation_summary(body: str) -> dict[str, Any]:
+    """What ValidateTemplate says of a template besides its description: its parameters
+    (``ParameterKey``, ``DefaultValue``, ``NoEcho``, ``Description``) and capabilities."""
+    template = _parse_template(body)
+    parameters = []
+    for key, declared in (template.get("Parameters") or {}).items():
+        parameter: dict[str, Any] = {"ParameterKey": key, "NoEcho": False}
+        if isinstance(declared, dict):
+            if "Default" in declared:
+                parameter["DefaultValue"] = str(declared["Default"])
+            parameter["NoEcho"] = str(declared.get("NoEcho", "false")).lower() == "true"
+            if "Description" in declared:
+                parameter["Description"] = str(declared["Description"])
+        parameters.append(parameter)
+    iam_types: set[str] = set()
+    named = False
+    for resource in (template.get("Resources") or {}).values():
+        kind = str(resource.get("Type", "")) if isinstance(resource, dict) else ""
+        if kind.startswith("AWS::IAM::"):
+            iam_types.add(kind)
+            properties = resource.get("Properties") or {}
+            named = named or any(name in properties for name in _IAM_NAME_PROPERTIES)
+    summary: dict[str, Any] = {"Parameters": parameters, "Capabilities": []}
+    if iam_types:
+        summary["Capabilities"] = ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"]
+        summary["CapabilitiesReason"] = (
+            f"The following resource(s) require capabilities: [{', '.join(sorted(iam_types))}]"
+        )
+    return summary
+
+
+def _with_parameters_and_capabilities(original: Callable[..., Any]) -> Callable[..., Any]:
+    def validate_template(self: CloudFormationResponse) -> Any:
+        result = original(self)  # checks the template, raises on an invalid one
+        body = self._get_param("TemplateBody")
+        url = self._get_param("TemplateURL")
+        if url:
+            body = self._get_stack_from_s3_url(url)
+        if isinstance(result.result, dict) and body:
+            result.result.update(validation_summary(body))
+        return result
+
+    return validate_template
+
+
 _installed = False
 
 
@@ -651,4 +724,7 @@ def install() -> None:
     )
     original_create = Stack.create_resources
     Stack.create_resources = _roll_back_on_failure(original_create)  # type: ignore[method-assign,assignment]
+    CloudFormationResponse.validate_template = _with_parameters_and_capabilities(  # type: ignore[method-assign]
+        CloudFormationResponse.validate_template
+    )
     _installed = True
