@@ -14,7 +14,16 @@ import botocore.exceptions
 import pytest
 from websocket import ABNF
 
-from tests.conformance.support import ask, connect, connection_id_of, expect_close, poll, wire
+from tests.conformance.support import (
+    WAIT,
+    ask,
+    connect,
+    connection_id_of,
+    expect_close,
+    poll,
+    wire,
+)
+from tests.support import scaled
 from wslab.aws import client
 from wslab.gateway.ids import new_id
 from wslab.wiring import WiredApi
@@ -48,7 +57,7 @@ def raw(
     url = f"{api.management_url}/@connections/{quote(connection_id, safe='')}"
     request = urllib.request.Request(url, data=data, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=scaled(WAIT)) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
