@@ -167,3 +167,14 @@ def test_stack_keeps_serving_after_bad_code(aws: Any, unique: str) -> None:
     """After every failure above the stack still answers and runs good code."""
     create_function(aws, f"after-{unique}", _timed("ok"))
     assert invoke_json(aws, f"after-{unique}")[0]["version"] == "ok"
+
+
+def test_reserved_concurrency_set_after_first_call_applies(aws: Any, unique: str) -> None:
+    """Lowering reserved concurrency on a warm function limits the next invocations."""
+    name = f"later-{unique}"
+    create_function(aws, name, _timed())
+    assert len({r["pid"] for r in _parallel(aws, [(name, {"sleep": 0.3})] * 2)}) == 2
+    aws("lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    results = _parallel(aws, [(name, {"sleep": 0.3})] * 3)
+    ordered = sorted(results, key=lambda result: result["start"])
+    assert all(a["end"] <= b["start"] for a, b in itertools.pairwise(ordered))

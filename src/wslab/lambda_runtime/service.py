@@ -139,7 +139,12 @@ class LambdaService:
     async def _pool_for(self, spec: FunctionSpec, function: Any) -> FunctionPool:
         async with self._pools_lock:
             current = self._pools.get(spec.key)
-            if current is not None and current.fingerprint == spec.fingerprint:
+            limit = self._concurrency(spec)
+            if (
+                current is not None
+                and current.fingerprint == spec.fingerprint
+                and current.pool.limit == limit
+            ):
                 return current.pool
             if current is not None:
                 # New code or configuration: warm environments of the old one must go.
@@ -158,7 +163,7 @@ class LambdaService:
                 await worker.start()
                 return worker
 
-            pool = FunctionPool(self._concurrency(spec), new_worker)
+            pool = FunctionPool(limit, new_worker)
             self._pools[spec.key] = _Pool(spec.fingerprint, pool)
             return pool
 

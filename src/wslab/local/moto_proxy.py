@@ -41,6 +41,9 @@ class MotoProxy:
     async def start(self) -> None:
         # The stack prints its own access log; werkzeug's would repeat every AWS call.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # aiohttp warns when a client asks for a subprotocol $connect did not choose; the
+        # refusal is API Gateway's behaviour, not a fault of the stack.
+        logging.getLogger("aiohttp.websocket").setLevel(logging.ERROR)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._base = f"http://{host}:{port}"
