@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 # checkov pins an old boto3: it gets an environment of its own.
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# wscat, a third-party WebSocket client the conformance tests drive (skipped without npm).
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab
 
@@ -42,7 +44,12 @@ template: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint cloudformation/template.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -f cloudformation/template.yaml
 
-tests: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: the wscat test will be skipped"; fi
+
+tests: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
