@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -313,3 +314,12 @@ def create_python_function(
 def progress(message: str) -> None:
     """What the script is doing now, on stderr: the table alone goes to stdout."""
     print(message, file=sys.stderr, flush=True)
+
+
+def raise_open_file_limit(needed: int) -> None:
+    """Many connections take a descriptor each here and another in the stack, which inherits
+    this process's limit: raise it before the stack starts."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import resource
 import statistics
 import threading
 import time
@@ -41,6 +40,7 @@ from common import (
     parse_arguments,
     process_cpu_seconds,
     progress,
+    raise_open_file_limit,
 )
 
 from wslab.aws import client
@@ -108,15 +108,6 @@ class EventLoopThread:
 
 
 # Set-up ----------------------------------------------------------------------------------
-
-
-def raise_open_file_limit(needed: int) -> None:
-    """1,000 connections take 1,000 descriptors here and 1,000 in the stack, which inherits
-    this process's limit: raised before the stack starts."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def deploy_handlers(aws: Clients) -> dict[str, str]:

@@ -29,7 +29,6 @@ import io
 import json
 import math
 import re
-import resource
 import secrets
 import statistics
 import sys
@@ -42,7 +41,16 @@ from typing import Any
 import aiohttp
 import boto3
 from botocore.config import Config
-from common import REGION, Clients, Report, Stopwatch, local_stack, parse_arguments, progress
+from common import (
+    REGION,
+    Clients,
+    Report,
+    Stopwatch,
+    local_stack,
+    parse_arguments,
+    progress,
+    raise_open_file_limit,
+)
 
 from wslab.aws import LOCAL_CREDENTIALS
 from wslab.deploy import DeployTarget, deploy
@@ -83,14 +91,6 @@ SOLO = "sendmessage to a room of 1"
 BROADCAST = f"sendmessage to a room of {AUDIENCE:,}"
 POOLED = f"fan-out to {AUDIENCE:,}, pool of {POOL_WORKERS} (handlers)"
 SEQUENTIAL = f"fan-out to {AUDIENCE:,}, one post after another"
-
-
-def raise_open_file_limit(needed: int) -> None:
-    """1,000 connections need 2,000 descriptors here and in the stack, which inherits this."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def dynamodb_resource(endpoint_url: str) -> Any:

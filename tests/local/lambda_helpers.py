@@ -53,3 +53,13 @@ def invoke_json(aws: Any, name: str, event: Any = None, **options: Any) -> tuple
     )
     raw = response["Payload"].read()
     return (json.loads(raw) if raw else None), response
+
+
+def create_id_table(aws: Any, name: str) -> None:
+    """An on-demand DynamoDB table keyed by a string ``id``."""
+    aws("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.lambda_helpers import create_function, invoke_json, role_arn
+from tests.local.lambda_helpers import create_function, create_id_table, invoke_json, role_arn
 from tests.support import scaled
 from wslab.packaging import zip_sources
 
@@ -103,12 +103,7 @@ def test_environment_is_lambdas_plus_sdk_endpoints(aws: Any, echo: str, endpoint
 def test_handler_reaches_the_local_stack_with_plain_boto3(aws: Any, unique: str) -> None:
     """boto3 inside a handler, created with no endpoint argument, talks to the local stack."""
     table = f"from-lambda-{unique}"
-    aws("dynamodb").create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_id_table(aws, table)
     source = (
         "import boto3\n"
         "def handler(event, context):\n"
@@ -207,12 +202,7 @@ def test_logs_land_in_cloudwatch(aws: Any, echo: str, unique: str) -> None:
 def test_event_invocation_runs_later(aws: Any, unique: str) -> None:
     """InvocationType=Event answers 202 at once and still runs the code."""
     table = f"events-{unique}"
-    aws("dynamodb").create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_id_table(aws, table)
     source = (
         "import boto3\n"
         "def handler(event, context):\n"
