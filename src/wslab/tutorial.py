@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -427,7 +428,12 @@ def run_notebook(path: Path, timeout_s: float = 600.0, *, save: bool = False) ->
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    ).execute(
+        # The kernel's own start-up chatter would land in the calling notebook's output; a
+        # failing cell still raises, with its error, through nbclient.
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     if save:
         nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
 
