@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 from collections import defaultdict
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -40,6 +42,13 @@ def _stop_stack() -> None:
         _stack = None
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (a cancelled CI job): stop the stack, then end as SIGTERM would have."""
+    _stop_stack()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _stack
     if not _nbval(session.config):
@@ -47,7 +56,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get(TARGET_VARIABLE, "local").strip().lower() not in ("", "local"):
         raise pytest.UsageError(f"the notebook tests run on the local AWS: unset {TARGET_VARIABLE}")
     _stack = LocalStackProcess(port=0)
-    atexit.register(_stop_stack)  # should pytest die before pytest_sessionfinish
+    atexit.register(_stop_stack)  # should pytest end before pytest_sessionfinish
+    signal.signal(signal.SIGTERM, _terminate)
     os.environ[ENDPOINT_VARIABLE] = _stack.start()
 
 
