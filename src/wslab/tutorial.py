@@ -59,6 +59,7 @@ __all__ = [
     "TutorialError",
     "find_api",
     "leftovers",
+    "let_deployment_settle",
     "receive_json",
     "receive_text",
     "receive_until",
@@ -271,6 +272,13 @@ def when_role_is_ready(call: Callable[..., _T], /, timeout_s: float = 60.0, **kw
             if not propagating or time.monotonic() > deadline:
                 raise
         time.sleep(2)
+
+
+def let_deployment_settle(target: Target, seconds: float = 5.0) -> None:
+    """After ``CreateDeployment``: API Gateway takes a few seconds to roll a deployment out
+    on AWS; the local AWS serves it at once."""
+    if not target.is_local:
+        time.sleep(seconds)
 
 
 def _receive_text(ws: Any, seconds: float) -> str | None:

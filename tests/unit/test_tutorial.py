@@ -245,3 +245,12 @@ def test_client_at_reaches_a_stage_url_on_the_local_stack(endpoint_url: str) -> 
     )
     assert client.meta.endpoint_url == f"{endpoint_url}/abcdefghij/prod"
     assert client.meta.config.max_pool_connections == 4
+
+
+def test_deployments_settle_at_once_locally(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only AWS needs a few seconds before a new deployment serves every message."""
+    slept: list[float] = []
+    monkeypatch.setattr(tutorial.time, "sleep", slept.append)
+    tutorial.let_deployment_settle(Target("http://127.0.0.1:1", REGION))
+    tutorial.let_deployment_settle(Target(None, REGION))
+    assert slept == [5.0]
