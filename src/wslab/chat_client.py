@@ -118,8 +118,8 @@ def run_terminal(
     client = ChatClient(url, room=room, token=token)
     lock = threading.Lock()
     # Requests still waiting for their answer: a join gets `joined`, a message comes back
-    # to its sender; either may get an `error` instead. Input from a pipe ends at once,
-    # and the answers to it are shown before leaving.
+    # to its sender; either may get an `error` instead. Input from a pipe ends at once, and
+    # the answers to it are shown before leaving.
     unanswered = [0]
     me: list[str | None] = [None]
 
@@ -145,7 +145,15 @@ def run_terminal(
                 with lock:
                     unanswered[0] -= 1
 
+    def settle() -> None:
+        deadline = time.monotonic() + settle_timeout_s
+        while unanswered[0] > 0 and time.monotonic() < deadline and not client.closed.is_set():
+            time.sleep(0.02)
+
     def request(action: str, **fields: Any) -> None:
+        # API Gateway may handle two messages of one connection in either order: one request
+        # at a time keeps a join before the message typed after it.
+        settle()
         with lock:
             unanswered[0] += 1
         client.send(action, **fields)
@@ -165,8 +173,6 @@ def run_terminal(
             show(f"! unknown command: {_HELP}")
         else:
             request("sendmessage", data=text)
-    deadline = time.monotonic() + settle_timeout_s
-    while unanswered[0] > 0 and time.monotonic() < deadline and not client.closed.is_set():
-        time.sleep(0.05)
+    settle()
     client.close()
     client.closed.wait(2)
