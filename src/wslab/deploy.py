@@ -24,6 +24,7 @@ __all__ = [
     "DeployError",
     "DeployTarget",
     "delete",
+    "delete_bucket",
     "deploy",
     "project_root",
 ]
@@ -231,6 +232,18 @@ def deploy(
     return outputs
 
 
+def delete_bucket(s3: Any, bucket: str) -> None:
+    """Empty a bucket, every version of every object, then delete it."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
+    s3.delete_bucket(Bucket=bucket)
+
+
 def delete(target: DeployTarget, *, keep_artifacts: bool = False) -> None:
     """Delete the stack, then (unless kept) the artifact bucket and the token secret."""
     existing = _stack(target)
@@ -243,14 +256,7 @@ def delete(target: DeployTarget, *, keep_artifacts: bool = False) -> None:
         return
     s3, bucket = target.client("s3"), target.artifact_bucket
     try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            doomed = [
-                {"Key": item["Key"], "VersionId": item["VersionId"]}
-                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            if doomed:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
-        s3.delete_bucket(Bucket=bucket)
+        delete_bucket(s3, bucket)
         target.say(f"deleted artifact bucket s3://{bucket}")
     except ClientError as error:
         if "NoSuchBucket" not in str(error):
