@@ -35,7 +35,9 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from wslab.aws import client as make_client
+from wslab.aws import resource as make_resource
 from wslab.deploy import project_root
+from wslab.wiring import WiredApi
 
 __all__ = [
     "API_NAME",
@@ -44,6 +46,7 @@ __all__ = [
     "ENDPOINT_VARIABLE",
     "HISTORY_TABLE",
     "LAMBDA_SRC",
+    "LAMBDA_TRUST_POLICY",
     "LOCAL_REGION",
     "NOTEBOOKS",
     "PREFIX",
@@ -57,9 +60,13 @@ __all__ = [
     "Step",
     "Target",
     "TutorialError",
+    "create_or_update_function",
     "find_api",
+    "lambda_role",
     "leftovers",
     "let_deployment_settle",
+    "logs_statement",
+    "management_url",
     "receive_json",
     "receive_text",
     "receive_until",
@@ -163,14 +170,7 @@ class Target:
 
     def resource(self, service: str) -> Any:
         """``boto3.resource(service)``, pointed at the target."""
-        import boto3
-
-        options: dict[str, Any] = {"region_name": self.region}
-        if self.endpoint_url is not None:
-            from wslab.aws import LOCAL_CREDENTIALS
-
-            options.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
-        return boto3.resource(service, **options)
+        return make_resource(service, self.endpoint_url, self.region)
 
     @property
     def account_id(self) -> str:
@@ -233,6 +233,70 @@ def start() -> Target:
         "you are done."
     )
     return target
+
+
+# --- what notebook 02 teaches, for the notebooks after it -------------------------------------
+
+LAMBDA_TRUST_POLICY: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+"""Who may assume a Lambda execution role: the Lambda service."""
+
+
+def logs_statement(target: Target, function_name: str) -> dict[str, Any]:
+    """Allow a function (a name, or a pattern with ``*``) to write its own log group."""
+    group = (
+        f"arn:aws:logs:{target.region}:{target.account_id}:log-group:/aws/lambda/{function_name}"
+    )
+    return {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [group, f"{group}:*"],
+    }
+
+
+def lambda_role(target: Target, role_name: str, statements: Iterable[Mapping[str, Any]]) -> str:
+    """The ARN of a Lambda execution role allowed ``statements`` (an inline policy), created
+    if absent: ``CreateRole`` and ``PutRolePolicy``, as notebook 02 does one by one."""
+    iam = target.client("iam")
+    try:
+        role = iam.create_role(
+            RoleName=role_name,
+            AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
+            Tags=tag_list(),
+        )["Role"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=role_name)["Role"]
+    policy = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam.put_role_policy(RoleName=role_name, PolicyName="inline", PolicyDocument=json.dumps(policy))
+    return str(role["Arn"])
+
+
+def create_or_update_function(target: Target, package: bytes, **settings: Any) -> dict[str, Any]:
+    """``CreateFunction`` with ``settings`` (``FunctionName``, ``Role``, ``Handler``, ...), or,
+    when it exists, ``UpdateFunctionCode`` and ``UpdateFunctionConfiguration``, as notebook 02
+    does; returns the function's configuration once it is active and updated."""
+    lambda_ = target.client("lambda")
+    name = settings["FunctionName"]
+    try:
+        when_role_is_ready(
+            lambda_.create_function, Code={"ZipFile": package}, Tags=dict(TAGS), **settings
+        )
+    except lambda_.exceptions.ResourceConflictException:
+        lambda_.update_function_code(FunctionName=name, ZipFile=package)
+        lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+        lambda_.update_function_configuration(**settings)
+    lambda_.get_waiter("function_active_v2").wait(FunctionName=name)
+    lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+    configuration: dict[str, Any] = lambda_.get_function_configuration(FunctionName=name)
+    return configuration
 
 
 # --- waiting ------------------------------------------------------------------------------
@@ -358,20 +422,28 @@ def wait_for_log_lines(
 # --- finding what earlier notebooks made --------------------------------------------------
 
 
-def find_api(target: Target, name: str = API_NAME) -> dict[str, Any] | None:
-    """The API Gateway v2 API called ``name`` (the newest, if several), or None."""
+def _all_apis(target: Target) -> list[dict[str, Any]]:
     apigw = target.client("apigatewayv2")
-    found: list[dict[str, Any]] = []
+    apis: list[dict[str, Any]] = []
     token: str | None = None
     while True:
         page = apigw.get_apis(**({"NextToken": token} if token else {}))
-        found += [api for api in page["Items"] if api["Name"] == name]
+        apis += page["Items"]
         token = page.get("NextToken")
         if not token:
-            break
-    if not found:
-        return None
-    return max(found, key=lambda api: api["CreatedDate"])
+            return apis
+
+
+def find_api(target: Target, name: str = API_NAME) -> dict[str, Any] | None:
+    """The API Gateway v2 API called ``name`` (the newest, if several), or None."""
+    found = [api for api in _all_apis(target) if api["Name"] == name]
+    return max(found, key=lambda api: api["CreatedDate"]) if found else None
+
+
+def management_url(api: Mapping[str, Any], stage: str = STAGE) -> str:
+    """The ``endpoint_url`` of the ``@connections`` API of an API's stage: ``https://`` (or
+    locally ``http://``) where clients use ``wss://`` (``ws://``), plus the stage."""
+    return WiredApi(api["ApiId"], api["ApiEndpoint"], stage).management_url
 
 
 def _tables_exist(target: Target) -> bool:
@@ -481,7 +553,6 @@ def _names(pages: Iterable[Mapping[str, Any]], key: str, name: str) -> list[str]
 
 def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
     """Everything whose name starts with ``prefix``, by kind; empty kinds left out."""
-    apigw = target.client("apigatewayv2")
     cloudformation = target.client("cloudformation")
     dynamodb = target.client("dynamodb")
     iam = target.client("iam")
@@ -493,14 +564,6 @@ def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
     def pages(service: Any, operation: str, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         return list(service.get_paginator(operation).paginate(**kwargs))
 
-    apis: list[str] = []
-    token: str | None = None
-    while True:
-        page = apigw.get_apis(**({"NextToken": token} if token else {}))
-        apis += [api["Name"] for api in page["Items"]]
-        token = page.get("NextToken")
-        if not token:
-            break
     stacks = [
         stack["StackName"]
         for page in pages(cloudformation, "list_stacks")
@@ -509,7 +572,7 @@ def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
     ]
     found = {
         "cloudformation stacks": stacks,
-        "apigatewayv2 apis": sorted(apis),
+        "apigatewayv2 apis": sorted(api["Name"] for api in _all_apis(target)),
         "lambda functions": _names(pages(lambda_, "list_functions"), "Functions", "FunctionName"),
         "iam roles": _names(pages(iam, "list_roles"), "Roles", "RoleName"),
         "dynamodb tables": sorted(

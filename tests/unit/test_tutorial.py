@@ -13,6 +13,7 @@ from websocket import WebSocketTimeoutException
 
 from tests.support import REGION
 from wslab import tutorial
+from wslab.packaging import zip_sources
 from wslab.tutorial import Step, Target, TutorialError
 
 
@@ -254,3 +255,48 @@ def test_deployments_settle_at_once_locally(monkeypatch: pytest.MonkeyPatch) -> 
     tutorial.let_deployment_settle(Target("http://127.0.0.1:1", REGION))
     tutorial.let_deployment_settle(Target(None, REGION))
     assert slept == [5.0]
+
+
+def test_lambda_role_and_function_are_created_then_updated(endpoint_url: str, unique: str) -> None:
+    """The helpers of notebooks 05 and 08: running them twice updates, never fails."""
+    target = Target(endpoint_url, REGION)
+    name = f"{tutorial.PREFIX}-test-{unique}"
+    statement = tutorial.logs_statement(target, name)
+    assert statement["Resource"] == [
+        f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/lambda/{name}",
+        f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/lambda/{name}:*",
+    ]
+    role_arn = tutorial.lambda_role(target, f"{name}-role", [statement])
+    assert tutorial.lambda_role(target, f"{name}-role", [statement]) == role_arn
+    policy = target.client("iam").get_role_policy(RoleName=f"{name}-role", PolicyName="inline")
+    assert policy["PolicyDocument"]["Statement"] == [statement]
+
+    def package(answer: int) -> bytes:
+        return zip_sources({"app.py": f"def handler(event, context):\n    return {answer}\n"})
+
+    settings = {"FunctionName": name, "Runtime": "python3.12", "Role": role_arn}
+    first = tutorial.create_or_update_function(
+        target, package(1), Handler="app.handler", Timeout=3, **settings
+    )
+    assert (first["State"], first["Timeout"]) == ("Active", 3)
+    again = tutorial.create_or_update_function(
+        target, package(2), Handler="app.handler", Timeout=4, **settings
+    )
+    assert again["Timeout"] == 4
+    answer = target.client("lambda").invoke(FunctionName=name)["Payload"].read()
+    assert json.loads(answer) == 2
+    tags = target.client("lambda").list_tags(Resource=first["FunctionArn"])["Tags"]
+    assert tags == tutorial.TAGS
+
+
+def test_management_url_is_the_https_form_of_the_stage_url() -> None:
+    """wss:// becomes https:// (ws:// http:// locally), and the stage is appended."""
+    aws_api = {
+        "ApiId": "a1b2c3d4e5",
+        "ApiEndpoint": "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+    }
+    assert tutorial.management_url(aws_api) == (
+        "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+    )
+    local_api = {"ApiId": "a1b2c3d4e5", "ApiEndpoint": "ws://127.0.0.1:4577/a1b2c3d4e5"}
+    assert tutorial.management_url(local_api, "dev") == "http://127.0.0.1:4577/a1b2c3d4e5/dev"
