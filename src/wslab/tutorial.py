@@ -14,8 +14,9 @@ what is not the lesson:
   ``WSLAB_TARGET=aws`` (region and credentials from the usual AWS configuration);
   ``WSLAB_ENDPOINT_URL`` points the notebooks at a local stack that is already running
   elsewhere (the notebook tests start one on a free port and set it);
-- **names**: everything the tutorial creates is named ``wslab-tutorial-...`` and tagged
-  ``project=wslab-tutorial``, so ``leftovers`` can list what is still there;
+- **names**: everything the tutorial creates is named ``wslab-tutorial-...`` (and tagged
+  ``project=wslab-tutorial`` where a notebook creates it directly), so ``leftovers`` can list
+  what is still there;
 - **waiting**: for frames on a WebSocket, for log lines, for an IAM role to become usable;
 - **order**: ``require("01", "02", "03")`` runs the earlier notebooks whose resources are
   missing, so any notebook can be opened on its own.
@@ -93,7 +94,7 @@ PREFIX = "wslab-tutorial"
 """Every resource the tutorial creates has a name that starts with this."""
 
 TAGS = {"project": PREFIX}
-"""And, where the service takes tags, this tag."""
+"""The tag the notebooks put on what they create directly (for the bill's cost allocation)."""
 
 CONNECTIONS_TABLE = f"{PREFIX}-connections"
 HISTORY_TABLE = f"{PREFIX}-history"
