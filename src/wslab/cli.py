@@ -154,6 +154,14 @@ def _deploy(args: argparse.Namespace) -> None:
         ) from None
 
 
+def _skip_slow_optional_imports() -> None:
+    """moto's CloudFormation imports jsonschema, whose format checkers import rfc3987-syntax
+    when it is installed (JupyterLab brings it): that compiles a grammar for seconds at
+    start-up, for IRI formats that nothing in the local stack checks. Without it, jsonschema
+    simply doesn't check those formats."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 async def _serve_local(args: argparse.Namespace) -> None:
     from wslab.gateway.server import GatewaySettings
     from wslab.local.server import LocalAWS
@@ -191,6 +199,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "local":
+        _skip_slow_optional_imports()
         asyncio.run(_serve_local(args))
     elif args.command == "deploy":
         _deploy(args)
