@@ -9,6 +9,7 @@ which survives a change of machine far better than milliseconds alone.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import math
@@ -323,3 +324,15 @@ def raise_open_file_limit(needed: int) -> None:
     if soft != resource.RLIM_INFINITY and soft < needed:
         target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+async def open_websockets(session: Any, url: str, count: int, at_a_time: int) -> list[Any]:
+    """``count`` client WebSockets to ``url``, at most ``at_a_time`` handshakes in flight
+    (a burst of a thousand would measure the listen backlog, not the gateway)."""
+    gate = asyncio.Semaphore(at_a_time)
+
+    async def join() -> Any:
+        async with gate:
+            return await session.ws_connect(url)
+
+    return list(await asyncio.gather(*(join() for _ in range(count))))

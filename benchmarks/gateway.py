@@ -37,6 +37,7 @@ from common import (
     create_python_function,
     local_stack,
     milliseconds,
+    open_websockets,
     parse_arguments,
     process_cpu_seconds,
     progress,
@@ -247,13 +248,7 @@ class Audience:
         self._listeners: list[asyncio.Task[None]] = []
 
     async def open(self, session: aiohttp.ClientSession, url: str) -> None:
-        gate = asyncio.Semaphore(OPENING_CONCURRENCY)
-
-        async def join() -> aiohttp.ClientWebSocketResponse:
-            async with gate:
-                return await session.ws_connect(url)
-
-        self.sockets = await asyncio.gather(*(join() for _ in range(self.size)))
+        self.sockets = await open_websockets(session, url, self.size, OPENING_CONCURRENCY)
 
     async def identify(self) -> None:
         """Learn every connection's id through the ``whoami`` route, all at once."""

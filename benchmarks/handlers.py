@@ -47,6 +47,7 @@ from common import (
     Report,
     Stopwatch,
     local_stack,
+    open_websockets,
     parse_arguments,
     progress,
     raise_open_file_limit,
@@ -276,13 +277,7 @@ class Audience:
         self._listeners: list[asyncio.Task[None]] = []
 
     async def open(self, session: aiohttp.ClientSession, url: str) -> None:
-        gate = asyncio.Semaphore(OPENING_CONCURRENCY)
-
-        async def join() -> aiohttp.ClientWebSocketResponse:
-            async with gate:
-                return await session.ws_connect(url)
-
-        self.sockets = list(await asyncio.gather(*(join() for _ in range(self.size))))
+        self.sockets = await open_websockets(session, url, self.size, OPENING_CONCURRENCY)
         self._listeners = [asyncio.create_task(self._listen(ws)) for ws in self.sockets]
 
     async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
