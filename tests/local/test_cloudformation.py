@@ -147,6 +147,12 @@ def _status(cfn: Any, stack: str) -> str:
     return str(cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
 
 
+def _failure_reasons(cfn: Any, stack: str) -> str:
+    """The reasons in a stack's events, joined: where CloudFormation says what failed."""
+    events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+    return " ".join(event.get("ResourceStatusReason", "") for event in events)
+
+
 def _echo(url: str, body: str) -> str:
     client = websocket.create_connection(url, timeout=scaled(15))
     try:
@@ -281,11 +287,9 @@ def test_unsupported_property_fails_the_stack(aws: Any, unique: str) -> None:
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=f"bad-{unique}", TemplateBody=json.dumps(template))
     assert _status(cfn, f"bad-{unique}") == "ROLLBACK_COMPLETE"
-    reasons = [
-        event.get("ResourceStatusReason", "")
-        for event in cfn.describe_stack_events(StackName=f"bad-{unique}")["StackEvents"]
-    ]
-    assert any("BodyS3Location is not supported by wslab local" in r for r in reasons)
+    assert "BodyS3Location is not supported by wslab local" in _failure_reasons(
+        cfn, f"bad-{unique}"
+    )
 
 
 def test_unknown_resource_type_fails_the_stack(aws: Any, unique: str) -> None:
@@ -301,10 +305,7 @@ def test_unknown_resource_type_fails_the_stack(aws: Any, unique: str) -> None:
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=f"unknown-{unique}", TemplateBody=json.dumps(template))
     assert _status(cfn, f"unknown-{unique}") == "ROLLBACK_COMPLETE"
-    reasons = " ".join(
-        event.get("ResourceStatusReason", "")
-        for event in cfn.describe_stack_events(StackName=f"unknown-{unique}")["StackEvents"]
-    )
+    reasons = _failure_reasons(cfn, f"unknown-{unique}")
     assert "AWS::ApiGatewayV2::ApiMapping is not supported" in reasons
 
 
@@ -325,10 +326,7 @@ def test_deployment_without_routes_fails_the_stack(aws: Any, unique: str) -> Non
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=f"early-{unique}", TemplateBody=json.dumps(template))
     assert _status(cfn, f"early-{unique}") == "ROLLBACK_COMPLETE"
-    reasons = " ".join(
-        event.get("ResourceStatusReason", "")
-        for event in cfn.describe_stack_events(StackName=f"early-{unique}")["StackEvents"]
-    )
+    reasons = _failure_reasons(cfn, f"early-{unique}")
     assert "At least one route is required" in reasons
     assert not [a for a in aws("apigatewayv2").get_apis()["Items"] if a["Name"] == "x"]
 
