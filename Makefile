@@ -61,8 +61,9 @@ notebooks: $(STAMP)
 notebook-outputs: $(STAMP)
 	$(BIN)/python -m wslab.tutorial
 
+# Jupyter refuses to run as root unless told to (a workshop VM often logs in as root).
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
