@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wslab.aws import client
+from wslab.aws import LAMBDA_TRUST_POLICY, client
 from wslab.local.process import LocalStackProcess
 from wslab.packaging import zip_sources
 
@@ -45,18 +45,6 @@ __all__ = [
 
 REGION = "us-east-1"
 _ROLE_NAME = "wslab-benchmark-lambda"
-_ASSUME_ROLE_BY_LAMBDA = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 # Statistics ----------------------------------------------------------------------------
@@ -293,7 +281,7 @@ def _lambda_role_arn(aws: Callable[..., Any]) -> str:
         return str(iam.get_role(RoleName=_ROLE_NAME)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
         created = iam.create_role(
-            RoleName=_ROLE_NAME, AssumeRolePolicyDocument=_ASSUME_ROLE_BY_LAMBDA
+            RoleName=_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
         )
         return str(created["Role"]["Arn"])
 

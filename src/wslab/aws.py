@@ -7,7 +7,19 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-__all__ = ["LOCAL_CREDENTIALS", "client", "resource"]
+__all__ = ["LAMBDA_TRUST_POLICY", "LOCAL_CREDENTIALS", "client", "resource"]
+
+LAMBDA_TRUST_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+"""Who may assume a Lambda execution role: the Lambda service."""
 
 # The local stack accepts any credentials; these make boto3 sign without a profile.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from wslab.aws import LAMBDA_TRUST_POLICY
 from wslab.aws import client as make_client
 from wslab.aws import resource as make_resource
 from wslab.deploy import project_root
@@ -237,18 +238,6 @@ def start() -> Target:
 
 
 # --- what notebook 02 teaches, for the notebooks after it -------------------------------------
-
-LAMBDA_TRUST_POLICY: Mapping[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-"""Who may assume a Lambda execution role: the Lambda service."""
 
 
 def logs_statement(target: Target, function_name: str) -> dict[str, Any]:

@@ -5,20 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from wslab.aws import LAMBDA_TRUST_POLICY
 from wslab.packaging import zip_sources
-
-ROLE_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 def role_arn(iam: Any, name: str) -> str:
@@ -26,7 +14,9 @@ def role_arn(iam: Any, name: str) -> str:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
         return str(
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+            iam.create_role(
+                RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
+            )["Role"]["Arn"]
         )
 
 

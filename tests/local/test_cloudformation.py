@@ -12,6 +12,7 @@ import websocket
 
 from tests.local.lambda_helpers import role_arn
 from tests.support import scaled
+from wslab.aws import LAMBDA_TRUST_POLICY
 
 ECHO = (
     "import json\n"
@@ -347,19 +348,9 @@ def test_validate_template_lists_parameters_and_capabilities(aws: Any) -> None:
 def test_validate_template_names_iam_resources_with_names(aws: Any) -> None:
     """A role with a RoleName of its own needs CAPABILITY_NAMED_IAM; no IAM needs none."""
     cloudformation = aws("cloudformation")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
     role = {
         "Type": "AWS::IAM::Role",
-        "Properties": {"RoleName": "named", "AssumeRolePolicyDocument": trust},
+        "Properties": {"RoleName": "named", "AssumeRolePolicyDocument": LAMBDA_TRUST_POLICY},
     }
     named = cloudformation.validate_template(TemplateBody=json.dumps({"Resources": {"R": role}}))
     assert named["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
