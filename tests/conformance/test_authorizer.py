@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +14,10 @@ from tests.conformance.support import (
     refused_status,
     wire,
 )
+from tests.support import load_event
 from wslab.wiring import WiredApi
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
-AUTHORIZER_CAPTURE = json.loads(
-    (EVENTS / "powertools-python__apiGatewayAuthorizerWebSocketEvent.json").read_text()
-)
+AUTHORIZER_CAPTURE = load_event("powertools-python__apiGatewayAuthorizerWebSocketEvent.json")
 ROUTES = ["$connect", "$disconnect", "$default"]
 
 

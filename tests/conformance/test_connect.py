@@ -6,7 +6,6 @@ import json
 import re
 import time
 from calendar import timegm
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +21,12 @@ from tests.conformance.support import (
     refused_status,
     wire,
 )
+from tests.support import load_event
 from wslab.aws import client
 from wslab.wiring import WiredApi
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
-CONNECT_CAPTURE = json.loads(
-    (EVENTS / "powertools-python__apiGatewayWebSocketApiConnect.json").read_text()
-)
-CONNECT_WITH_QUERY = json.loads((EVENTS / "wslab__connect.json").read_text())
+CONNECT_CAPTURE = load_event("powertools-python__apiGatewayWebSocketApiConnect.json")
+CONNECT_WITH_QUERY = load_event("wslab__connect.json")
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,14 +17,12 @@ from tests.conformance.support import (
     poll,
     wire,
 )
+from tests.support import load_event
 from wslab.aws import client
 from wslab.local.process import LocalStackProcess
 from wslab.wiring import WiredApi
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
-DISCONNECT_CAPTURE = json.loads(
-    (EVENTS / "powertools-python__apiGatewayWebSocketApiDisconnect.json").read_text()
-)
+DISCONNECT_CAPTURE = load_event("powertools-python__apiGatewayWebSocketApiDisconnect.json")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +21,12 @@ from tests.conformance.support import (
     send_fragments,
     wire,
 )
+from tests.support import load_event
 from wslab.aws import client
 from wslab.local.process import LocalStackProcess
 from wslab.wiring import WiredApi
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
-MESSAGE_CAPTURE = json.loads(
-    (EVENTS / "powertools-python__apiGatewayWebSocketApiMessage.json").read_text()
-)
+MESSAGE_CAPTURE = load_event("powertools-python__apiGatewayWebSocketApiMessage.json")
 KB = 1024
 
 

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import urllib.parse
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+from tests.support import load_event
+
 REGION = "eu-west-1"
 CONNECTIONS_TABLE = "test-connections"
 HISTORY_TABLE = "test-history"
 ROOM_INDEX = "roomId-index"
 # The domain and stage of every wslab__ golden event.
 EVENT_ENDPOINT = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """A fresh copy of a golden event from tests/events/."""
-    return copy.deepcopy(json.loads((EVENTS / name).read_text()))
 
 
 def connect_event(

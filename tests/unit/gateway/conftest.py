@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import locale
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+from tests.support import load_event
 
 # Month names differ from English in all of these, so %b would betray a locale leak.
 _CANDIDATE_LOCALES = ("de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", "es_ES.UTF-8")
@@ -22,11 +20,7 @@ _CANDIDATE_LOCALES = ("de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", 
 def aws_event() -> Callable[[str], dict[str, Any]]:
     """Load one of the real AWS events in ``tests/events/`` by file name."""
 
-    def load(name: str) -> dict[str, Any]:
-        event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text(encoding="utf-8"))
-        return event
-
-    return load
+    return load_event
 
 
 def _try_setlocale(name: str) -> bool:
