@@ -20,7 +20,8 @@ def _positive(value: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from wslab.local.defaults import DEFAULT_PORT
+    from wslab.local.defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT
+    from wslab.local.gateway.frames import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS
 
     parser = argparse.ArgumentParser(prog="wslab", description=__doc__)
     parser.add_argument("--version", action="version", version=f"wslab {__version__}")
@@ -43,20 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument(
         "--lambda-concurrency",
         type=int,
-        default=10,
-        help="execution environments per function without reserved concurrency (default 10)",
+        default=DEFAULT_LAMBDA_CONCURRENCY,
+        help=(
+            "execution environments per function without reserved concurrency "
+            f"(default {DEFAULT_LAMBDA_CONCURRENCY})"
+        ),
     )
     local.add_argument(
         "--idle-timeout",
         type=_positive,
-        default=600.0,
-        help="seconds without traffic before a WebSocket connection is closed (AWS: 600)",
+        default=float(IDLE_TIMEOUT_SECONDS),
+        help=(
+            "seconds without traffic before a WebSocket connection is closed "
+            f"(AWS: {IDLE_TIMEOUT_SECONDS})"
+        ),
     )
     local.add_argument(
         "--max-connection-duration",
         type=_positive,
-        default=7200.0,
-        help="seconds a WebSocket connection may last (AWS: 7200)",
+        default=float(MAX_CONNECTION_SECONDS),
+        help=f"seconds a WebSocket connection may last (AWS: {MAX_CONNECTION_SECONDS})",
     )
     _add_deploy_parser(commands)
     demo = commands.add_parser(
@@ -163,8 +170,8 @@ def _skip_slow_optional_imports() -> None:
 
 
 async def _serve_local(args: argparse.Namespace) -> None:
-    from wslab.gateway.server import GatewaySettings
-    from wslab.local.server import LocalAWS
+    from wslab.local.gateway.server import GatewaySettings
+    from wslab.local.stack import LocalAWS
 
     stack = LocalAWS(
         port=args.port,

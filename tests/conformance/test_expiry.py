@@ -2,7 +2,8 @@
 
 AWS closes after 10 minutes without traffic and after 2 hours; ``wslab local`` takes both
 as options. Neither close code is confirmed for AWS: the spec's best guess, 1001
-"Going away", is what ``$disconnect`` must report.
+"Going away", is what both send; the reason (also ``$disconnect``'s ``disconnectReason``)
+tells the idle timeout from the maximum duration.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from websocket import ABNF
 from tests.conformance.short_stacks import IDLE_S, ShortStack, ShortStacks
 from tests.conformance.support import ask, connect, connection_id_of
 from wslab.aws import client
+from wslab.local.gateway.frames import REASON_IDLE_TIMEOUT, REASON_MAX_DURATION
 
 TRAFFIC_EVERY_S = IDLE_S / 5
 
@@ -53,7 +55,10 @@ def test_idle_connection_is_closed_with_1001(stacks: dict[str, ShortStack]) -> N
     assert int.from_bytes(frame.data[:2], "big") == 1001
     ws.shutdown()
     context = stack.disconnect_context(connection_id)
-    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
+    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (
+        1001,
+        REASON_IDLE_TIMEOUT,
+    )
 
 
 def test_client_traffic_resets_the_idle_timer(stacks: dict[str, ShortStack]) -> None:
@@ -111,4 +116,7 @@ def test_connection_is_closed_at_maximum_duration(stacks: dict[str, ShortStack])
     assert opcode == ABNF.OPCODE_CLOSE
     assert int.from_bytes(frame.data[:2], "big") == 1001
     context = stack.disconnect_context(connection_id)
-    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
+    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (
+        1001,
+        REASON_MAX_DURATION,
+    )

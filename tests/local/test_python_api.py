@@ -9,8 +9,8 @@ import sys
 import textwrap
 
 from wslab.aws import client
+from wslab.local import LocalAWS
 from wslab.local.process import ensure_running, health, stop_background
-from wslab.local.server import LocalAWS
 
 
 def _free_port() -> int:

@@ -3,7 +3,9 @@ helpers that only need to find a running stack must not pay for loading moto."""
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_PORT", "HEALTH_PATH"]
+__all__ = ["DEFAULT_LAMBDA_CONCURRENCY", "DEFAULT_PORT", "HEALTH_PATH"]
 
 DEFAULT_PORT = 4577
 HEALTH_PATH = "/_wslab/health"
+DEFAULT_LAMBDA_CONCURRENCY = 10
+"""Execution environments per function without reserved concurrency."""

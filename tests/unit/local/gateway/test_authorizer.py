@@ -1,4 +1,4 @@
-"""Tests for :mod:`wslab.gateway.authorizer`."""
+"""Tests for :mod:`wslab.local.gateway.authorizer`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from wslab.gateway.authorizer import (
+from wslab.local.gateway.authorizer import (
     AuthorizerDecision,
     DecisionKind,
     arn_matches,

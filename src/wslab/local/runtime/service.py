@@ -1,56 +1,51 @@
 """Runs deployed Lambda functions: code, pools of environments, logs.
 
-The code is the deployment package exactly as moto stores it (however it was uploaded),
-unpacked once per code hash. Each invocation's log (START, the handler's output, END,
-REPORT) lands in CloudWatch Logs under ``/aws/lambda/<name>`` as on AWS, and its last 4 KB
-is what ``LogType=Tail`` returns.
+The code is the deployment package exactly as the control plane stores it (however it was
+uploaded), unpacked once per code hash. Each environment writes to a log stream of its own,
+named as Lambda names them (``2024/01/31/[$LATEST]<32 hex>``) and announced to the handler
+in ``AWS_LAMBDA_LOG_STREAM_NAME`` (``context.log_stream_name``). Each invocation's log
+(START, the handler's output, END, REPORT) lands there, in the group ``/aws/lambda/<name>``,
+after the result has been handed back: logging is never on an invocation's critical path.
+The last 4 KB of that log is what ``LogType=Tail`` returns.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import io
+import os
 import shutil
 import sys
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from .function import FunctionSpec, spec_from_moto
+from ..control import FunctionSpec, FunctionThrottled, InvocationResult, LogSink
 from .pool import FunctionPool
 from .worker import Invocation, Outcome, Worker
 
-__all__ = ["LOG_TAIL_BYTES", "FunctionThrottled", "InvocationResult", "LambdaService"]
+__all__ = ["CodeStore", "LambdaService", "new_log_stream_name"]
 
-LOG_TAIL_BYTES = 4096
 # Variables a process inherits from wslab local: nothing of the user's own AWS set-up
 # (profiles, keys) may reach a function, which sees only what Lambda would give it.
 _INHERITED = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
 
 
-class FunctionThrottled(Exception):
-    """Reserved concurrency 0: Lambda refuses every invocation of the function."""
+class CodeStore(Protocol):
+    def function_code(self, spec: FunctionSpec) -> bytes:  # pragma: no cover - a protocol
+        """The deployment package of ``spec``'s version."""
 
 
-@dataclass(frozen=True)
-class InvocationResult:
-    request_id: str
-    payload: bytes
-    function_error: str | None
-    log: str
-    duration_ms: float
-
-    @property
-    def log_tail_base64(self) -> str:
-        tail = self.log.encode("utf-8")[-LOG_TAIL_BYTES:]
-        return base64.b64encode(tail).decode("ascii")
+def new_log_stream_name(version: str, now: datetime | None = None) -> str:
+    """A log stream name as Lambda gives each execution environment:
+    ``2024/01/31/[$LATEST]`` and 32 hex digits."""
+    day = (now or datetime.now(UTC)).strftime("%Y/%m/%d")
+    return f"{day}/[{version}]{uuid.uuid4().hex}"
 
 
 @dataclass
@@ -63,14 +58,18 @@ class LambdaService:
     def __init__(
         self,
         work_dir: Path,
-        endpoint_url: str,
-        management_endpoint_url: str,
+        code: CodeStore,
+        logs: LogSink,
+        endpoint_environment: Mapping[str, str],
         default_concurrency: int = 10,
         echo: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``endpoint_environment``: what the SDK inside a function needs to reach the local
+        stack instead of AWS (``AWS_ENDPOINT_URL`` and friends)."""
         self._work_dir = work_dir
-        self._endpoint_url = endpoint_url
-        self._management_endpoint_url = management_endpoint_url
+        self._code = code
+        self._logs = logs
+        self._endpoint_environment = dict(endpoint_environment)
         self._default_concurrency = default_concurrency
         self._echo = echo
         self._pools: dict[tuple[str, str, str], _Pool] = {}
@@ -94,18 +93,9 @@ class LambdaService:
 
     # Environments -----------------------------------------------------------------------
 
-    def _environment(self, spec: FunctionSpec, task_root: Path) -> dict[str, str]:
-        import os
-
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
+    def _environment(self, spec: FunctionSpec, task_root: Path, stream: str) -> dict[str, str]:
         env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
-        env.update(
-            {
-                # What the SDK inside the function needs to reach this stack, not AWS.
-                "AWS_ENDPOINT_URL": self._endpoint_url,
-                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self._management_endpoint_url,
-            }
-        )
+        env.update(self._endpoint_environment)
         env.update(dict(spec.environment))
         env.update(
             {
@@ -136,10 +126,17 @@ class LambdaService:
             return max(spec.reserved_concurrency, 0)
         return self._default_concurrency
 
-    async def _pool_for(self, spec: FunctionSpec, function: Any) -> FunctionPool:
+    async def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
+        current = self._pools.get(spec.key)
+        limit = self._concurrency(spec)
+        if (
+            current is not None
+            and current.fingerprint == spec.fingerprint
+            and current.pool.limit == limit
+        ):
+            return current.pool  # the warm path: no lock, no await
         async with self._pools_lock:
             current = self._pools.get(spec.key)
-            limit = self._concurrency(spec)
             if (
                 current is not None
                 and current.fingerprint == spec.fingerprint
@@ -150,15 +147,18 @@ class LambdaService:
                 # New code or configuration: warm environments of the old one must go.
                 await current.pool.retire()
             loop = asyncio.get_running_loop()
-            task_root = await loop.run_in_executor(None, self._unpack, spec, function.code_bytes)
+            code = await loop.run_in_executor(None, self._code.function_code, spec)
+            task_root = await loop.run_in_executor(None, self._unpack, spec, code)
 
             async def new_worker() -> Worker:
                 echo = self._echo
+                stream = new_log_stream_name(spec.version)
                 worker = Worker(
                     spec.handler,
                     str(task_root),
-                    self._environment(spec, task_root),
+                    self._environment(spec, task_root, stream),
                     on_output=(lambda line: echo(spec.name, line)) if echo else None,
+                    log_stream=stream,
                 )
                 await worker.start()
                 return worker
@@ -169,18 +169,17 @@ class LambdaService:
 
     # Invocation -------------------------------------------------------------------------
 
-    async def invoke(self, function: Any, payload: bytes) -> InvocationResult:
+    async def invoke(self, spec: FunctionSpec, payload: bytes) -> InvocationResult:
         """Run one invocation to its end (success, error, crash or timeout)."""
-        spec = spec_from_moto(function)
         request_id = str(uuid.uuid4())
         if self._concurrency(spec) == 0:
             raise FunctionThrottled(spec.name)
-        pool = await self._pool_for(spec, function)
+        pool = await self._pool_for(spec)
         deadline_ms = int((time.time() + spec.timeout_s) * 1000)
         invocation = Invocation(request_id, payload or b"{}", spec.arn, deadline_ms)
         outcome = await pool.invoke(invocation, spec.timeout_s)
         log = self._invocation_log(spec, request_id, outcome)
-        self._store_log(spec, log)
+        asyncio.get_running_loop().call_soon(self._store_log, spec, outcome.log_stream, log)
         return InvocationResult(
             request_id=request_id,
             payload=outcome.payload,
@@ -189,9 +188,9 @@ class LambdaService:
             duration_ms=outcome.duration_ms,
         )
 
-    def invoke_in_background(self, function: Any, payload: bytes) -> None:
+    def invoke_in_background(self, spec: FunctionSpec, payload: bytes) -> None:
         """InvocationType=Event: accepted now, run later; the result goes to the log only."""
-        task = asyncio.get_running_loop().create_task(self.invoke(function, payload))
+        task = asyncio.get_running_loop().create_task(self.invoke(spec, payload))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -214,19 +213,9 @@ class LambdaService:
         lines.append(report)
         return "\n".join(lines) + "\n"
 
-    def _store_log(self, spec: FunctionSpec, log: str) -> None:
-        from moto.logs.models import logs_backends
-
-        backend = logs_backends[spec.account_id][spec.region]
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{spec.fingerprint}"
+    def _store_log(self, spec: FunctionSpec, stream: str, log: str) -> None:
         now_ms = int(time.time() * 1000)
-        with contextlib.suppress(Exception):
-            backend.ensure_log_group(spec.log_group)
-            group = backend.groups[spec.log_group]
-            if stream not in group.streams:
-                backend.create_log_stream(spec.log_group, stream)
-            events = [{"timestamp": now_ms, "message": line} for line in log.splitlines()]
-            backend.put_log_events(spec.log_group, stream, events)
+        self._logs.write_logs(spec, stream, [(now_ms, line) for line in log.splitlines()])
 
     async def close(self) -> None:
         for task in list(self._background):

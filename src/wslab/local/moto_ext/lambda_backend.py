@@ -1,7 +1,8 @@
 """moto's Lambda, extended to run the deployed code and to refuse packages that aren't zips.
 
 Without Docker, moto 5.2 answers ``Invoke`` with a canned string. Here ``Invoke`` hands the
-function to the local runtime (``wslab.lambda_runtime``) on the stack's event loop and
+function to the runtime the running stack attached (``wslab.local.runtime``), on the
+stack's event loop, and
 answers with what the code returned, as Lambda does: the payload, ``X-Amz-Function-Error``,
 ``X-Amz-Log-Result`` (``LogType=Tail``) and ``X-Amz-Executed-Version``.
 """
@@ -18,13 +19,13 @@ from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
-from wslab.lambda_runtime.service import FunctionThrottled, InvocationResult, LambdaService
+from ..control import FunctionThrottled, InvocationResult
+from .control_plane import spec_from_moto
+from .host import HOST
 
-__all__ = ["attach_runtime", "detach_runtime", "install"]
+__all__ = ["install"]
 
 _UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
-
-_runtime: tuple[LambdaService, asyncio.AbstractEventLoop] | None = None
 
 
 class TooManyRequestsException(JsonRESTError):
@@ -41,17 +42,6 @@ class ServiceUnavailable(JsonRESTError):
         super().__init__("ServiceException", "The local Lambda runtime is not running.")
 
 
-def attach_runtime(service: LambdaService, loop: asyncio.AbstractEventLoop) -> None:
-    """Invocations arriving on moto's threads run on ``loop`` from now on."""
-    global _runtime
-    _runtime = (service, loop)
-
-
-def detach_runtime() -> None:
-    global _runtime
-    _runtime = None
-
-
 def _is_zip(code: bytes | None) -> bool:
     return bool(code) and zipfile.is_zipfile(io.BytesIO(code or b""))
 
@@ -61,12 +51,21 @@ def _check_package(function: LambdaFunction) -> None:
         raise InvalidParameterValueException(_UNZIP_ERROR)
 
 
-def _run(function: LambdaFunction, payload: bytes) -> InvocationResult:
-    if _runtime is None:
+async def _invoke_on_loop(function: LambdaFunction, payload: bytes) -> InvocationResult:
+    runtime = HOST.runtime
+    if runtime is None:
         raise ServiceUnavailable()
-    service, loop = _runtime
+    invoke, _ = runtime
+    return await invoke(spec_from_moto(function), payload)
+
+
+def _run(function: LambdaFunction, payload: bytes) -> InvocationResult:
+    runtime = HOST.runtime
+    if runtime is None:
+        raise ServiceUnavailable()
+    _, loop = runtime
     future: Future[InvocationResult] = asyncio.run_coroutine_threadsafe(
-        service.invoke(function, payload), loop
+        _invoke_on_loop(function, payload), loop
     )
     try:
         return future.result()
@@ -94,10 +93,13 @@ def _invoke(
     if invocation_type == "DryRun":
         return b""
     if invocation_type == "Event":
-        if _runtime is None:
+        runtime = HOST.runtime
+        if runtime is None:
             raise ServiceUnavailable()
-        service, loop = _runtime
-        loop.call_soon_threadsafe(service.invoke_in_background, function, payload)
+        _, loop = runtime
+        # Accepted now, run later; the result goes to the function's log only.
+        later = asyncio.run_coroutine_threadsafe(_invoke_on_loop(function, payload), loop)
+        later.add_done_callback(lambda done: done.cancelled() or done.exception())
         return b""
     result = _run(function, payload)
     response_headers["x-amz-executed-version"] = function.version

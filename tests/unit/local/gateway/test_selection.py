@@ -1,4 +1,4 @@
-"""Tests for :mod:`wslab.gateway.selection`."""
+"""Tests for :mod:`wslab.local.gateway.selection`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wslab.gateway.selection import (
+from wslab.local.gateway.selection import (
     evaluate_selection_expression,
     route_for_message,
     select_route,

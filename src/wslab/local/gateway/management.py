@@ -20,9 +20,10 @@ from .events import iso8601_ms
 from .frames import CLOSE_NORMAL, MAX_POST_TO_CONNECTION_BYTES, REASON_NORMAL
 from .ids import is_valid_connection_id
 
-__all__ = ["ManagementApi"]
+__all__ = ["CONNECTIONS_SEGMENT", "ManagementApi"]
 
-_SEGMENT = "@connections"
+CONNECTIONS_SEGMENT = "@connections"
+"""The path segment of the management API: ``.../{stage}/@connections/{id}``."""
 
 
 def _error(status: int, error_type: str, message: str | None) -> web.Response:
@@ -46,7 +47,7 @@ class ManagementApi:
 
     def _stage_left_out(self, parts: list[str], connection_id: str) -> bool:
         """``/{apiId}/@connections/{id}``: the API's id where its stage should be."""
-        prefix = parts[: parts.index(_SEGMENT)]
+        prefix = parts[: parts.index(CONNECTIONS_SEGMENT)]
         connection = self._connections.get(connection_id)
         if len(prefix) != 1 or connection is None:
             return False
@@ -56,7 +57,7 @@ class ManagementApi:
         connection = self._connections.get(connection_id)
         if connection is None or not connection.is_open:
             return None
-        prefix = parts[: parts.index(_SEGMENT)]
+        prefix = parts[: parts.index(CONNECTIONS_SEGMENT)]
         context = connection.context
         # /{apiId}/{stage}/..., /{stage}/... or nothing: what is given must match.
         if len(prefix) == 2 and prefix != [context.api_id, context.stage]:
@@ -66,7 +67,7 @@ class ManagementApi:
         return connection
 
     async def handle(self, request: web.Request, parts: list[str]) -> web.Response:
-        index = parts.index(_SEGMENT)
+        index = parts.index(CONNECTIONS_SEGMENT)
         if len(parts) != index + 2 or index > 2 or not parts[index + 1]:
             return _error(
                 403, "ForbiddenException", f"No method found matching route {request.path}"

@@ -17,16 +17,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
 from .bootstrap import PARENT_PID_VARIABLE
+from .runtime_api import ACCEPTED, RuntimeResponse, close_runtime_api, serve_runtime_api
 
 __all__ = ["Invocation", "Outcome", "Worker", "WorkerDied"]
-
-RUNTIME_PATH = "/2018-06-01/runtime"
 
 
 class WorkerDied(Exception):
@@ -43,6 +40,7 @@ class Outcome:
     duration_ms: float
     init_ms: float | None = None
     worker_lost: bool = False
+    log_stream: str = ""  # the environment's own stream, where this invocation's log goes
 
 
 # Lambda gives a new environment's Init phase (the runtime starting, the handler's module
@@ -80,13 +78,17 @@ class Worker:
         task_root: str,
         environment: Mapping[str, str],
         on_output: Callable[[str], None] | None = None,
+        command: Sequence[str] = (sys.executable, "-m", "wslab.local.runtime.bootstrap"),
+        log_stream: str = "",
     ) -> None:
         self._handler = handler
+        self._command = tuple(command)
+        self.log_stream = log_stream
         self._task_root = task_root
         self._environment = dict(environment)
         self._on_output = on_output
         self._process: subprocess.Popen[bytes] | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
         self._pending: asyncio.Queue[Invocation] = asyncio.Queue()
         self._current: Invocation | None = None
         self._init_error: bytes | None = None
@@ -102,18 +104,7 @@ class Worker:
         return self._process is not None and not self._exited.is_set()
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get(f"{RUNTIME_PATH}/invocation/next", self._next)
-        app.router.add_post(f"{RUNTIME_PATH}/invocation/{{request_id}}/response", self._response)
-        app.router.add_post(f"{RUNTIME_PATH}/invocation/{{request_id}}/error", self._error)
-        app.router.add_post(f"{RUNTIME_PATH}/init/error", self._init_failed)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._server, port = await serve_runtime_api(self)
         env = {
             **self._environment,
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
@@ -121,7 +112,7 @@ class Worker:
         }
         self._started_at = time.perf_counter()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "wslab.lambda_runtime.bootstrap", self._handler],
+            [*self._command, self._handler],
             cwd=self._task_root,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -278,7 +269,7 @@ class Worker:
 
     # Runtime API -----------------------------------------------------------------------
 
-    async def _next(self, request: web.Request) -> web.StreamResponse:
+    async def next_invocation(self) -> RuntimeResponse:
         if self._init_ms is None and self.invocations == 0:
             self._init_ms = (time.perf_counter() - self._started_at) * 1000
         invocation = await self._pending.get()
@@ -286,10 +277,11 @@ class Worker:
         invocation.deadline_ms = int((time.time() + budget_s) * 1000)
         if invocation.taken is not None and not invocation.taken.done():
             invocation.taken.set_result(budget_s)
-        return web.Response(
-            body=invocation.payload,
-            content_type="application/json",
-            headers={
+        return RuntimeResponse(
+            200,
+            invocation.payload,
+            {
+                "Content-Type": "application/json",
                 "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                 "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
                 "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
@@ -297,32 +289,26 @@ class Worker:
             },
         )
 
-    def _finish(self, request_id: str, payload: bytes, failed: bool) -> web.Response:
+    def invocation_result(self, request_id: str, body: bytes, failed: bool) -> RuntimeResponse:
         current = self._current
         if current is None or current.request_id != request_id or current.result is None:
-            return web.json_response(
+            return RuntimeResponse.json(
+                400,
                 {
                     "errorMessage": f"Invalid request ID: {request_id}",
                     "errorType": "InvalidRequestID",
                 },
-                status=400,
             )
         # Everything the handler printed was written before this request was sent:
         # read it now so it belongs to this invocation's log, not the next one's.
         self._drain_output()
         if not current.result.done():
-            current.result.set_result((payload, failed))
-        return web.json_response({"status": "OK"}, status=202)
+            current.result.set_result((body, failed))
+        return ACCEPTED
 
-    async def _response(self, request: web.Request) -> web.Response:
-        return self._finish(request.match_info["request_id"], await request.read(), False)
-
-    async def _error(self, request: web.Request) -> web.Response:
-        return self._finish(request.match_info["request_id"], await request.read(), True)
-
-    async def _init_failed(self, request: web.Request) -> web.Response:
-        self._init_error = await request.read()
-        return web.json_response({"status": "OK"}, status=202)
+    def init_error(self, body: bytes) -> RuntimeResponse:
+        self._init_error = body
+        return ACCEPTED
 
     async def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -340,6 +326,6 @@ class Worker:
                 self._on_exit()
             if self._process.stdout is not None:
                 self._process.stdout.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await close_runtime_api(self._server)
+            self._server = None

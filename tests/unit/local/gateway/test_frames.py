@@ -1,11 +1,11 @@
-"""Tests for :mod:`wslab.gateway.frames`."""
+"""Tests for :mod:`wslab.local.gateway.frames`."""
 
 from __future__ import annotations
 
 import json
 
-from wslab.gateway import frames
-from wslab.gateway.frames import (
+from wslab.local.gateway import frames
+from wslab.local.gateway.frames import (
     client_close_status,
     forbidden_frame,
     internal_error_frame,

@@ -20,12 +20,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from wslab.lambda_runtime.service import LambdaService
-from wslab.local.apigatewayv2 import ServedStage, find_api, served_stage
-from wslab.local.deployments import IntegrationSnapshot
-
+from ..control import ControlPlane, IntegrationSnapshot, Invoker, ServedStage
 from .access_log import access_log_line
-from .authorizer import evaluate_policy, identity_sources_present, route_arn
+from .authorizer import (
+    UNAUTHORIZED_RESULT,
+    evaluate_policy,
+    identity_sources_present,
+    route_arn,
+)
 from .connections import Connection, ConnectionRegistry, ConnectionState, now_ms
 from .events import (
     ConnectionContext,
@@ -42,6 +44,8 @@ from .frames import (
     IDLE_TIMEOUT_SECONDS,
     MAX_CONNECTION_SECONDS,
     REASON_GOING_AWAY,
+    REASON_IDLE_TIMEOUT,
+    REASON_MAX_DURATION,
     REASON_UNSUPPORTED_DATA,
     client_close_status,
     forbidden_frame,
@@ -50,13 +54,12 @@ from .frames import (
 )
 from .ids import new_id
 from .integrations import IntegrationFailure, IntegrationResult, call_lambda
-from .management import ManagementApi
+from .management import CONNECTIONS_SEGMENT, ManagementApi
 from .selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
 from .websocket import GatewayWebSocketResponse
 
 __all__ = ["Gateway", "GatewaySettings"]
 
-CONNECTIONS_SEGMENT = "@connections"
 _AUTHORIZER_TIMEOUT_MS = 10_000
 _SHUTDOWN_CLOSE_WAIT_S = 1.0
 
@@ -92,10 +95,17 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 class Gateway:
+    """Serves the WebSocket APIs ``control`` knows, invoking functions through ``invoke``."""
+
     def __init__(
-        self, lambdas: LambdaService, settings: GatewaySettings, log: Callable[[str], None]
+        self,
+        invoke: Invoker,
+        control: ControlPlane,
+        settings: GatewaySettings,
+        log: Callable[[str], None],
     ) -> None:
-        self._lambdas = lambdas
+        self._invoke = invoke
+        self._control = control
         self._settings = settings
         self._log = log
         self._connections = ConnectionRegistry()
@@ -113,10 +123,7 @@ class Gateway:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
             return True
-        if len(parts) != 2:
-            return False
-        api = find_api(parts[0])
-        return api is not None and api.protocol_type == "WEBSOCKET"
+        return len(parts) == 2 and self._control.is_websocket_api(parts[0])
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = request.path.strip("/").split("/")
@@ -158,7 +165,7 @@ class Gateway:
     # $connect ---------------------------------------------------------------------------
 
     async def _connect(self, request: web.Request, api_id: str, stage: str) -> web.StreamResponse:
-        served = served_stage(api_id, stage)
+        served = self._control.served_stage(api_id, stage)
         if served is None:
             # An unknown or never-deployed stage: nothing answers there on AWS either.
             return _reject(403, "Forbidden")
@@ -221,7 +228,8 @@ class Gateway:
             context, headers, query, request_id, context.connected_at_ms, trace_id=trace_id
         )
         result = await call_lambda(
-            self._lambdas,
+            self._invoke,
+            self._control,
             served.snapshot.integration_for(route),
             event,
             served.stage_variables,
@@ -268,7 +276,8 @@ class Gateway:
             context, headers, query, served.stage_variables, request_id, context.connected_at_ms
         )
         result = await call_lambda(
-            self._lambdas,
+            self._invoke,
+            self._control,
             IntegrationSnapshot(
                 integration_id=authorizer.authorizer_id,
                 integration_type="AWS_PROXY",
@@ -282,8 +291,8 @@ class Gateway:
             f"/authorizers/{authorizer.authorizer_id}",
         )
         if result.failure is not None:
-            # Raising "Unauthorized" is the documented way for an authorizer to say 401.
-            if '"errorMessage": "Unauthorized"' in result.reason:
+            # Failing with "Unauthorized" is the documented way for an authorizer to say 401.
+            if result.error_message == UNAUTHORIZED_RESULT:
                 return _reject(401, "Unauthorized")
             return _reject(500, "Internal server error")
         decision = evaluate_policy(result.payload, event["methodArn"])
@@ -349,23 +358,25 @@ class Gateway:
             self._spawn(self._disconnect(connection, code, reason))
 
     async def _expire(self, connection: Connection) -> None:
-        """Close at the idle timeout or the maximum duration, whichever comes first."""
+        """Close at the idle timeout or the maximum duration, whichever comes first; each
+        with its own reason."""
         settings = self._settings
         while connection.is_open:
-            deadline = min(
-                connection.last_active_monotonic + settings.idle_timeout_s,
-                connection.opened_monotonic + settings.max_connection_duration_s,
-            )
-            wait = deadline - time.monotonic()
-            if wait <= 0:
-                connection.request_close(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
+            idle_at = connection.last_active_monotonic + settings.idle_timeout_s
+            ends_at = connection.opened_monotonic + settings.max_connection_duration_s
+            now = time.monotonic()
+            if ends_at <= now:
+                connection.request_close(CLOSE_GOING_AWAY, REASON_MAX_DURATION)
                 return
-            await asyncio.sleep(wait)
+            if idle_at <= now:
+                connection.request_close(CLOSE_GOING_AWAY, REASON_IDLE_TIMEOUT)
+                return
+            await asyncio.sleep(min(idle_at, ends_at) - now)
 
     async def _route_message(self, connection: Connection, body: str) -> None:
         context = connection.context
         request_id, message_id, received = new_id(), new_id(), now_ms()
-        served = served_stage(context.api_id, context.stage)
+        served = self._control.served_stage(context.api_id, context.stage)
         routes = served.snapshot.routes if served else {}
         route_key = route_for_message(
             routes.keys(), served.snapshot.route_selection_expression if served else "", body
@@ -376,7 +387,8 @@ class Gateway:
             return
         route = routes[route_key]
         result = await call_lambda(
-            self._lambdas,
+            self._invoke,
+            self._control,
             served.snapshot.integration_for(route),
             message_event(context, body, route_key, request_id, message_id, received),
             served.stage_variables,
@@ -403,13 +415,14 @@ class Gateway:
     async def _disconnect(self, connection: Connection, code: int, reason: str) -> None:
         context = connection.context
         request_id = new_id()
-        served = served_stage(context.api_id, context.stage)
+        served = self._control.served_stage(context.api_id, context.stage)
         route = served.snapshot.routes.get(DISCONNECT_ROUTE) if served else None
         if served is None or route is None or route.integration_id is None:
             self._access(context, "DISCONNECT", DISCONNECT_ROUTE, 200, request_id)
             return
         result = await call_lambda(
-            self._lambdas,
+            self._invoke,
+            self._control,
             served.snapshot.integration_for(route),
             disconnect_event(context, code, reason, request_id, now_ms()),
             served.stage_variables,

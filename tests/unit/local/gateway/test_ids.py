@@ -1,4 +1,4 @@
-"""Tests for :mod:`wslab.gateway.ids`."""
+"""Tests for :mod:`wslab.local.gateway.ids`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from wslab.gateway.ids import is_valid_connection_id, new_id
+from wslab.local.gateway.ids import is_valid_connection_id, new_id
 
 # Ids seen on AWS (spec §1.2, §4.5 and the captures in tests/events/).
 REAL_IDS = [

@@ -15,63 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = [
-    "ApiSnapshot",
-    "AuthorizerSnapshot",
-    "Deployment",
-    "DeploymentStore",
-    "IntegrationSnapshot",
-    "RouteSnapshot",
-    "StageState",
-    "snapshot_api",
-]
+from ..control import (
+    DEFAULT_INTEGRATION_TIMEOUT_MS,
+    ApiSnapshot,
+    AuthorizerSnapshot,
+    IntegrationSnapshot,
+    RouteSnapshot,
+)
 
-DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
-
-
-@dataclass(frozen=True)
-class IntegrationSnapshot:
-    integration_id: str
-    integration_type: str
-    integration_uri: str | None
-    timeout_ms: int
-    credentials_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class AuthorizerSnapshot:
-    authorizer_id: str
-    name: str
-    authorizer_type: str
-    authorizer_uri: str | None
-    identity_source: tuple[str, ...]
-    credentials_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class RouteSnapshot:
-    route_id: str
-    route_key: str
-    integration_id: str | None
-    authorization_type: str
-    authorizer_id: str | None
-    two_way: bool
-
-
-@dataclass(frozen=True)
-class ApiSnapshot:
-    """What a stage serves: the parts of an API's configuration the data plane reads."""
-
-    api_id: str
-    route_selection_expression: str
-    routes: dict[str, RouteSnapshot]
-    integrations: dict[str, IntegrationSnapshot]
-    authorizers: dict[str, AuthorizerSnapshot]
-
-    def integration_for(self, route: RouteSnapshot) -> IntegrationSnapshot | None:
-        if route.integration_id is None:
-            return None
-        return self.integrations.get(route.integration_id)
+__all__ = ["Deployment", "DeploymentStore", "StageState", "snapshot_api"]
 
 
 @dataclass

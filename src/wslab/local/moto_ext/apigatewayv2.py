@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import string
-import threading
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,26 +21,17 @@ from moto.apigatewayv2.exceptions import (
     BadRequestException,
     StageNotFound,
 )
-from moto.apigatewayv2.models import ApiGatewayV2Backend, apigatewayv2_backends
+from moto.apigatewayv2.models import ApiGatewayV2Backend
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.moto_api._internal import mock_random as random
 
-from .deployments import ApiSnapshot, Deployment, DeploymentStore, snapshot_api
+from .control_plane import all_apis, auto_deploy, new_deployment_id
+from .deployments import Deployment
+from .host import HOST
 
-__all__ = [
-    "DEPLOYMENTS",
-    "LocalApiGatewayV2Response",
-    "ServedStage",
-    "find_api",
-    "install",
-    "served_stage",
-    "set_public_endpoint",
-]
+__all__ = ["LocalApiGatewayV2Response", "install", "localise_endpoints"]
 
-DEPLOYMENTS = DeploymentStore()
-
-_endpoint_lock = threading.Lock()
-_public_host_port: str | None = None
+DEPLOYMENTS = HOST.deployments
 
 
 class DeploymentNotFound(APIGatewayV2Error):
@@ -54,26 +43,18 @@ class DeploymentNotFound(APIGatewayV2Error):
         )
 
 
-def set_public_endpoint(host_port: str | None) -> None:
-    """Where the local stack listens (``127.0.0.1:4566``): the base of every ApiEndpoint."""
-    global _public_host_port
-    with _endpoint_lock:
-        _public_host_port = host_port
-    for api in _all_apis():
+def localise_endpoints() -> None:
+    """Point every WebSocket API's ApiEndpoint at where the stack now listens."""
+    for api in all_apis():
         _localise_endpoint(api)
 
 
 def _localise_endpoint(api: Any) -> None:
-    if api.protocol_type == "WEBSOCKET" and _public_host_port:
+    host_port = HOST.public_host_port
+    if api.protocol_type == "WEBSOCKET" and host_port:
         # ApiEndpoint + "/" + stage is the client URL, as on AWS; the http:// form of the
         # same URL is the base of the management API (@connections).
-        api.api_endpoint = f"ws://{_public_host_port}/{api.api_id}"
-
-
-def _all_apis() -> Iterator[Any]:
-    for account in list(apigatewayv2_backends.values()):
-        for backend in list(account.values()):
-            yield from list(backend.apis.values())
+        api.api_endpoint = f"ws://{host_port}/{api.api_id}"
 
 
 _API_ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -102,74 +83,6 @@ def _give_aws_api_id(backend: Any, api: Any) -> None:
         backend.tag_resource(api.arn, tags)
 
 
-def find_api(api_id: str) -> Any | None:
-    """The moto ``Api`` with this id, in whatever account and region it was created."""
-    for api in _all_apis():
-        if api.api_id == api_id:
-            return api
-    return None
-
-
-def _new_deployment_id() -> str:
-    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(6))
-
-
-def _auto_deploy(api: Any, stage: Any) -> None:
-    """Deploy a stage with AutoDeploy on whenever the API changed since its last deployment.
-
-    Done lazily, when the stage is read or connected to, which is indistinguishable from
-    deploying on every change for anyone outside the process.
-    """
-    if not stage.auto_deploy or not api.routes:
-        return
-    state = DEPLOYMENTS.stage(api, stage.name)
-    current = DEPLOYMENTS.get(api, state.deployment_id) if state.deployment_id else None
-    if current is not None and current.snapshot == snapshot_api(api):
-        return
-    deployment = DEPLOYMENTS.create(api, _new_deployment_id(), auto_deployed=True)
-    state.deployment_id = deployment.deployment_id
-    state.last_deployment_status_message = (
-        f"Successfully deployed stage with deployment ID '{deployment.deployment_id}'"
-    )
-
-
-class ServedStage:
-    """A deployed stage as the data plane sees it."""
-
-    def __init__(self, api: Any, stage: Any, snapshot: ApiSnapshot) -> None:
-        self.api = api
-        self.stage = stage
-        self.snapshot = snapshot
-
-    @property
-    def region(self) -> str:
-        return str(self.api.backend.region_name)
-
-    @property
-    def account_id(self) -> str:
-        return str(self.api.backend.account_id)
-
-    @property
-    def stage_variables(self) -> dict[str, str]:
-        return dict(self.stage.stage_variables or {})
-
-
-def served_stage(api_id: str, stage_name: str) -> ServedStage | None:
-    """The configuration a stage serves, or None if the API, stage or deployment is missing."""
-    api = find_api(api_id)
-    if api is None or api.protocol_type != "WEBSOCKET":
-        return None
-    stage = api.stages.get(stage_name)
-    if stage is None:
-        return None
-    _auto_deploy(api, stage)
-    state = DEPLOYMENTS.stage(api, stage_name)
-    deployment = DEPLOYMENTS.get(api, state.deployment_id) if state.deployment_id else None
-    if deployment is None:
-        return None
-    return ServedStage(api, stage, deployment.snapshot)
-
-
 class LocalApiGatewayV2Response(ApiGatewayV2Response):
     """moto's API Gateway v2 responses plus deployments, UpdateStage and GetAuthorizers."""
 
@@ -181,7 +94,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
         return unquote(self.path.split("?")[0].split("/")[index])
 
     def _stage_json(self, api: Any, stage: Any) -> dict[str, Any]:
-        _auto_deploy(api, stage)
+        auto_deploy(api, stage)
         body: dict[str, Any] = stage.to_json()
         state = DEPLOYMENTS.stage(api, stage.name)
         if state.deployment_id:
@@ -262,7 +175,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
             raise StageNotFound()
         if not api.routes:
             raise BadRequestException("At least one route is required before deploying the Api.")
-        deployment = DEPLOYMENTS.create(api, _new_deployment_id(), params.get("description"))
+        deployment = DEPLOYMENTS.create(api, new_deployment_id(), params.get("description"))
         if stage is not None:
             DEPLOYMENTS.stage(api, stage.name).deployment_id = deployment.deployment_id
         return 201, {}, json.dumps(deployment.to_json())
@@ -282,7 +195,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
     def get_deployments(self) -> Any:
         api = self._api()
         for stage in api.stages.values():
-            _auto_deploy(api, stage)
+            auto_deploy(api, stage)
         items = [deployment.to_json() for deployment in DEPLOYMENTS.all(api)]
         return 200, {}, json.dumps({"items": items})
 

@@ -42,8 +42,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from wslab.gateway.authorizer import ContextValue, route_arn
-from wslab.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, stringify_json_value
+from ..headers import HOP_BY_HOP
+from .authorizer import ContextValue, route_arn
+from .selection import CONNECT_ROUTE, DISCONNECT_ROUTE, stringify_json_value
 
 __all__ = [
     "ConnectionContext",
@@ -60,20 +61,6 @@ __all__ = [
 # Month abbreviations spelled out so the result never depends on the process locale.
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
-
-_HOP_BY_HOP: Final = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 
 # Headers whose client value AWS replaces with its own.
 _SET_BY_GATEWAY: Final = frozenset(
@@ -196,7 +183,7 @@ def _gateway_headers(
 ) -> list[tuple[str, str]]:
     """The upgrade request's headers as the integration sees them, in AWS's order."""
     client_headers = list(client_headers)
-    dropped = set(_HOP_BY_HOP | _SET_BY_GATEWAY)
+    dropped = set(HOP_BY_HOP | _SET_BY_GATEWAY)
     for name, value in client_headers:
         if name.lower() == "connection":
             # Headers named in Connection are hop-by-hop too (RFC 7230 §6.1).

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from .. import control
+
 __all__ = [
     "CLOSE_ABNORMAL",
     "CLOSE_GOING_AWAY",
@@ -37,6 +39,8 @@ __all__ = [
     "MAX_POST_TO_CONNECTION_BYTES",
     "REASON_ABNORMAL",
     "REASON_GOING_AWAY",
+    "REASON_IDLE_TIMEOUT",
+    "REASON_MAX_DURATION",
     "REASON_MESSAGE_TOO_BIG",
     "REASON_NORMAL",
     "REASON_NO_STATUS",
@@ -66,7 +70,7 @@ IDLE_TIMEOUT_SECONDS: Final = 600
 MAX_CONNECTION_SECONDS: Final = 7200
 """A connection is closed 2 hours after it was opened, whatever its traffic."""
 
-DEFAULT_INTEGRATION_TIMEOUT_MS: Final = 29000
+DEFAULT_INTEGRATION_TIMEOUT_MS: Final = control.DEFAULT_INTEGRATION_TIMEOUT_MS
 """``TimeoutInMillis`` of an integration that does not set it."""
 
 # --- close codes and reasons (spec §3, §7) ----------------------------------------------
@@ -78,9 +82,15 @@ REASON_NORMAL: Final = "Connection Closed Normally"
 
 CLOSE_GOING_AWAY: Final = 1001
 REASON_GOING_AWAY: Final = "Going away"
-"""Idle timeout and the 2-hour limit. UNCONFIRMED: no capture of either expiry exists;
-community reports name 1001 "Going away", which is also what RFC 6455 reserves for a
-server going down or a browser leaving a page."""
+"""The stack shutting down: RFC 6455's 1001 is for "a server going down"."""
+
+REASON_IDLE_TIMEOUT: Final = "Going away: idle timeout"
+REASON_MAX_DURATION: Final = "Going away: maximum connection duration"
+"""The idle timeout and the 2-hour limit, both closed with 1001 and told apart by their
+reasons (also in ``$disconnect``'s ``disconnectReason``). UNCONFIRMED: no capture of
+either expiry exists; community reports name 1001 "Going away", which is also what
+RFC 6455 reserves for a server going down or a browser leaving a page. The reason texts
+are this stack's own."""
 
 CLOSE_UNSUPPORTED_DATA: Final = 1003
 REASON_UNSUPPORTED_DATA: Final = "Unsupported data"

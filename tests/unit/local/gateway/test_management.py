@@ -7,10 +7,10 @@ import json
 
 from aiohttp.test_utils import make_mocked_request
 
-from wslab.gateway.connections import Connection, ConnectionRegistry, ConnectionState
-from wslab.gateway.events import ConnectionContext
-from wslab.gateway.ids import new_id
-from wslab.gateway.management import ManagementApi
+from wslab.local.gateway.connections import Connection, ConnectionRegistry, ConnectionState
+from wslab.local.gateway.events import ConnectionContext
+from wslab.local.gateway.ids import new_id
+from wslab.local.gateway.management import ManagementApi
 
 API_ID = "a1b2c3d4e5"
 

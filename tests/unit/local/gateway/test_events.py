@@ -1,4 +1,4 @@
-"""Tests for :mod:`wslab.gateway.events`, checked against events captured on AWS."""
+"""Tests for :mod:`wslab.local.gateway.events`, checked against events captured on AWS."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from wslab.gateway.events import (
+from wslab.local.gateway.events import (
     ConnectionContext,
     authorizer_event,
     authorizer_request_context,

@@ -1,11 +1,17 @@
 """The local AWS: one loopback port for every AWS API the tutorial calls.
 
-``LocalAWS`` is an async context manager. Inside it, ``endpoint_url`` is what boto3 takes
-as ``endpoint_url`` (or ``AWS_ENDPOINT_URL``). The port answers:
+:class:`LocalAWS` is the composition root: it puts moto's extensions in place, and wires
+the control plane (``moto_ext``) to the WebSocket data plane (``gateway``) and the Lambda
+runtime (``runtime``). It is awaitable and an async context manager::
 
-- WebSocket upgrades and ``@connections`` calls for deployed WebSocket APIs (the data plane);
-- everything else through moto, extended with API Gateway v2 deployments and a Lambda
-  ``Invoke`` that runs the deployed code in local execution environments.
+    async with LocalAWS(port=0) as stack:
+        print(stack.endpoint_url)        # what boto3 takes as endpoint_url
+
+The port answers WebSocket upgrades and ``@connections`` calls for deployed WebSocket APIs
+itself, and hands everything else to moto, called in-process.
+
+What a stack creates lives in memory, in moto's backends: it is gone when the stack stops.
+moto's backends are process-wide, so one stack at a time may run in a process.
 """
 
 from __future__ import annotations
@@ -14,34 +20,34 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
 from wslab import __version__
-from wslab.gateway.server import Gateway, GatewaySettings
-from wslab.lambda_runtime.service import LambdaService
 
-from . import apigatewayv2, lambda_backend
-from .defaults import DEFAULT_PORT, HEALTH_PATH
-from .moto_proxy import MotoProxy
+from . import moto_ext
+from .defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
+from .gateway.server import Gateway, GatewaySettings
+from .moto_ext.apigatewayv2 import localise_endpoints
+from .moto_ext.control_plane import MotoControlPlane
+from .moto_ext.host import HOST
+from .moto_ext.moto_app import MotoApp
+from .runtime.service import LambdaService
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
 
 
 # The credential scope of SigV4-signed CloudFormation calls.
 _CLOUDFORMATION_SCOPE = "/cloudformation/aws4_request"
-
-
-def _install_cloudformation() -> None:
-    from . import cloudformation
-
-    cloudformation.install()
+WORK_DIR_PREFIX = "wslab-local-"
 
 
 def _in_daemon_thread(work: Callable[[], None]) -> asyncio.Future[None]:
@@ -71,32 +77,57 @@ def _in_daemon_thread(work: Callable[[], None]) -> asyncio.Future[None]:
     return done
 
 
-def _print(line: str) -> None:
-    print(line, flush=True)
+class _BatchedLines:
+    """Lines for standard output, written once per turn of the event loop: a burst of
+    messages costs one write, and no line is written before the frame it describes."""
+
+    def __init__(self) -> None:
+        self._pending: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def __call__(self, line: str) -> None:
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            print(line, flush=True)
+            return
+        if not self._pending:
+            loop.call_soon_threadsafe(self.flush)
+        self._pending.append(line)
+
+    def flush(self) -> None:
+        lines, self._pending = self._pending, []
+        if lines:
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
 
 
 class LocalAWS:
-    """Starts on ``async with`` (or ``await start()``), stops on exit, leaving no process."""
+    """Starts on ``async with`` (or ``await``), stops on exit, leaving no process behind."""
 
     def __init__(
         self,
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
-        lambda_concurrency: int = 10,
+        lambda_concurrency: int = DEFAULT_LAMBDA_CONCURRENCY,
         gateway_settings: GatewaySettings | None = None,
-        log: Callable[[str], None] = _print,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
         self._gateway_settings = gateway_settings or GatewaySettings()
-        self._log = log
-        self._moto = MotoProxy()
+        self._batched = _BatchedLines() if log is None else None
+        self._log: Callable[[str], None] = log or self._batched or print
         self._runner: web.AppRunner | None = None
         self._work_dir: Path | None = None
         self._port: int | None = None
         self._started_at = 0.0
         self._cloudformation_ready: asyncio.Future[None] | None = None
+        self._control: MotoControlPlane | None = None
+        self._moto: MotoApp | None = None
         self.lambdas: LambdaService | None = None
         self.gateway: Gateway | None = None
 
@@ -111,14 +142,24 @@ class LocalAWS:
         return f"http://{self._host}:{self.port}"
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._batched is not None:
+            self._batched.bind(loop)
         # moto builds a service's URL map on its first request: extend it before that.
-        apigatewayv2.install()
-        lambda_backend.install()
+        moto_ext.install(cloudformation=False)
         # moto's CloudFormation takes seconds to import (it loads every service it models):
         # it loads in the background, and only CloudFormation calls wait for it.
-        self._cloudformation_ready = _in_daemon_thread(_install_cloudformation)
+        self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
         self._started_at = time.monotonic()
-        await self._moto.start()
+        self._control = MotoControlPlane()
+        self._moto = MotoApp(self._control)
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -129,17 +170,24 @@ class LocalAWS:
         site = web.TCPSite(self._runner, self._host, self._requested_port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
-        apigatewayv2.set_public_endpoint(f"{self._host}:{self._port}")
-        self._work_dir = Path(tempfile.mkdtemp(prefix="wslab-local-"))
+        self._work_dir = Path(tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
         self.lambdas = LambdaService(
             self._work_dir,
-            endpoint_url=self.endpoint_url,
-            management_endpoint_url=self.endpoint_url,
+            code=self._control,
+            logs=self._control,
+            endpoint_environment={
+                # What the SDK inside a function needs to reach this stack, not AWS.
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint_url,
+            },
             default_concurrency=self._lambda_concurrency,
             echo=lambda function, line: self._log(f"[{function}] {line}"),
         )
-        lambda_backend.attach_runtime(self.lambdas, asyncio.get_running_loop())
-        self.gateway = Gateway(self.lambdas, self._gateway_settings, self._log)
+        HOST.attach(self, f"{self._host}:{self._port}", self.lambdas.invoke, loop)
+        localise_endpoints()
+        self.gateway = Gateway(
+            self.lambdas.invoke, self._control, self._gateway_settings, self._log
+        )
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -158,24 +206,40 @@ class LocalAWS:
         ready = self._cloudformation_ready
         if ready is not None and _CLOUDFORMATION_SCOPE in request.headers.get("Authorization", ""):
             await asyncio.shield(ready)
-        return await self._moto.forward(request)
+        assert self._moto is not None, "started"
+        return await self._moto.handle(request)
 
     async def stop(self) -> None:
         if self.gateway is not None:
             await self.gateway.close()
             self.gateway = None
-        lambda_backend.detach_runtime()
+        HOST.detach(self)
         if self.lambdas is not None:
             await self.lambdas.close()
             self.lambdas = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        await self._moto.stop()
-        apigatewayv2.set_public_endpoint(None)
+        if self._moto is not None:
+            self._moto.close()
+            self._moto = None
+        if self._control is not None:
+            self._control.close()
+            self._control = None
         if self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None
+        if self._batched is not None:
+            self._batched.flush()
+
+    def __await__(self) -> Generator[Any, None, LocalAWS]:
+        """``stack = await LocalAWS(port=0)``: started; ``await stack.stop()`` ends it."""
+
+        async def started() -> LocalAWS:
+            await self.start()
+            return self
+
+        return started().__await__()
 
     async def __aenter__(self) -> LocalAWS:
         await self.start()

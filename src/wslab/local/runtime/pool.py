@@ -52,6 +52,7 @@ class FunctionPool:
                     outcome = await worker.invoke(invocation, timeout_s)
             finally:
                 self._busy.discard(worker)
+            outcome.log_stream = worker.log_stream
             if worker.alive and not self._retired:
                 self._idle.append(worker)
             else:

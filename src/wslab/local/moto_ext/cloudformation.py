@@ -18,7 +18,6 @@ moto caches its map of resource types on first use: ``install()`` runs before th
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -30,9 +29,11 @@ from moto.cloudformation.models import Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudformation.utils import yaml_tag_constructor
 from moto.core.common_models import CloudFormationModel
-from moto.moto_api._internal import mock_random as random
 
-from .apigatewayv2 import DEPLOYMENTS
+from .control_plane import new_deployment_id
+from .host import HOST
+
+DEPLOYMENTS = HOST.deployments
 
 __all__ = ["UnsupportedByLocalStack", "install"]
 
@@ -494,10 +495,7 @@ class WebSocketDeployment(_Resource, CloudFormationModel):
         api = backend.get_api(properties["ApiId"])
         if not api.routes:
             raise BadRequestException("At least one route is required before deploying the Api.")
-        deployment_id = "".join(
-            random.choice(string.ascii_lowercase + string.digits) for _ in range(6)
-        )
-        return DEPLOYMENTS.create(api, deployment_id, properties.get("Description"))
+        return DEPLOYMENTS.create(api, new_deployment_id(), properties.get("Description"))
 
     def apply(self, properties: dict[str, Any]) -> None:
         self.model.description = properties.get("Description")

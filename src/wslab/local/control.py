@@ -1,0 +1,225 @@
+"""The control plane as the data plane and the Lambda runtime see it.
+
+The gateway (``local/gateway``) and the runtime (``local/runtime``) never touch moto: they
+take a :class:`ControlPlane` and read immutable snapshots from it. ``local/moto_ext`` is
+the one implementation (moto behind it); tests pass fakes. Arrows run one way::
+
+    local.stack ──> gateway ──┐
+         │     └──> runtime ──┴──> control (this module) <── moto_ext ──> moto
+         └──────────────────────────────────────────────────────┘
+
+Everything here is a frozen value or a ``Protocol``: no I/O, no moto, no aiohttp.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Final, Protocol
+
+__all__ = [
+    "DEFAULT_INTEGRATION_TIMEOUT_MS",
+    "LOG_TAIL_BYTES",
+    "ApiSnapshot",
+    "AuthorizerSnapshot",
+    "ControlPlane",
+    "DeployedFunction",
+    "FunctionSpec",
+    "FunctionThrottled",
+    "IntegrationSnapshot",
+    "InvocationResult",
+    "Invoker",
+    "LogSink",
+    "RouteSnapshot",
+    "ServedStage",
+]
+
+DEFAULT_INTEGRATION_TIMEOUT_MS: Final = 29_000
+"""``TimeoutInMillis`` of an integration that does not set it (its maximum too)."""
+
+LOG_TAIL_BYTES: Final = 4096
+"""What ``Invoke`` with ``LogType=Tail`` returns of an invocation's log: its last 4 KB."""
+
+
+# --- API Gateway: what a deployed stage serves ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntegrationSnapshot:
+    integration_id: str
+    integration_type: str
+    integration_uri: str | None
+    timeout_ms: int
+    credentials_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizerSnapshot:
+    authorizer_id: str
+    name: str
+    authorizer_type: str
+    authorizer_uri: str | None
+    identity_source: tuple[str, ...]
+    credentials_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteSnapshot:
+    route_id: str
+    route_key: str
+    integration_id: str | None
+    authorization_type: str
+    authorizer_id: str | None
+    two_way: bool
+
+
+@dataclass(frozen=True)
+class ApiSnapshot:
+    """What a deployment froze: the parts of an API's configuration the data plane reads."""
+
+    api_id: str
+    route_selection_expression: str
+    routes: Mapping[str, RouteSnapshot]
+    integrations: Mapping[str, IntegrationSnapshot]
+    authorizers: Mapping[str, AuthorizerSnapshot]
+
+    def integration_for(self, route: RouteSnapshot) -> IntegrationSnapshot | None:
+        if route.integration_id is None:
+            return None
+        return self.integrations.get(route.integration_id)
+
+
+@dataclass(frozen=True)
+class ServedStage:
+    """A deployed stage: its API's snapshot as of the stage's deployment, and the stage's
+    own settings (which, unlike routes, apply without a new deployment)."""
+
+    api_id: str
+    stage: str
+    deployment_id: str
+    region: str
+    account_id: str
+    snapshot: ApiSnapshot
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- Lambda: what the runtime needs of a function -------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """An immutable view of one function version; a change of any field means new workers."""
+
+    account_id: str
+    region: str
+    name: str
+    arn: str
+    version: str
+    handler: str
+    runtime: str
+    environment: tuple[tuple[str, str], ...]
+    timeout_s: float
+    memory_mb: int
+    code_sha256: str
+    reserved_concurrency: int | None
+    role: str = ""
+    package_type: str = "Zip"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.account_id, self.region, self.name)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Identifies code and configuration: warm workers serve only their own fingerprint."""
+        return _fingerprint(self)
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+
+def _fingerprint(spec: FunctionSpec) -> str:
+    parts = [
+        spec.handler,
+        spec.runtime,
+        json.dumps(spec.environment),
+        str(spec.timeout_s),
+        str(spec.memory_mb),
+        spec.code_sha256,
+        spec.role,
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    """A function as API Gateway finds it: its spec and its resource policy's statements."""
+
+    spec: FunctionSpec
+    policy_statements: tuple[Mapping[str, Any], ...] = ()
+
+
+class FunctionThrottled(Exception):
+    """Reserved concurrency 0: Lambda refuses every invocation of the function."""
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    request_id: str
+    payload: bytes
+    function_error: str | None
+    log: str
+    duration_ms: float
+
+    @property
+    def log_tail_base64(self) -> str:
+        tail = self.log.encode("utf-8")[-LOG_TAIL_BYTES:]
+        return base64.b64encode(tail).decode("ascii")
+
+
+# --- the interfaces -------------------------------------------------------------------------
+
+
+class LogSink(Protocol):
+    """Where a function's log lines go (CloudWatch Logs on the local stack)."""
+
+    def write_logs(
+        self, spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]
+    ) -> None:  # pragma: no cover - a protocol
+        """Append ``(epoch ms, message)`` lines to ``stream`` of the function's log group;
+        returns at once (the write may complete later, before the next read of the logs)."""
+
+
+class ControlPlane(LogSink, Protocol):
+    """What the data plane and the runtime read of the control plane; each answer is an
+    immutable snapshot, cheap to ask for again (implementations cache until a change)."""
+
+    def served_stage(
+        self, api_id: str, stage: str
+    ) -> ServedStage | None:  # pragma: no cover - a protocol
+        """The configuration ``stage`` of ``api_id`` serves, or None: no such WebSocket
+        API, no such stage, or a stage never deployed."""
+
+    def is_websocket_api(self, api_id: str) -> bool:  # pragma: no cover - a protocol
+        """Whether a WebSocket API with this id exists (in any account and region)."""
+
+    def find_function(self, arn: str) -> DeployedFunction | None:  # pragma: no cover - a protocol
+        """The function an ARN (``arn:aws:lambda:region:account:function:name[:qualifier]``)
+        names, or None."""
+
+    def function_code(self, spec: FunctionSpec) -> bytes:  # pragma: no cover - a protocol
+        """The deployment package (a zip) of ``spec``'s version."""
+
+
+class Invoker(Protocol):
+    """Runs a function once: the runtime, as the control plane's ``Invoke`` reaches it."""
+
+    def __call__(
+        self, spec: FunctionSpec, payload: bytes
+    ) -> Awaitable[InvocationResult]:  # pragma: no cover - a protocol
+        ...

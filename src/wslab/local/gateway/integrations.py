@@ -1,0 +1,212 @@
+"""Calling a route's Lambda proxy integration, as API Gateway does.
+
+API Gateway finds the function in the integration URI, needs the function's resource
+policy to let ``apigateway.amazonaws.com`` invoke it (unless the integration has its own
+credentials), and gives up waiting after the integration's ``TimeoutInMillis`` while the
+function itself runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import fnmatch
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..control import (
+    ControlPlane,
+    FunctionThrottled,
+    IntegrationSnapshot,
+    InvocationResult,
+    Invoker,
+)
+
+__all__ = [
+    "IntegrationFailure",
+    "IntegrationResult",
+    "call_lambda",
+    "function_arn_of",
+    "permission_granted",
+]
+
+_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):lambda:path/2015-03-31/functions/"
+    r"(?P<function>.+)/invocations$"
+)
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+
+
+class IntegrationFailure(enum.Enum):
+    """Why no result came back; each maps to an error frame or HTTP status."""
+
+    ERROR = "error"  # function error, missing function or permission, unsupported type
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class IntegrationResult:
+    payload: Any = None
+    failure: IntegrationFailure | None = None
+    latency_ms: int = 0
+    reason: str = ""
+    # A function error's own fields (Lambda's error JSON), when the function failed.
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+@lru_cache(maxsize=1024)
+def _function_in(uri: str) -> str | None:
+    match = _URI.match(uri)
+    if match:
+        return match.group("function")
+    return uri if uri.startswith("arn:aws:lambda:") else None
+
+
+def function_arn_of(uri: str | None, stage_variables: Mapping[str, str]) -> str | None:
+    """The function ARN (or name) inside a Lambda integration URI."""
+    if not uri:
+        return None
+    if "${" in uri:
+        uri = _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
+    return _function_in(uri)
+
+
+def _listed(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value or []]
+
+
+def _allows(statement: Mapping[str, Any], source_arn: str) -> bool:
+    if statement.get("Effect", "Allow") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    services = principal.get("Service") if isinstance(principal, dict) else principal
+    if not ({"apigateway.amazonaws.com", "*"} & set(_listed(services))):
+        return False
+    actions = [action.lower() for action in _listed(statement.get("Action"))]
+    if not any(fnmatch.fnmatchcase("lambda:invokefunction", action) for action in actions):
+        return False
+    for condition in (statement.get("Condition") or {}).values():
+        for key, pattern in condition.items():
+            if key.lower() == "aws:sourcearn" and not fnmatch.fnmatchcase(source_arn, pattern):
+                return False
+    return True
+
+
+def permission_granted(statements: Iterable[Mapping[str, Any]], source_arn: str) -> bool:
+    """Whether a function's resource policy lets API Gateway invoke it for ``source_arn``."""
+    return any(_allows(statement, source_arn) for statement in statements)
+
+
+def _consume_outcome(task: asyncio.Future[Any]) -> None:
+    # A timed-out invocation ends when nobody waits any more; its outcome is in its log.
+    if not task.cancelled():
+        task.exception()
+
+
+def _error_fields(result: InvocationResult) -> tuple[str | None, str | None]:
+    try:
+        error = json.loads(result.payload)
+    except ValueError:
+        return None, None
+    if not isinstance(error, dict):
+        return None, str(error) if isinstance(error, str) else None
+    kind, message = error.get("errorType"), error.get("errorMessage")
+    return (
+        kind if isinstance(kind, str) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+async def _wait(invocation: asyncio.Future[InvocationResult], timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for ``invocation`` without cancelling it; True if it ended."""
+    if invocation.done():
+        return True
+    waiter = asyncio.get_running_loop().create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    invocation.add_done_callback(wake)
+    timer = asyncio.get_running_loop().call_later(timeout_s, wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        invocation.remove_done_callback(wake)
+    return invocation.done()
+
+
+async def call_lambda(
+    invoke: Invoker,
+    control: ControlPlane,
+    integration: IntegrationSnapshot | None,
+    event: Mapping[str, Any],
+    stage_variables: Mapping[str, str],
+    source_arn: str,
+) -> IntegrationResult:
+    """Invoke the integration's function with ``event``; never raises."""
+    if integration is None:
+        return IntegrationResult(failure=IntegrationFailure.ERROR, reason="route has no target")
+    if integration.integration_type != "AWS_PROXY":
+        return IntegrationResult(
+            failure=IntegrationFailure.ERROR,
+            reason=f"integration type {integration.integration_type} is not served locally",
+        )
+    arn = function_arn_of(integration.integration_uri, stage_variables)
+    function = control.find_function(arn) if arn else None
+    if function is None:
+        return IntegrationResult(
+            failure=IntegrationFailure.ERROR,
+            reason=f"no Lambda function for integration URI {integration.integration_uri}",
+        )
+    if not integration.credentials_arn and not permission_granted(
+        function.policy_statements, source_arn
+    ):
+        return IntegrationResult(
+            failure=IntegrationFailure.ERROR,
+            reason=(
+                f"function {function.spec.name} does not allow apigateway.amazonaws.com "
+                f"to invoke it for {source_arn} (add a lambda:InvokeFunction permission)"
+            ),
+        )
+    started = time.perf_counter()
+    invocation = asyncio.ensure_future(invoke(function.spec, json.dumps(event).encode()))
+    invocation.add_done_callback(_consume_outcome)
+    timeout_s = integration.timeout_ms / 1000
+    # The function runs on after API Gateway stops waiting, as on AWS: never cancel it.
+    if not await _wait(invocation, timeout_s):
+        return IntegrationResult(
+            failure=IntegrationFailure.TIMEOUT,
+            latency_ms=int((time.perf_counter() - started) * 1000),
+            reason=f"no answer within {timeout_s * 1000:.0f} ms",
+        )
+    error = invocation.exception()
+    if isinstance(error, FunctionThrottled):
+        return IntegrationResult(failure=IntegrationFailure.ERROR, reason="function throttled")
+    if error is not None:
+        return IntegrationResult(failure=IntegrationFailure.ERROR, reason=f"invoke failed: {error}")
+    result = invocation.result()
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    if result.function_error:
+        error_type, error_message = _error_fields(result)
+        return IntegrationResult(
+            failure=IntegrationFailure.ERROR,
+            latency_ms=latency_ms,
+            reason=f"function error: {result.payload[:300].decode('utf-8', 'replace')}",
+            error_type=error_type,
+            error_message=error_message,
+        )
+    try:
+        payload = json.loads(result.payload) if result.payload else None
+    except ValueError:
+        payload = result.payload.decode("utf-8", "replace")
+    return IntegrationResult(payload=payload, latency_ms=latency_ms)

@@ -1,0 +1,37 @@
+"""moto, extended with what the local stack needs: the only package that imports moto.
+
+* :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://`` endpoints.
+* :mod:`.lambda_backend`: ``Invoke`` runs the deployed code; packages must be zips.
+* :mod:`.cloudformation`: API Gateway v2 resource types; unsupported ones fail the stack.
+* :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
+* :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
+* :mod:`.host`: the process-wide state the extensions share.
+
+:func:`install` puts every extension in place: ``wslab local`` calls it, and so does
+anything that wants moto exactly as ``wslab local`` serves it (the moto compatibility gate).
+"""
+
+from __future__ import annotations
+
+__all__ = ["install", "install_cloudformation"]
+
+
+def install(*, cloudformation: bool = True) -> None:
+    """Install the extensions (idempotent), before moto serves its first request.
+
+    ``cloudformation=False`` leaves out the CloudFormation models, whose import takes
+    seconds (moto's CloudFormation loads every service it models): the stack installs them
+    in the background with :func:`install_cloudformation`.
+    """
+    from . import apigatewayv2, lambda_backend
+
+    apigatewayv2.install()
+    lambda_backend.install()
+    if cloudformation:
+        install_cloudformation()
+
+
+def install_cloudformation() -> None:
+    from . import cloudformation
+
+    cloudformation.install()

@@ -1,1 +1,0 @@
-"""Unit tests of the gateway's pure logic (``src/wslab/gateway``)."""

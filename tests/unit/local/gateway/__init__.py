@@ -1,0 +1,1 @@
+"""Unit tests of the gateway's pure logic (``src/wslab/local/gateway``)."""
