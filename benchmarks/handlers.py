@@ -53,8 +53,8 @@ from common import (
     raise_open_file_limit,
 )
 
-from wslab.aws import LOCAL_CREDENTIALS
-from wslab.deploy import DeployTarget, deploy
+from wslab.aws import LOCAL_CREDENTIALS, Target
+from wslab.deploy import ChatStack, deploy
 
 # The handlers' own modules, imported as Lambda does: lambda_src/ is the root of the zip.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambda_src"))
@@ -529,7 +529,7 @@ def main() -> None:
     raise_open_file_limit(FILES_NEEDED)
     with local_stack() as stack:
         progress("deploying cloudformation/template.yaml")
-        target = DeployTarget(stack.endpoint_url, stack_name=STACK_NAME, say=lambda line: None)
+        target = ChatStack(Target.local(stack.endpoint_url), STACK_NAME, say=lambda line: None)
         # Nothing to delete afterwards: the stack is private to this run and stopped with it.
         outputs = deploy(target)
         aws = Clients(stack.endpoint_url)

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from wslab import __version__
 
@@ -123,29 +125,29 @@ def _add_deploy_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
 def _deploy(args: argparse.Namespace) -> None:
     import os
 
-    import boto3
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
-    from wslab.deploy import DeployError, DeployTarget, delete, deploy
+    from wslab.aws import LOCAL_REGION, Target, TargetError
+    from wslab.deploy import ChatStack, DeployError, delete, deploy
     from wslab.local.process import ensure_running
 
     if args.aws:
-        endpoint = None
-        region = args.region or boto3.session.Session().region_name
-        if not region:
-            raise SystemExit("wslab deploy --aws: no region; pass --region or configure one")
+        try:
+            target = Target.aws(args.region)
+        except TargetError as error:
+            raise SystemExit(f"wslab deploy --aws: {error}; or pass --region") from None
     else:
         endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or ensure_running()
-        region = args.region or "us-east-1"
-    target = DeployTarget(endpoint, region, args.stack_name)
-    where = f"AWS ({region})" if endpoint is None else endpoint
+        target = Target.local(endpoint, args.region or LOCAL_REGION)
+    where = target.endpoint_url or f"AWS ({target.region})"
     print(f"target: {where}", flush=True)
+    stack = ChatStack(target, args.stack_name)
     try:
         if args.delete:
-            delete(target)
+            delete(stack)
         else:
             deploy(
-                target,
+                stack,
                 stage=args.stage,
                 with_authorizer=args.with_authorizer,
                 allowed_origins=args.allowed_origins,
@@ -153,7 +155,7 @@ def _deploy(args: argparse.Namespace) -> None:
     except DeployError as error:
         raise SystemExit(f"wslab deploy: {error}") from None
     except EndpointConnectionError as error:
-        hint = "is wslab local running there?" if endpoint else "check your network"
+        hint = "is wslab local running there?" if target.is_local else "check your network"
         raise SystemExit(f"wslab deploy: {error}; {hint}") from None
     except NoCredentialsError:
         raise SystemExit(
@@ -173,6 +175,9 @@ async def _serve_local(args: argparse.Namespace) -> None:
     from wslab.local.gateway.server import GatewaySettings
     from wslab.local.stack import LocalAWS
 
+    # moto's request threads share the interpreter with the event loop that carries every
+    # WebSocket frame: hand it back sooner than the default 5 ms.
+    sys.setswitchinterval(0.0005)
     stack = LocalAWS(
         port=args.port,
         lambda_concurrency=args.lambda_concurrency,
@@ -203,11 +208,22 @@ async def _serve_local(args: argparse.Namespace) -> None:
         print("wslab local: stopped", file=sys.stderr, flush=True)
 
 
+def _run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed (Linux, macOS): the stack's every hop is an
+    event-loop turn, and uvloop's are cheaper. The standard loop elsewhere."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "local":
         _skip_slow_optional_imports()
-        asyncio.run(_serve_local(args))
+        _run_fast(_serve_local(args))
     elif args.command == "deploy":
         _deploy(args)
     elif args.command == "demo":

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 
 from websocket import WebSocketBadStatusException
 
+from wslab.aws import Target
 from wslab.chat_client import ChatClient, format_event
-from wslab.deploy import DeployTarget, delete, deploy
+from wslab.deploy import ChatStack, delete, deploy
 from wslab.local.process import LocalStackProcess, health
 from wslab.tokens import mint_for_stack
 
@@ -83,21 +84,21 @@ def run_demo(port: int, once: bool, say: Callable[[str], None] = print) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with _local_aws(port, say) as endpoint_url:
-        target = DeployTarget(endpoint_url, stack_name=DEMO_STACK, say=lambda line: None)
+        stack = ChatStack(Target.local(endpoint_url), DEMO_STACK, say=lambda line: None)
         started = time.monotonic()
-        outputs = deploy(target, with_authorizer=True)
+        outputs = deploy(stack, with_authorizer=True)
         url = outputs["WebSocketURL"]
         say(f"deployed cloudformation/template.yaml in {time.monotonic() - started:.1f} s: {url}")
         try:
             say("a conversation through real WebSockets, API Gateway rules and Lambda handlers:")
-            play_conversation(url, say, lambda user: mint_for_stack(target, user))
+            play_conversation(url, say, lambda user: mint_for_stack(stack, user))
             if not once:
-                token = mint_for_stack(target, "you", ttl_seconds=3600)
+                token = mint_for_stack(stack, "you", ttl_seconds=3600)
                 say("")
                 say("join the chat yourself, from other terminals (the token lasts an hour):")
                 say(f"  .venv/bin/wslab chat {url} --room lobby --token {token}")
                 say("Ctrl-C here stops the demo and deletes what it deployed.")
                 stop.wait()
         finally:
-            delete(target)
+            delete(stack)
             say("deleted the demo's stack")

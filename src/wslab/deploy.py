@@ -10,23 +10,23 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from wslab.aws import client
+from wslab import project
+from wslab.aws import Target
 from wslab.packaging import zip_directory
 
 __all__ = [
     "DEFAULT_STACK_NAME",
+    "ChatStack",
     "DeployError",
-    "DeployTarget",
     "delete",
     "delete_bucket",
     "deploy",
-    "project_root",
 ]
 
 DEFAULT_STACK_NAME = "wslab-chat"
@@ -49,25 +49,24 @@ class DeployError(RuntimeError):
     """The stack did not reach the state asked for; the message says why."""
 
 
-def project_root() -> Path:
-    """The checkout this package was installed from (src/ layout)."""
-    return Path(__file__).resolve().parents[2]
-
-
 @dataclass
-class DeployTarget:
-    """Where to deploy: the local stack at ``endpoint_url``, or AWS when it is None."""
+class ChatStack:
+    """The chat deployed as the CloudFormation stack ``stack_name`` on ``target``."""
 
-    endpoint_url: str | None
-    region: str = "us-east-1"
+    target: Target
     stack_name: str = DEFAULT_STACK_NAME
     say: Callable[[str], None] = print
-    _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = client(service, self.endpoint_url, self.region)
-        return self._clients[service]
+        return self.target.client(service)
+
+    @property
+    def region(self) -> str:
+        return self.target.region
+
+    @property
+    def is_local(self) -> bool:
+        return self.target.is_local
 
     @property
     def artifact_bucket(self) -> str:
@@ -79,16 +78,16 @@ class DeployTarget:
         return f"{self.stack_name}/token-secret"
 
 
-def _ensure_bucket(target: DeployTarget) -> str:
-    s3, bucket = target.client("s3"), target.artifact_bucket
+def _ensure_bucket(stack: ChatStack) -> str:
+    s3, bucket = stack.client("s3"), stack.artifact_bucket
     try:
         s3.head_bucket(Bucket=bucket)
         return bucket
     except ClientError:
         pass
     options: dict[str, Any] = {"Bucket": bucket}
-    if target.region != "us-east-1":
-        options["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
+    if stack.region != "us-east-1":
+        options["CreateBucketConfiguration"] = {"LocationConstraint": stack.region}
     s3.create_bucket(**options)
     s3.put_public_access_block(
         Bucket=bucket,
@@ -99,39 +98,39 @@ def _ensure_bucket(target: DeployTarget) -> str:
             "RestrictPublicBuckets": True,
         },
     )
-    target.say(f"created artifact bucket s3://{bucket}")
+    stack.say(f"created artifact bucket s3://{bucket}")
     return bucket
 
 
-def upload_code(target: DeployTarget, code_dir: Path) -> tuple[str, str]:
+def upload_code(stack: ChatStack, code_dir: Path) -> tuple[str, str]:
     """Zip ``code_dir`` and upload it under a key named by its hash: (bucket, key)."""
     package = zip_directory(code_dir)
     key = f"lambda_src/{hashlib.sha256(package).hexdigest()[:16]}.zip"
-    bucket = _ensure_bucket(target)
-    target.client("s3").put_object(Bucket=bucket, Key=key, Body=package)
-    target.say(f"uploaded {code_dir.name}/ ({len(package):,} bytes) to s3://{bucket}/{key}")
+    bucket = _ensure_bucket(stack)
+    stack.client("s3").put_object(Bucket=bucket, Key=key, Body=package)
+    stack.say(f"uploaded {code_dir.name}/ ({len(package):,} bytes) to s3://{bucket}/{key}")
     return bucket, key
 
 
-def ensure_token_secret(target: DeployTarget) -> str:
+def ensure_token_secret(stack: ChatStack) -> str:
     """The ARN of the stack's token signing key in Secrets Manager, created if absent."""
-    manager = target.client("secretsmanager")
+    manager = stack.client("secretsmanager")
     try:
-        return str(manager.describe_secret(SecretId=target.secret_name)["ARN"])
+        return str(manager.describe_secret(SecretId=stack.secret_name)["ARN"])
     except manager.exceptions.ResourceNotFoundException:
         created = manager.create_secret(
-            Name=target.secret_name,
+            Name=stack.secret_name,
             Description="wslab chat: key that signs the authorizer's tokens",
             SecretString=secrets.token_urlsafe(48),
         )
-        target.say(f"created secret {target.secret_name}")
+        stack.say(f"created secret {stack.secret_name}")
         return str(created["ARN"])
 
 
-def _stack(target: DeployTarget) -> dict[str, Any] | None:
-    cloudformation = target.client("cloudformation")
+def _described(stack: ChatStack) -> dict[str, Any] | None:
+    cloudformation = stack.client("cloudformation")
     try:
-        stacks = cloudformation.describe_stacks(StackName=target.stack_name)["Stacks"]
+        stacks = cloudformation.describe_stacks(StackName=stack.stack_name)["Stacks"]
     except ClientError as error:
         if "does not exist" in str(error):
             return None
@@ -140,9 +139,9 @@ def _stack(target: DeployTarget) -> dict[str, Any] | None:
     return live[0] if live else None
 
 
-def _events(target: DeployTarget, stack_id: str) -> list[dict[str, Any]]:
+def _events(stack: ChatStack, stack_id: str) -> list[dict[str, Any]]:
     try:
-        events: list[dict[str, Any]] = target.client("cloudformation").describe_stack_events(
+        events: list[dict[str, Any]] = stack.client("cloudformation").describe_stack_events(
             StackName=stack_id
         )["StackEvents"]
     except ClientError as error:
@@ -152,22 +151,20 @@ def _events(target: DeployTarget, stack_id: str) -> list[dict[str, Any]]:
     return events
 
 
-def _wait(
-    target: DeployTarget, stack_id: str, since: float, timeout_s: float = 1800
-) -> dict[str, Any]:
+def _wait(stack: ChatStack, stack_id: str, since: float, timeout_s: float = 1800) -> dict[str, Any]:
     """Print the stack's events until it settles; the stack, or DeployError."""
     seen: set[str] = set()
     deadline = time.monotonic() + timeout_s
     while True:
-        events = _events(target, stack_id)
+        events = _events(stack, stack_id)
         for event in reversed(events):
             if event["EventId"] in seen or event["Timestamp"].timestamp() < since - 1:
                 continue
             seen.add(event["EventId"])
             reason = event.get("ResourceStatusReason") or ""
-            target.say(f"  {event['ResourceStatus']:<22} {event['LogicalResourceId']:<24} {reason}")
-        stack = _stack(target)
-        status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+            stack.say(f"  {event['ResourceStatus']:<22} {event['LogicalResourceId']:<24} {reason}")
+        described = _described(stack)
+        status = described["StackStatus"] if described else "DELETE_COMPLETE"
         if status in _FAILED:
             reasons = [
                 e["ResourceStatusReason"]
@@ -175,17 +172,17 @@ def _wait(
                 if e.get("ResourceStatusReason") and "FAILED" in e["ResourceStatus"]
             ]
             raise DeployError(
-                f"stack {target.stack_name} is {status}: " + ("; ".join(reasons) or "no reason")
+                f"stack {stack.stack_name} is {status}: " + ("; ".join(reasons) or "no reason")
             )
         if status in _DONE:
-            return stack or {}
+            return described or {}
         if time.monotonic() > deadline:
-            raise DeployError(f"stack {target.stack_name} still {status} after {timeout_s:.0f} s")
-        time.sleep(2 if target.endpoint_url is None else 0.2)
+            raise DeployError(f"stack {stack.stack_name} still {status} after {timeout_s:.0f} s")
+        time.sleep(0.2 if stack.is_local else 2)
 
 
 def deploy(
-    target: DeployTarget,
+    stack: ChatStack,
     *,
     template: Path | None = None,
     code_dir: Path | None = None,
@@ -194,41 +191,40 @@ def deploy(
     allowed_origins: str = "",
 ) -> dict[str, str]:
     """Create or update the stack; returns its outputs."""
-    root = project_root()
-    template_body = (template or root / "cloudformation" / "template.yaml").read_text()
-    bucket, key = upload_code(target, code_dir or root / "lambda_src")
+    template_body = (template or project.template()).read_text()
+    bucket, key = upload_code(stack, code_dir or project.lambda_src())
     parameters = {
         "CodeBucket": bucket,
         "CodeKey": key,
         "StageName": stage,
-        "TokenSecretArn": ensure_token_secret(target) if with_authorizer else "",
+        "TokenSecretArn": ensure_token_secret(stack) if with_authorizer else "",
         "AllowedOrigins": allowed_origins,
     }
     request = {
-        "StackName": target.stack_name,
+        "StackName": stack.stack_name,
         "TemplateBody": template_body,
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Capabilities": ["CAPABILITY_IAM"],
     }
-    cloudformation = target.client("cloudformation")
+    cloudformation = stack.client("cloudformation")
     started = time.time()
-    existing = _stack(target)
+    existing = _described(stack)
     if existing is None:
-        target.say(f"creating stack {target.stack_name}")
+        stack.say(f"creating stack {stack.stack_name}")
         stack_id = cloudformation.create_stack(**request)["StackId"]
     else:
-        target.say(f"updating stack {target.stack_name}")
+        stack.say(f"updating stack {stack.stack_name}")
         stack_id = existing["StackId"]
         try:
             cloudformation.update_stack(**request)
         except ClientError as error:
             if "No updates are to be performed" not in str(error):
                 raise
-            target.say("  no changes")
-    stack = _wait(target, stack_id, started)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            stack.say("  no changes")
+    described = _wait(stack, stack_id, started)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     for name, value in sorted(outputs.items()):
-        target.say(f"{name}={value}")
+        stack.say(f"{name}={value}")
     return outputs
 
 
@@ -244,26 +240,26 @@ def delete_bucket(s3: Any, bucket: str) -> None:
     s3.delete_bucket(Bucket=bucket)
 
 
-def delete(target: DeployTarget, *, keep_artifacts: bool = False) -> None:
+def delete(stack: ChatStack, *, keep_artifacts: bool = False) -> None:
     """Delete the stack, then (unless kept) the artifact bucket and the token secret."""
-    existing = _stack(target)
+    existing = _described(stack)
     if existing is not None:
-        target.say(f"deleting stack {target.stack_name}")
+        stack.say(f"deleting stack {stack.stack_name}")
         started = time.time()
-        target.client("cloudformation").delete_stack(StackName=target.stack_name)
-        _wait(target, existing["StackId"], started)
+        stack.client("cloudformation").delete_stack(StackName=stack.stack_name)
+        _wait(stack, existing["StackId"], started)
     if keep_artifacts:
         return
-    s3, bucket = target.client("s3"), target.artifact_bucket
+    s3, bucket = stack.client("s3"), stack.artifact_bucket
     try:
         delete_bucket(s3, bucket)
-        target.say(f"deleted artifact bucket s3://{bucket}")
+        stack.say(f"deleted artifact bucket s3://{bucket}")
     except ClientError as error:
         if "NoSuchBucket" not in str(error):
             raise
-    manager = target.client("secretsmanager")
+    manager = stack.client("secretsmanager")
     try:
-        manager.delete_secret(SecretId=target.secret_name, ForceDeleteWithoutRecovery=True)
-        target.say(f"deleted secret {target.secret_name}")
+        manager.delete_secret(SecretId=stack.secret_name, ForceDeleteWithoutRecovery=True)
+        stack.say(f"deleted secret {stack.secret_name}")
     except manager.exceptions.ResourceNotFoundException:
         pass

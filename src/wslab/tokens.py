@@ -1,7 +1,8 @@
 """Tokens for the chat's authorizer, minted with the handlers' own code and the stack's key.
 
-The signing code is ``lambda_src/chat/tokens.py`` itself (stdlib only), loaded from the
-checkout, so what the tools mint is exactly what the deployed authorizer verifies.
+The signing code is ``lambda_src/chat/tokens.py`` itself (stdlib only), loaded from where
+:mod:`wslab.project` finds it, so what the tools mint is exactly what the deployed
+authorizer verifies.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import sys
 from functools import cache
 from types import ModuleType
 
-from wslab.deploy import DeployTarget, project_root
+from wslab import project
+from wslab.deploy import ChatStack
 
 __all__ = ["handler_tokens_module", "mint_for_stack"]
 
@@ -23,7 +25,7 @@ _PACKAGE = "wslab_lambda_src_chat"
 @cache
 def handler_tokens_module() -> ModuleType:
     """``lambda_src/chat/tokens.py``, imported under a private package name."""
-    package_dir = project_root() / "lambda_src" / "chat"
+    package_dir = project.lambda_src() / "chat"
     spec = importlib.util.spec_from_file_location(
         _PACKAGE, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
     )
@@ -35,8 +37,8 @@ def handler_tokens_module() -> ModuleType:
     return importlib.import_module(f"{_PACKAGE}.tokens")
 
 
-def mint_for_stack(target: DeployTarget, user: str, ttl_seconds: int = 300) -> str:
+def mint_for_stack(stack: ChatStack, user: str, ttl_seconds: int = 300) -> str:
     """A token for ``user`` signed with the key the stack's authorizer reads."""
-    secret = target.client("secretsmanager").get_secret_value(SecretId=target.secret_name)
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.secret_name)
     token: str = handler_tokens_module().mint_token(secret["SecretString"], user, ttl_seconds)
     return token

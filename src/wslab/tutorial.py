@@ -29,16 +29,14 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from wslab.aws import LAMBDA_TRUST_POLICY
-from wslab.aws import client as make_client
-from wslab.aws import resource as make_resource
-from wslab.deploy import project_root
+from wslab import project
+from wslab.aws import LAMBDA_TRUST_POLICY, LOCAL_REGION, Target, TargetError
 from wslab.wiring import WiredApi
 
 __all__ = [
@@ -89,8 +87,6 @@ TARGET_VARIABLE = "WSLAB_TARGET"
 ENDPOINT_VARIABLE = "WSLAB_ENDPOINT_URL"
 """A local stack already running elsewhere; without it the stack on port 4577 is used."""
 
-LOCAL_REGION = "us-east-1"
-
 PREFIX = "wslab-tutorial"
 """Every resource the tutorial creates has a name that starts with this."""
 
@@ -112,11 +108,10 @@ CHAT_FUNCTIONS: Mapping[str, str] = {
 }
 """The chat's routes and the function notebook 02 creates for each."""
 
-ROOT = project_root()
-NOTEBOOKS = ROOT / "notebooks"
-LAMBDA_SRC = ROOT / "lambda_src"
-SAMPLE_EVENTS = ROOT / "tests" / "events"
-TEMPLATE = ROOT / "cloudformation" / "template.yaml"
+NOTEBOOKS = project.notebooks()
+LAMBDA_SRC = project.lambda_src()
+SAMPLE_EVENTS = project.sample_events()
+TEMPLATE = project.template()
 
 _T = TypeVar("_T")
 
@@ -134,56 +129,6 @@ def _timeout_scale() -> float:
     return float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the notebooks' calls go: the local stack at ``endpoint_url``, or AWS (None)."""
-
-    endpoint_url: str | None
-    region: str
-    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def is_local(self) -> bool:
-        return self.endpoint_url is not None
-
-    @property
-    def default_wait_s(self) -> float:
-        """How long to wait for something asynchronous: longer on AWS, where logs lag."""
-        return (5.0 if self.is_local else 30.0) * _timeout_scale()
-
-    def client(self, service: str) -> Any:
-        """``boto3.client(service)``, pointed at the target (one client per service)."""
-        if service not in self._clients:
-            self._clients[service] = make_client(service, self.endpoint_url, self.region)
-        return self._clients[service]
-
-    def client_at(self, service: str, endpoint_url: str, **config: Any) -> Any:
-        """``boto3.client(service, endpoint_url=...)``: the ``@connections`` API of a stage
-        (``apigatewaymanagementapi``) has no endpoint of its own, only the stage's URL."""
-        if self.is_local:
-            return make_client(service, endpoint_url, self.region, **config)
-        import boto3
-        from botocore.config import Config
-
-        options: dict[str, Any] = {"region_name": self.region, "endpoint_url": endpoint_url}
-        if config:
-            options["config"] = Config(**config)
-        return boto3.client(service, **options)
-
-    def resource(self, service: str) -> Any:
-        """``boto3.resource(service)``, pointed at the target."""
-        return make_resource(service, self.endpoint_url, self.region)
-
-    @property
-    def account_id(self) -> str:
-        return str(self.client("sts").get_caller_identity()["Account"])
-
-    def describe(self) -> str:
-        if self.is_local:
-            return f"the local AWS at {self.endpoint_url} (region {self.region})"
-        return f"AWS account {self.account_id}, region {self.region}"
-
-
 def target_from_environment(
     environ: Mapping[str, str] | None = None,
     ensure_local: Callable[[], str] | None = None,
@@ -192,15 +137,10 @@ def target_from_environment(
     env = os.environ if environ is None else environ
     kind = env.get(TARGET_VARIABLE, "local").strip().lower() or "local"
     if kind == "aws":
-        import boto3
-
-        region = boto3.session.Session().region_name
-        if not region:
-            raise TutorialError(
-                "WSLAB_TARGET=aws but no region is configured: set AWS_REGION "
-                "(or AWS_DEFAULT_REGION, or a region in your AWS profile)."
-            )
-        return Target(None, region)
+        try:
+            return Target.aws()
+        except TargetError as error:
+            raise TutorialError(f"WSLAB_TARGET=aws, but {error}.") from None
     if kind != "local":
         raise TutorialError(f"WSLAB_TARGET must be 'local' or 'aws', not {kind!r}.")
     endpoint = env.get(ENDPOINT_VARIABLE)
@@ -210,7 +150,7 @@ def target_from_environment(
 
             ensure_local = ensure_running
         endpoint = ensure_local()
-    return Target(endpoint.rstrip("/"), LOCAL_REGION)
+    return Target.local(endpoint, LOCAL_REGION)
 
 
 def start() -> Target:

@@ -30,7 +30,8 @@ import pytest
 import websocket
 
 from tests.support import scaled
-from wslab.deploy import DeployTarget, delete, deploy
+from wslab.aws import Target
+from wslab.deploy import ChatStack, delete, deploy
 from wslab.local.process import LocalStackProcess
 
 # Tokens are minted with the handlers' own code, as the server that logs users in would.
@@ -56,7 +57,7 @@ VALID_ACTIONS = ["sendmessage", "joinroom"]
 class Chat:
     """One deployed stack: where clients connect, its tables, its functions' logs."""
 
-    target: DeployTarget
+    target: ChatStack
     outputs: dict[str, str]
 
     @property
@@ -131,7 +132,7 @@ class Chat:
 
 
 def _deployed(endpoint_url: str, stack_name: str, **options: Any) -> Iterator[Chat]:
-    target = DeployTarget(endpoint_url, stack_name=stack_name, say=lambda line: None)
+    target = ChatStack(Target.local(endpoint_url), stack_name, say=lambda line: None)
     try:
         yield Chat(target, deploy(target, **options))
     finally:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import scaled
-from wslab.deploy import DeployTarget, delete, deploy
+from wslab.aws import Target
+from wslab.deploy import ChatStack, delete, deploy
 
 
 def test_demo_plays_the_conversation_and_cleans_up() -> None:
@@ -33,7 +34,7 @@ def test_demo_plays_the_conversation_and_cleans_up() -> None:
 
 @pytest.fixture(scope="module")
 def chat_url(endpoint_url: str) -> Iterator[str]:
-    target = DeployTarget(endpoint_url, stack_name="e2e-cli", say=lambda line: None)
+    target = ChatStack(Target.local(endpoint_url), "e2e-cli", say=lambda line: None)
     outputs = deploy(target)
     yield outputs["WebSocketURL"]
     delete(target)

@@ -43,6 +43,15 @@ def test_aws_takes_the_region_of_the_usual_configuration(monkeypatch: pytest.Mon
     assert not target.is_local
 
 
+def test_aws_takes_aws_region_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``AWS_REGION`` on its own is enough, as for the AWS CLI (boto3 alone ignores it)."""
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    target = tutorial.target_from_environment({tutorial.TARGET_VARIABLE: "aws"})
+    assert target.region == "eu-west-1"
+
+
 def test_aws_without_a_region_says_how_to_set_one(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(variable, raising=False)

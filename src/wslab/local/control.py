@@ -156,9 +156,12 @@ def _fingerprint(spec: FunctionSpec) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DeployedFunction:
-    """A function as API Gateway finds it: its spec and its resource policy's statements."""
+    """A function as API Gateway finds it: its spec and its resource policy's statements.
+
+    Compared and hashed by identity: each is a snapshot, replaced when the function or its
+    policy changes, so what is derived from one can be cached against it."""
 
     spec: FunctionSpec
     policy_statements: tuple[Mapping[str, Any], ...] = ()

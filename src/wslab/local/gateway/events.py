@@ -40,6 +40,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from ..headers import HOP_BY_HOP
@@ -90,7 +91,12 @@ class ConnectionContext:
 
 def request_time(ms: int) -> str:
     """Format epoch milliseconds as ``requestTime``: ``09/Feb/2024:18:11:43 +0000``."""
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return _request_time_of_second(ms // 1000)
+
+
+@lru_cache(maxsize=64)
+def _request_time_of_second(seconds: int) -> str:
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
     return (
         f"{moment.day:02d}/{_MONTHS[moment.month - 1]}/{moment.year:04d}:"
         f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} +0000"

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..control import (
     ControlPlane,
+    DeployedFunction,
     FunctionThrottled,
     IntegrationSnapshot,
     InvocationResult,
@@ -105,6 +106,12 @@ def permission_granted(statements: Iterable[Mapping[str, Any]], source_arn: str)
     return any(_allows(statement, source_arn) for statement in statements)
 
 
+@lru_cache(maxsize=4096)
+def _granted(policy: DeployedFunction, source_arn: str) -> bool:
+    # Cached per function snapshot (replaced whenever the function or its policy changes).
+    return permission_granted(policy.policy_statements, source_arn)
+
+
 def _consume_outcome(task: asyncio.Future[Any]) -> None:
     # A timed-out invocation ends when nobody waits any more; its outcome is in its log.
     if not task.cancelled():
@@ -168,9 +175,7 @@ async def call_lambda(
             failure=IntegrationFailure.ERROR,
             reason=f"no Lambda function for integration URI {integration.integration_uri}",
         )
-    if not integration.credentials_arn and not permission_granted(
-        function.policy_statements, source_arn
-    ):
+    if not integration.credentials_arn and not _granted(function, source_arn):
         return IntegrationResult(
             failure=IntegrationFailure.ERROR,
             reason=(

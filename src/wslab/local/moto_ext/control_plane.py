@@ -13,7 +13,6 @@ import json
 import string
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from moto.apigatewayv2.models import apigatewayv2_backends
@@ -35,6 +34,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+LOG_FLUSH_INTERVAL_S = 0.5
+"""How often log lines are stored when nobody reads them (CloudWatch Logs lags more)."""
 # Services by their SigV4 signing names, which is how moto_app tells them apart (API
 # Gateway v1 and v2 share "apigateway").
 APIGATEWAYV2 = "apigateway"
@@ -127,9 +128,16 @@ class MotoControlPlane:
         self._stages: dict[tuple[str, str], tuple[int, ServedStage | None]] = {}
         self._websocket_apis: tuple[int, frozenset[str]] = (-1, frozenset())
         self._functions: dict[str, tuple[int, DeployedFunction | None]] = {}
-        # One writer keeps each stream's lines in order and the event loop free of moto.
-        self._log_writer = ThreadPoolExecutor(1, thread_name_prefix="logs-writer")
-        self._log_lock = threading.Lock()
+        # Log lines wait here and are stored in batches, off the event loop: storing them
+        # one invocation at a time would make a thread compete with the event loop for
+        # the interpreter on every message. A read of the logs stores them first.
+        self._pending_logs: list[tuple[FunctionSpec, str, list[tuple[int, str]]]] = []
+        self._pending_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._log_writer = threading.Thread(
+            target=self._write_periodically, name="logs-writer", daemon=True
+        )
+        self._log_writer.start()
 
     def _cached(
         self,
@@ -216,24 +224,35 @@ class MotoControlPlane:
     # Logs -----------------------------------------------------------------------------
 
     def write_logs(self, spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:
-        self._log_writer.submit(self._put_logs, spec, stream, lines)
+        with self._pending_lock:
+            self._pending_logs.append((spec, stream, lines))
 
-    def _put_logs(self, spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:
-        with self._host.locks.of(LOGS):
-            backend = logs_backends[spec.account_id][spec.region]
-            try:
-                backend.ensure_log_group(spec.log_group)
-                group = backend.groups[spec.log_group]
-                if stream not in group.streams:
-                    backend.create_log_stream(spec.log_group, stream)
-                events = [{"timestamp": ms, "message": message} for ms, message in lines]
-                backend.put_log_events(spec.log_group, stream, events)
-            except Exception:  # a log group deleted meanwhile: the lines are lost, as on AWS
-                return
+    def _write_periodically(self) -> None:
+        while not self._closed.wait(LOG_FLUSH_INTERVAL_S):
+            self.flush_logs()
 
     def flush_logs(self) -> None:
-        """Wait until every log line written so far is readable (before a Logs call)."""
-        self._log_writer.submit(lambda: None).result()
+        """Store every log line written so far (before any read of the logs)."""
+        with self._host.locks.of(LOGS):
+            with self._pending_lock:
+                pending, self._pending_logs = self._pending_logs, []
+            for spec, stream, lines in pending:
+                self._put_logs(spec, stream, lines)
+
+    @staticmethod
+    def _put_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:
+        backend = logs_backends[spec.account_id][spec.region]
+        try:
+            backend.ensure_log_group(spec.log_group)
+            group = backend.groups[spec.log_group]
+            if stream not in group.streams:
+                backend.create_log_stream(spec.log_group, stream)
+            events = [{"timestamp": ms, "message": message} for ms, message in lines]
+            backend.put_log_events(spec.log_group, stream, events)
+        except Exception:  # a log group deleted meanwhile: the lines are lost, as on AWS
+            return
 
     def close(self) -> None:
-        self._log_writer.shutdown(wait=True)
+        self._closed.set()
+        self._log_writer.join(timeout=5)
+        self.flush_logs()

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from collections.abc import Awaitable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,6 +29,7 @@ import httptools
 __all__ = [
     "ACCEPTED",
     "RUNTIME_PATH",
+    "NextResponder",
     "RuntimeApiHandler",
     "RuntimeResponse",
     "close_runtime_api",
@@ -56,11 +57,16 @@ class RuntimeResponse:
 ACCEPTED = RuntimeResponse.json(202, {"status": "OK"})
 
 
+NextResponder = Callable[[RuntimeResponse], bool]
+"""Answers a waiting ``/next``; False if the runtime client has gone meanwhile."""
+
+
 class RuntimeApiHandler(Protocol):
     """What an execution environment answers on its Runtime API."""
 
-    def next_invocation(self) -> Awaitable[RuntimeResponse]:  # pragma: no cover - a protocol
-        """Wait for the next invocation; the response carries its event and headers."""
+    def next_invocation(self, respond: NextResponder) -> None:  # pragma: no cover - a protocol
+        """The runtime client waits for an invocation: call ``respond`` with it, now or
+        later (the response carries its event and headers)."""
 
     def invocation_result(
         self, request_id: str, body: bytes, failed: bool
@@ -95,13 +101,12 @@ class _Connection(asyncio.Protocol):
         self._body = bytearray()
         self._expects_continue = False
         self._waiting: deque[_Request] = deque()
-        self._in_flight: asyncio.Task[None] | None = None
+        self._awaiting_next = False
 
     # asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -113,8 +118,6 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
-        if self._in_flight is not None:
-            self._in_flight.cancel()
 
     # httptools callbacks ------------------------------------------------------------------
 
@@ -147,20 +150,21 @@ class _Connection(asyncio.Protocol):
 
     def _serve_waiting(self) -> None:
         """Answer the waiting requests in order; a ``next`` waits, holding the ones after it."""
-        while self._waiting and self._in_flight is None:
+        while self._waiting and not self._awaiting_next:
             request = self._waiting.popleft()
             if request.method == "GET" and request.path == _NEXT:
-                self._in_flight = asyncio.ensure_future(self._answer_next())
+                self._awaiting_next = True
+                self._handler.next_invocation(self._answer_next)
             else:
                 self._write(self._answer(request))
 
-    async def _answer_next(self) -> None:
-        try:
-            response = await self._handler.next_invocation()
-        finally:
-            self._in_flight = None
+    def _answer_next(self, response: RuntimeResponse) -> bool:
+        if self._transport is None or self._transport.is_closing():
+            return False
+        self._awaiting_next = False
         self._write(response)
         self._serve_waiting()
+        return True
 
     def _answer(self, request: _Request) -> RuntimeResponse:
         if request.method != "POST":

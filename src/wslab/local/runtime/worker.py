@@ -1,9 +1,15 @@
 """One execution environment: a process running AWS's runtime interface client.
 
-The process is ``python -m awslambdaric <handler>``, exactly what the Lambda Python images
-run. It talks to a Runtime API (``/2018-06-01/runtime/...``) served here, one listener per
-environment, so the handler gets the real ``LambdaContext``, the real error format and the
-real logging set-up. An environment handles one invocation at a time, as on Lambda.
+For Python the process is ``python -m awslambdaric <handler>``, exactly what the Lambda
+Python images run. It talks to a Runtime API (``/2018-06-01/runtime/...``) served here, one
+listener per environment, so the handler gets the real ``LambdaContext``, the real error
+format and the real logging set-up. An environment handles one invocation at a time, as on
+Lambda.
+
+The hand-over is synchronous where it can be: when the runtime client is already waiting
+on ``/next``, an invocation is written to it in the call that submits it, and its result
+resolves the one future the caller awaits; timers, not extra tasks, enforce the Init limit
+and the Timeout.
 """
 
 from __future__ import annotations
@@ -12,22 +18,39 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
-import uuid
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .bootstrap import PARENT_PID_VARIABLE
-from .runtime_api import ACCEPTED, RuntimeResponse, close_runtime_api, serve_runtime_api
+from .runtime_api import (
+    ACCEPTED,
+    NextResponder,
+    RuntimeResponse,
+    close_runtime_api,
+    serve_runtime_api,
+)
 
-__all__ = ["Invocation", "Outcome", "Worker", "WorkerDied"]
+__all__ = ["INIT_LIMIT_S", "Invocation", "Outcome", "Worker", "WorkerDied"]
+
+# Lambda gives a new environment's Init phase (the runtime starting, the handler's module
+# imported) up to 10 s of its own; an invocation's Timeout starts when the runtime takes it.
+INIT_LIMIT_S = 10.0
+
+PYTHON_BOOTSTRAP = (sys.executable, "-m", "wslab.local.runtime.bootstrap")
 
 
 class WorkerDied(Exception):
     """The environment's process is gone; it can't take invocations any more."""
+
+
+class _TimedOut(Exception):
+    """The invocation ran past its Timeout (or its environment past the Init limit)."""
 
 
 @dataclass
@@ -43,9 +66,8 @@ class Outcome:
     log_stream: str = ""  # the environment's own stream, where this invocation's log goes
 
 
-# Lambda gives a new environment's Init phase (the runtime starting, the handler's module
-# imported) up to 10 s of its own; an invocation's Timeout starts when the runtime takes it.
-INIT_LIMIT_S = 10.0
+def _new_trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0"
 
 
 @dataclass
@@ -54,14 +76,12 @@ class Invocation:
     payload: bytes
     function_arn: str
     deadline_ms: int
-    trace_id: str = field(
-        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
-    )
+    trace_id: str = field(default_factory=_new_trace_id)
     result: asyncio.Future[tuple[bytes, bool]] | None = None
     timeout_s: float = 0.0
     queued_at: float = 0.0  # perf_counter() when handed to the environment
-    # Resolved when the runtime takes the invocation: the seconds it may then run.
-    taken: asyncio.Future[float] | None = None
+    taken_at: float | None = None  # perf_counter() when the runtime took it
+    timer: asyncio.TimerHandle | None = None
 
     def budget_s(self, taken_at: float) -> float:
         """The Timeout, less any part of a cold start beyond the Init phase's own limit."""
@@ -78,7 +98,7 @@ class Worker:
         task_root: str,
         environment: Mapping[str, str],
         on_output: Callable[[str], None] | None = None,
-        command: Sequence[str] = (sys.executable, "-m", "wslab.local.runtime.bootstrap"),
+        command: Sequence[str] = PYTHON_BOOTSTRAP,
         log_stream: str = "",
     ) -> None:
         self._handler = handler
@@ -89,7 +109,8 @@ class Worker:
         self._on_output = on_output
         self._process: subprocess.Popen[bytes] | None = None
         self._server: asyncio.Server | None = None
-        self._pending: asyncio.Queue[Invocation] = asyncio.Queue()
+        self._pending: deque[Invocation] = deque()
+        self._waiting_runtime: NextResponder | None = None
         self._current: Invocation | None = None
         self._init_error: bytes | None = None
         self._output = bytearray()
@@ -125,10 +146,9 @@ class Worker:
         assert self._process.stdout is not None
         fd = self._process.stdout.fileno()
         os.set_blocking(fd, False)
-        asyncio.get_running_loop().add_reader(fd, self._read_output)
+        asyncio.get_running_loop().add_reader(fd, self._drain_output)
 
-    def _read_output(self) -> None:
-        self._drain_output()
+    # Output -----------------------------------------------------------------------------
 
     def _drain_output(self) -> None:
         """Read all the output the process has written so far, without waiting."""
@@ -178,49 +198,34 @@ class Worker:
         self._output.clear()
         return text
 
+    # Invocation -------------------------------------------------------------------------
+
     async def invoke(self, invocation: Invocation, timeout_s: float) -> Outcome:
         if not self.alive:
             raise WorkerDied()
         loop = asyncio.get_running_loop()
-        invocation.result = loop.create_future()
-        invocation.taken = loop.create_future()
+        result = invocation.result = loop.create_future()
         invocation.timeout_s = timeout_s
+        invocation.queued_at = time.perf_counter()
         self._current = invocation
-        started = invocation.queued_at = time.perf_counter()
-        await self._pending.put(invocation)
+        # A cold environment runs its Init phase first, which does not count against the
+        # Timeout (unless it runs past its own limit): on a busy machine, ten environments
+        # importing boto3 at once would otherwise time out invocations that Lambda runs.
+        invocation.timer = loop.call_later(INIT_LIMIT_S + timeout_s, self._time_out, invocation)
+        responder, self._waiting_runtime = self._waiting_runtime, None
+        if responder is None or not self._hand_over(invocation, responder):
+            self._pending.append(invocation)
         try:
-            # A cold environment runs its Init phase first, which does not count against
-            # the Timeout (unless it runs past its own limit): on a busy machine, ten
-            # environments importing boto3 at once would otherwise time out invocations
-            # that Lambda runs.
-            await asyncio.wait(
-                (invocation.taken, invocation.result),
-                timeout=INIT_LIMIT_S + timeout_s,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if invocation.taken.done():
-                started = time.perf_counter()
-                budget_s = invocation.taken.result()
-            elif invocation.result.done():
-                budget_s = 0.0  # the environment died, or its Init failed
-            else:
-                raise TimeoutError
-            payload, failed = await asyncio.wait_for(
-                asyncio.shield(invocation.result), max(budget_s, 0.0)
-            )
-        except TimeoutError:
+            payload, failed = await result
+        except _TimedOut:
             self._current = None  # nobody waits for this invocation's end any more
             await self.stop()
             return Outcome(
-                payload=json.dumps(
-                    {
-                        "errorType": "Sandbox.Timedout",
-                        "errorMessage": (
-                            f"RequestId: {invocation.request_id} Error: "
-                            f"Task timed out after {timeout_s:.2f} seconds"
-                        ),
-                    }
-                ).encode(),
+                payload=_error_payload(
+                    "Sandbox.Timedout",
+                    f"RequestId: {invocation.request_id} Error: "
+                    f"Task timed out after {timeout_s:.2f} seconds",
+                ),
                 function_error=True,
                 logs=self.take_output(),
                 duration_ms=timeout_s * 1000,
@@ -229,32 +234,67 @@ class Worker:
         except WorkerDied:
             code = await self._exit_code()
             return Outcome(
-                payload=json.dumps(
-                    {
-                        "errorType": "Runtime.ExitError",
-                        "errorMessage": (
-                            f"RequestId: {invocation.request_id} Error: "
-                            f"Runtime exited with error: {code}"
-                        ),
-                    }
-                ).encode(),
+                payload=_error_payload(
+                    "Runtime.ExitError",
+                    f"RequestId: {invocation.request_id} Error: Runtime exited with error: {code}",
+                ),
                 function_error=True,
                 logs=self.take_output(),
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=self._ran_ms(invocation),
                 worker_lost=True,
             )
         finally:
             self._current = None
+            if invocation.timer is not None:
+                invocation.timer.cancel()
         init_ms, self._init_ms = self._init_ms, None
         self.invocations += 1
         return Outcome(
             payload=payload,
             function_error=failed,
             logs=self.take_output(),
-            duration_ms=(time.perf_counter() - started) * 1000,
+            duration_ms=self._ran_ms(invocation),
             init_ms=init_ms,
             worker_lost=not self.alive,
         )
+
+    @staticmethod
+    def _ran_ms(invocation: Invocation) -> float:
+        started = invocation.taken_at or invocation.queued_at
+        return (time.perf_counter() - started) * 1000
+
+    @staticmethod
+    def _time_out(invocation: Invocation) -> None:
+        if invocation.result is not None and not invocation.result.done():
+            invocation.result.set_exception(_TimedOut())
+
+    def _hand_over(self, invocation: Invocation, respond: NextResponder) -> bool:
+        """Give ``invocation`` to the runtime client waiting on ``/next``; False if it is gone."""
+        taken_at = time.perf_counter()
+        budget_s = invocation.budget_s(taken_at)
+        invocation.deadline_ms = int((time.time() + budget_s) * 1000)
+        delivered = respond(
+            RuntimeResponse(
+                200,
+                invocation.payload,
+                {
+                    "Content-Type": "application/json",
+                    "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                    "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+                    "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
+                    "Lambda-Runtime-Trace-Id": invocation.trace_id,
+                },
+            )
+        )
+        if not delivered:
+            return False
+        invocation.taken_at = taken_at
+        if invocation.timer is not None:
+            invocation.timer.cancel()
+        invocation.timer = asyncio.get_running_loop().call_later(
+            max(budget_s, 0.0), self._time_out, invocation
+        )
+        return True
 
     async def _exit_code(self) -> str:
         assert self._process is not None
@@ -269,25 +309,13 @@ class Worker:
 
     # Runtime API -----------------------------------------------------------------------
 
-    async def next_invocation(self) -> RuntimeResponse:
+    def next_invocation(self, respond: NextResponder) -> None:
         if self._init_ms is None and self.invocations == 0:
             self._init_ms = (time.perf_counter() - self._started_at) * 1000
-        invocation = await self._pending.get()
-        budget_s = invocation.budget_s(time.perf_counter())
-        invocation.deadline_ms = int((time.time() + budget_s) * 1000)
-        if invocation.taken is not None and not invocation.taken.done():
-            invocation.taken.set_result(budget_s)
-        return RuntimeResponse(
-            200,
-            invocation.payload,
-            {
-                "Content-Type": "application/json",
-                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-                "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
-                "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
-                "Lambda-Runtime-Trace-Id": invocation.trace_id,
-            },
-        )
+        while self._pending:
+            if self._hand_over(self._pending.popleft(), respond):
+                return
+        self._waiting_runtime = respond
 
     def invocation_result(self, request_id: str, body: bytes, failed: bool) -> RuntimeResponse:
         current = self._current
@@ -329,3 +357,7 @@ class Worker:
         if self._server is not None:
             await close_runtime_api(self._server)
             self._server = None
+
+
+def _error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
