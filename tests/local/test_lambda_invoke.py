@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -25,6 +26,7 @@ def handler(event, context):
         "remaining_ms": context.get_remaining_time_in_millis(),
         "request_id": context.aws_request_id,
         "arn": context.invoked_function_arn,
+        "log_stream_name": context.log_stream_name,
         "env": {k: v for k, v in os.environ.items()
                 if k.startswith(("AWS_", "LAMBDA_", "_HANDLER", "GREETING", "TZ"))},
     }
@@ -197,6 +199,25 @@ def test_logs_land_in_cloudwatch(aws: Any, echo: str, unique: str) -> None:
     assert request_id
     assert any(message.startswith("START RequestId:") for message in messages)
     assert any(message.startswith("REPORT RequestId:") for message in messages)
+
+
+def test_log_stream_name_names_the_stream_the_logs_are_in(aws: Any, echo: str) -> None:
+    """``context.log_stream_name`` is the environment's stream, and the invocation's log is
+    there, as on Lambda (it used to name a stream nothing was written to)."""
+    body, _ = invoke_json(aws, echo)
+    stream = body["log_stream_name"]
+    assert stream == body["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", stream)
+    request_id = body["request_id"]
+    logs = aws("logs")
+    messages = [
+        event["message"]
+        for event in logs.get_log_events(logGroupName="/aws/lambda/echo", logStreamName=stream)[
+            "events"
+        ]
+    ]
+    assert f"START RequestId: {request_id} Version: $LATEST" in messages
+    assert any(message.startswith(f"REPORT RequestId: {request_id}") for message in messages)
 
 
 def test_event_invocation_runs_later(aws: Any, unique: str) -> None:
