@@ -244,6 +244,9 @@ def parse_arguments(description: str | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, metavar="PATH", help="also write the figures (and samples) as JSON"
     )
+    parser.add_argument(
+        "--plot", type=Path, metavar="PATH", help="also draw the figures (PNG), where there is one"
+    )
     return parser.parse_args()
 
 

@@ -89,6 +89,8 @@ _FAILURE = re.compile(r'"level": "ERROR"|Task timed out|Traceback|" 50[0-9] ')
 QUERY = "Query on roomId-index (handlers)"
 SCAN = "Scan of the whole table (article)"
 SOLO = "sendmessage to a room of 1"
+ROOM_SIZE_PREFIX = "sendmessage to a room of "
+ROOM_SIZES = (10, 100, 250, 500)
 BROADCAST = f"sendmessage to a room of {AUDIENCE:,}"
 POOLED = f"fan-out to {AUDIENCE:,}, pool of {POOL_WORKERS} (handlers)"
 SEQUENTIAL = f"fan-out to {AUDIENCE:,}, one post after another"
@@ -366,6 +368,24 @@ async def timed_sendmessage(audience: Audience, text: str) -> float:
     return (await audience.everyone_has(text) - started) * 1000
 
 
+async def measure_room_sizes(report: Report, url: str) -> None:
+    """sendmessage in rooms of growing size, each its own audience: the fan-out curve."""
+    async with client_session() as session:
+        for size in ROOM_SIZES:
+            audience = Audience(size)
+            progress(f"room of {size}: opening, then {BROADCAST_ROUNDS} sendmessage")
+            await audience.open(session, f"{url}?roomId=size-{size}")
+            try:
+                await timed_sendmessage(audience, f"size {size} warm-up")
+                walls = [
+                    await timed_sendmessage(audience, f"size {size} #{index}")
+                    for index in range(BROADCAST_ROUNDS)
+                ]
+            finally:
+                await audience.leave()
+            report.add(f"{ROOM_SIZE_PREFIX}{size:,}, median", statistics.median(walls), raw=walls)
+
+
 async def measure_broadcast(report: Report, aws: Clients, audience: Audience, url: str) -> None:
     async with client_session() as session:
         solo = await solo_round_trips(session, url)
@@ -512,6 +532,7 @@ async def with_audience(
                 await audience.open(session, f"{url}?roomId={AUDIENCE_ROOM}")
             report.add(f"{AUDIENCE:,} connects through the $connect Lambda", opening.ms)
             await measure_broadcast(report, aws, audience, url)
+            await measure_room_sizes(report, url)
             await measure_fan_out(
                 report,
                 audience,
@@ -542,6 +563,17 @@ def main() -> None:
             progress("\n".join(["the stack's last failures:", *failures[-20:]]))
             raise
     report.publish(arguments.json)
+    if arguments.plot:
+        plot_room_sizes(report, arguments.plot)
+
+
+def plot_room_sizes(report: Report, path: Path) -> None:
+    from plots import plot_fanout
+
+    sizes = [1, *ROOM_SIZES, AUDIENCE]
+    medians = [report.find(f"{ROOM_SIZE_PREFIX}{size:,}, median").value for size in sizes]
+    plot_fanout(sizes, medians, path)
+    print(f"plot written to {path}")
 
 
 if __name__ == "__main__":
