@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wslab.aws import LAMBDA_TRUST_POLICY, client
+from wslab.aws import LAMBDA_TRUST_POLICY, TEST_FUNCTION_POLICY, client
 from wslab.local.process import LocalStackProcess
 from wslab.packaging import zip_sources
 
@@ -282,6 +282,11 @@ def _lambda_role_arn(aws: Callable[..., Any]) -> str:
     except iam.exceptions.NoSuchEntityException:
         created = iam.create_role(
             RoleName=_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
+        )
+        iam.put_role_policy(
+            RoleName=_ROLE_NAME,
+            PolicyName="benchmark",
+            PolicyDocument=json.dumps(TEST_FUNCTION_POLICY),
         )
         return str(created["Role"]["Arn"])
 

@@ -175,6 +175,7 @@ class LocalAWS:
             self._work_dir,
             code=self._control,
             logs=self._control,
+            credentials=self._control,
             endpoint_environment={
                 # What the SDK inside a function needs to reach this stack, not AWS.
                 "AWS_ENDPOINT_URL": self.endpoint_url,
