@@ -3,6 +3,8 @@
 * :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://`` endpoints.
 * :mod:`.lambda_backend`: ``Invoke`` runs the deployed code; packages must be zips.
 * :mod:`.cloudformation`: API Gateway v2 resource types; unsupported ones fail the stack.
+* :mod:`.account_settings`: API Gateway's CloudWatch Logs role, needed by stage logging.
+* :mod:`.iam_enforcement`: calls signed with a role's temporary credentials checked by IAM.
 * :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
 * :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
 * :mod:`.host`: the process-wide state the extensions share.
@@ -23,8 +25,9 @@ def install(*, cloudformation: bool = True) -> None:
     seconds (moto's CloudFormation loads every service it models): the stack installs them
     in the background with :func:`install_cloudformation`.
     """
-    from . import apigatewayv2, lambda_backend
+    from . import account_settings, apigatewayv2, lambda_backend
 
+    account_settings.install()
     apigatewayv2.install()
     lambda_backend.install()
     if cloudformation:
