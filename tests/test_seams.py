@@ -228,6 +228,8 @@ def _check_cloudformation() -> list[str]:
     for name in ("validate_template", "_get_param", "_get_stack_from_s3_url"):
         if not hasattr(CloudFormationResponse, name):
             missing.append(f"CloudFormationResponse.{name}")
+    if _parameters(parsing.OutputMap) != ["resources", "template", "stack_id"]:
+        missing.append("parsing.OutputMap(resources, template, stack_id)")
     if not hasattr(Table, "create_from_cloudformation_json"):
         missing.append("Table.create_from_cloudformation_json")
     # Models register under the second part of their module path (wslab.local...): local.

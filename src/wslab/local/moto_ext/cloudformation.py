@@ -634,6 +634,11 @@ def _roll_back_on_failure(original: Callable[[Stack], None]) -> Callable[[Stack]
                 return
             stack._add_stack_event("ROLLBACK_COMPLETE", resource_status_reason=reason)
             stack.status = "ROLLBACK_COMPLETE"
+            # A rolled-back stack has no outputs; moto would evaluate them, and create again
+            # the resources they name, on the next DescribeStacks.
+            stack.output_map = parsing.OutputMap(
+                stack.resource_map, {"Outputs": {}}, stack.stack_id
+            )
 
     return create_resources
 
