@@ -46,6 +46,10 @@ _READ_ONLY_ACTIONS = ("Describe", "List", "Get", "Validate", "Estimate")
 # Calls whose effects reach other services' state (a stack creates tables, functions,
 # APIs), or that reset everything.
 _CHANGES_EVERYTHING = {"cloudformation", "moto-api"}
+# Function logs waiting to be stored are stored before these calls: a read of the logs must
+# see them, and a stack operation may delete the log groups they belong to (stored after it,
+# they would create the group again).
+_STORES_LOGS_FIRST = {"logs", "cloudformation"}
 # Lambda Invoke can run for up to 15 minutes, holding a thread: leave room for many.
 _THREADS = 256
 
@@ -169,7 +173,7 @@ class MotoApp:
             return status, CIMultiDict(headers), payload
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         changes = _changes_state(service, method, path, environ)
-        if service == "logs":
+        if service in _STORES_LOGS_FIRST:
             self._control_plane.flush_logs()
         if service == "lambda" and _LAMBDA_INVOCATION.match(path):
             return self._run(environ)
