@@ -14,27 +14,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 
 import boto3
-from common import Clients, Report, Stopwatch, local_stack, parse_arguments, progress
+from common import Clients, Report, Stopwatch, local_stack, parse_arguments, progress, time_calls
 
 from wslab.aws import LAMBDA_TRUST_POLICY
 
 CALLS = 300
 CHANGES = 100
-WARM_UP_CALLS = 5
-
-
-def time_calls(call: Callable[[], object], count: int) -> list[float]:
-    for _ in range(WARM_UP_CALLS):
-        call()
-    samples = []
-    for _ in range(count):
-        with Stopwatch() as watch:
-            call()
-        samples.append(watch.ms)
-    return samples
 
 
 def main() -> None:

@@ -51,20 +51,10 @@ def _moto_api() -> Any:
 
 def _moto_function() -> Any:
     from moto.awslambda.models import LambdaBackend
-    from moto.iam.models import iam_backends
 
-    from wslab.aws import LAMBDA_TRUST_POLICY
     from wslab.packaging import zip_sources
 
-    iam_backends[ACCOUNT]["global"].create_role(
-        role_name="seams",
-        assume_role_policy_document=json.dumps(LAMBDA_TRUST_POLICY),
-        path="/",
-        permissions_boundary=None,
-        description="",
-        tags=[],
-        max_session_duration="3600",
-    )
+    _moto_role("seams")
     backend = LambdaBackend(REGION, ACCOUNT)
     return backend.create_function(
         {
@@ -288,7 +278,7 @@ def _check_iam_and_sts_models() -> list[str]:
 
     missing = [] if hasattr(iam_models, "get_account_id_from") else ["get_account_id_from"]
     with mock_aws():
-        role = _moto_role()
+        role = _moto_role("seams-iam")
         backend = iam_models.iam_backends[ACCOUNT]["aws"]
         missing += _attributes(
             role,
@@ -330,13 +320,13 @@ _ALLOW_ALL = {
 }
 
 
-def _moto_role() -> Any:
+def _moto_role(name: str) -> Any:
     from moto.iam.models import iam_backends
 
     from wslab.aws import LAMBDA_TRUST_POLICY
 
     return iam_backends[ACCOUNT]["global"].create_role(
-        role_name="seams-iam",
+        role_name=name,
         assume_role_policy_document=json.dumps(LAMBDA_TRUST_POLICY),
         path="/",
         permissions_boundary=None,
