@@ -336,6 +336,32 @@ def _moto_role(name: str) -> Any:
     )
 
 
+def _check_iam_models_patches() -> list[str]:
+    from moto.iam import aws_managed_policies
+    from moto.iam.models import AWSManagedPolicy, IAMBackend, Role
+
+    missing = (
+        [] if aws_managed_policies.aws_managed_policies_data else ["aws_managed_policies_data"]
+    )
+    expected = {
+        IAMBackend.attach_role_policy: ["self", "policy_arn", "role_name"],
+        IAMBackend.detach_role_policy: ["self", "policy_arn", "role_name"],
+        IAMBackend.get_policy: ["self", "policy_arn"],
+        AWSManagedPolicy.from_data: ["name", "account_id", "region_name", "data"],
+        Role.put_policy: ["self", "policy_name", "policy_json"],
+        Role.delete_policy: ["self", "policy_name"],
+    }
+    missing += [
+        f"{function.__qualname__}{names}"
+        for function, names in expected.items()
+        if _parameters(function) != names
+    ]
+    for name in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+        if name not in Role.__dict__:
+            missing.append(f"Role.{name}")
+    return missing
+
+
 def _check_secrets_lookup() -> list[str]:
     from moto.secretsmanager.models import SecretsStore
 
@@ -453,6 +479,10 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto IAM and STS models (role policies, assumed roles and their keys)": (
         "local/moto_ext/iam_policy.py, control_plane.py",
         _check_iam_and_sts_models,
+    ),
+    "moto IAM backend and CloudFormation role (patched: AWS managed policies, role updates)": (
+        "local/moto_ext/iam_models.py",
+        _check_iam_models_patches,
     ),
     "moto Secrets Manager store (a secret's ARN from its name)": (
         "local/moto_ext/iam_services.py",

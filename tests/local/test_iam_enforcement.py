@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.local.iam_helpers import (
@@ -326,3 +327,95 @@ def test_the_wire_shapes(aws: Any, endpoint_url: str, unique: str, table: str) -
         "message": "The security token included in the request is invalid.",
     }
     assert "x-amzn-RequestId" in headers
+
+
+def test_aws_managed_policies_can_be_attached(aws: Any, unique: str, table: str) -> None:
+    """AWS's own managed policies (the Lambda basic role, DynamoDB read-only) attach and
+    allow what AWS's documents say."""
+    iam, role, function = aws("iam"), f"role-{unique}", f"fn-{unique}"
+    create_caller(aws, function, create_role(iam, role))
+    for name in ("service-role/AWSLambdaBasicExecutionRole", "AmazonDynamoDBReadOnlyAccess"):
+        iam.attach_role_policy(RoleName=role, PolicyArn=f"arn:aws:iam::aws:policy/{name}")
+    assert call_from(aws, function, "dynamodb", "query", **_query_room(table)) == {"ok": True}
+    item = {"id": {"S": "a"}, "roomId": {"S": "lobby"}}
+    report = call_from(aws, function, "dynamodb", "put_item", TableName=table, Item=item)
+    assert report["code"] == "AccessDeniedException"
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy")
+
+
+ROLE_TEMPLATE = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns: MANAGED
+      Policies:
+        - PolicyName: inline
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: ACTION
+                Resource: "*"
+Outputs:
+  RoleArn:
+    Value: !GetAtt Role.Arn
+"""
+
+
+def test_a_template_role_allows_what_it_says_before_and_after_an_update(
+    aws: Any, endpoint_url: str, unique: str, table: str
+) -> None:
+    """A role from CloudFormation gets its ManagedPolicyArns; a stack update changes its
+    policies, and the next call is judged on the new ones."""
+    cloudformation, stack = aws("cloudformation"), f"roles-{unique}"
+
+    def body(managed: str, action: str) -> str:
+        return ROLE_TEMPLATE.replace("MANAGED", managed).replace("ACTION", action)
+
+    read_only = "[arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess]"
+    cloudformation.create_stack(
+        StackName=stack,
+        TemplateBody=body(read_only, "dynamodb:PutItem"),
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    role_arn = outputs[0]["OutputValue"]
+    dynamodb = _as_role(aws, endpoint_url, role_arn)
+    item = {"id": {"S": "a"}, "roomId": {"S": "lobby"}}
+    dynamodb.query(**_query_room(table))
+    dynamodb.put_item(TableName=table, Item=item)
+
+    cloudformation.update_stack(
+        StackName=stack,
+        TemplateBody=body("[]", "dynamodb:GetItem"),
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    for call in (
+        lambda: dynamodb.query(**_query_room(table)),
+        lambda: dynamodb.put_item(TableName=table, Item=item),
+    ):
+        with pytest.raises(dynamodb.exceptions.ClientError, match="AccessDeniedException"):
+            call()
+    dynamodb.get_item(TableName=table, Key={"id": {"S": "a"}})
+    cloudformation.delete_stack(StackName=stack)
+
+
+def _as_role(aws: Any, endpoint_url: str, role_arn: str) -> Any:
+    """A DynamoDB client signing with the role's temporary credentials."""
+    credentials = role_credentials(aws, role_arn, "template")
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+    )

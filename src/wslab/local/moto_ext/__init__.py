@@ -6,6 +6,7 @@
 * :mod:`.cloudformation`: API Gateway v2 resource types; unsupported ones fail the stack.
 * :mod:`.account_settings`: API Gateway's CloudWatch Logs role, needed by stage logging.
 * :mod:`.iam_enforcement`: calls signed with a role's temporary credentials checked by IAM.
+* :mod:`.iam_models`: AWS managed policies on demand; CloudFormation roles' managed policies.
 * :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
 * :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
 * :mod:`.host`: the process-wide state the extensions share.
@@ -26,9 +27,10 @@ def install(*, cloudformation: bool = True) -> None:
     seconds (moto's CloudFormation loads every service it models): the stack installs them
     in the background with :func:`install_cloudformation`.
     """
-    from . import account_settings, apigatewayv2, lambda_backend, lambda_limits
+    from . import account_settings, apigatewayv2, iam_models, lambda_backend, lambda_limits
 
     account_settings.install()
+    iam_models.install()
     apigatewayv2.install()
     lambda_backend.install()
     lambda_limits.install()
