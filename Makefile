@@ -41,8 +41,9 @@ $(CHECKOV_STAMP):
 	touch $(CHECKOV_STAMP)
 
 template: $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/cfn-lint cloudformation/template.yaml
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -f cloudformation/template.yaml
+	$(BIN)/cfn-lint cloudformation/template.yaml cloudformation/apigateway-account.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
+		-f cloudformation/template.yaml -f cloudformation/apigateway-account.yaml
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wslab.aws import LAMBDA_TRUST_POLICY, client
+from wslab.aws import LAMBDA_TRUST_POLICY, TEST_FUNCTION_POLICY, client
 from wslab.local.process import LocalStackProcess
 from wslab.packaging import zip_sources
 
@@ -41,6 +41,7 @@ __all__ = [
     "percentile",
     "process_cpu_seconds",
     "progress",
+    "time_calls",
 ]
 
 REGION = "us-east-1"
@@ -97,6 +98,18 @@ def process_cpu_seconds(pid: int | None = None) -> float:
         return math.nan
     # utime and stime are the 14th and 15th fields; fields[0] here is the 3rd.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_calls(call: Callable[[], object], count: int, warm_up: int = 5) -> list[float]:
+    """Latency of ``count`` sequential calls, after a few untimed ones."""
+    for _ in range(warm_up):
+        call()
+    samples = []
+    for _ in range(count):
+        with Stopwatch() as watch:
+            call()
+        samples.append(watch.ms)
+    return samples
 
 
 # Figures and the table -----------------------------------------------------------------
@@ -285,6 +298,11 @@ def _lambda_role_arn(aws: Callable[..., Any]) -> str:
     except iam.exceptions.NoSuchEntityException:
         created = iam.create_role(
             RoleName=_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
+        )
+        iam.put_role_policy(
+            RoleName=_ROLE_NAME,
+            PolicyName="benchmark",
+            PolicyDocument=json.dumps(TEST_FUNCTION_POLICY),
         )
         return str(created["Role"]["Arn"])
 

@@ -19,7 +19,6 @@ import json
 import re
 import statistics
 import uuid
-from collections.abc import Callable
 
 from common import (
     Clients,
@@ -29,6 +28,7 @@ from common import (
     local_stack,
     parse_arguments,
     progress,
+    time_calls,
 )
 
 from wslab.aws import client
@@ -38,7 +38,6 @@ STARTS = 5
 BASELINE_CALLS = 100
 WARM_INVOKES = 100
 COLD_FUNCTIONS = 20
-WARM_UP_CALLS = 5
 BASELINE = "control-plane call (ListTables)"
 
 INIT_DURATION = re.compile(r"Init Duration: ([\d.]+) ms")
@@ -81,18 +80,6 @@ def measure_start_up(report: Report) -> None:
         ("stop (SIGTERM to exit), median", stop),
     ):
         report.add(name, statistics.median(samples), reference=f"{BASELINE}, median", raw=samples)
-
-
-def time_calls(call: Callable[[], object], count: int) -> list[float]:
-    """Latency of ``count`` sequential calls, after a few untimed ones."""
-    for _ in range(WARM_UP_CALLS):
-        call()
-    samples = []
-    for _ in range(count):
-        with Stopwatch() as watch:
-            call()
-        samples.append(watch.ms)
-    return samples
 
 
 def invoke(aws: Clients, function_name: str, *, log_tail: bool = False) -> str:

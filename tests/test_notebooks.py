@@ -138,15 +138,11 @@ def test_troubleshooting_table_covers_the_errors_learners_meet() -> None:
 def test_each_documented_message_still_appears_in_its_notebook(
     message: str, notebooks: list[str]
 ) -> None:
-    """Every message of the troubleshooting table is in the notebooks that reproduce it: in
-    their stored outputs when the local AWS produces it, else in their text."""
+    """Every message of the troubleshooting table is in the stored outputs of the notebooks
+    that reproduce it: the local AWS produces each of them."""
     assert notebooks, f"no notebook named for {message!r}"
     frame = re.fullmatch(r'\{"message": "([^"]+)", \.\.\.\}', message)
     expected = frame.group(1) if frame else message
     for number in notebooks:
         (path,) = [path for path in NOTEBOOKS if path.name.startswith(number)]
-        if expected.startswith("AccessDenied"):
-            # IAM is not enforced locally: what AWS answers is quoted in the notebook's text.
-            assert expected in "\n".join(_source(cell) for cell in _cells(path))
-        else:
-            assert expected in _outputs(path), f"{expected!r} is not in the outputs of {path.name}"
+        assert expected in _outputs(path), f"{expected!r} is not in the outputs of {path.name}"

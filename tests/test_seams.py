@@ -51,20 +51,10 @@ def _moto_api() -> Any:
 
 def _moto_function() -> Any:
     from moto.awslambda.models import LambdaBackend
-    from moto.iam.models import iam_backends
 
-    from wslab.aws import LAMBDA_TRUST_POLICY
     from wslab.packaging import zip_sources
 
-    iam_backends[ACCOUNT]["global"].create_role(
-        role_name="seams",
-        assume_role_policy_document=json.dumps(LAMBDA_TRUST_POLICY),
-        path="/",
-        permissions_boundary=None,
-        description="",
-        tags=[],
-        max_session_duration="3600",
-    )
+    _moto_role("seams")
     backend = LambdaBackend(REGION, ACCOUNT)
     return backend.create_function(
         {
@@ -228,6 +218,8 @@ def _check_cloudformation() -> list[str]:
     for name in ("validate_template", "_get_param", "_get_stack_from_s3_url"):
         if not hasattr(CloudFormationResponse, name):
             missing.append(f"CloudFormationResponse.{name}")
+    if _parameters(parsing.OutputMap) != ["resources", "template", "stack_id"]:
+        missing.append("parsing.OutputMap(resources, template, stack_id)")
     if not hasattr(Table, "create_from_cloudformation_json"):
         missing.append("Table.create_from_cloudformation_json")
     # Models register under the second part of their module path (wslab.local...): local.
@@ -261,6 +253,143 @@ def _check_moto_server() -> list[str]:
         for name in ("environ_key_for_header", "should_preserve_original_header_name")
         if name not in source
     ]
+
+
+def _check_iam_evaluation() -> list[str]:
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    missing = (
+        [] if hasattr(IAMPolicyStatement, "_check_element_matches") else ["_check_element_matches"]
+    )
+    expected = ["self", "action", "resource", "principal", "incoming_condition_values"]
+    if _parameters(IAMPolicyStatement.is_action_permitted) != expected:
+        missing.append(f"IAMPolicyStatement.is_action_permitted{expected[1:]}")
+    statement = IAMPolicyStatement({"Effect": "Allow", "Action": "s:A", "Resource": "*"})
+    missing += _attributes(statement, "_statement")
+    if statement.is_action_permitted("s:A", "r") is not PermissionResult.PERMITTED:
+        missing.append("an Allow statement PERMITS")
+    return missing
+
+
+def _check_iam_and_sts_models() -> list[str]:
+    from moto import mock_aws
+    from moto.iam import models as iam_models
+    from moto.sts.models import sts_backends
+
+    missing = [] if hasattr(iam_models, "get_account_id_from") else ["get_account_id_from"]
+    with mock_aws():
+        role = _moto_role("seams-iam")
+        backend = iam_models.iam_backends[ACCOUNT]["aws"]
+        missing += _attributes(
+            role,
+            "arn policies managed_policies permissions_boundary_arn assume_role_policy_document",
+        )
+        missing += _attributes(backend, "get_roles get_role_by_arn managed_policies")
+        sts = sts_backends[ACCOUNT]["aws"]
+        assumed = sts.assume_role(
+            region_name=REGION,
+            role_session_name="seams",
+            role_arn=role.arn,
+            policy="",
+            duration=900,
+            external_id="",
+        )
+        missing += _attributes(
+            assumed,
+            "access_key_id secret_access_key session_token role_arn session_name account_id",
+        )
+        if sts.get_assumed_role_from_access_key(assumed.access_key_id) is not assumed:
+            missing.append("STSBackend.get_assumed_role_from_access_key")
+        if iam_models.get_account_id_from(assumed.access_key_id) != ACCOUNT:
+            missing.append("get_account_id_from(an assumed role's key)")
+        policy = backend.create_policy(
+            description="",
+            path="/",
+            policy_document=json.dumps(_ALLOW_ALL),
+            policy_name="p",
+            tags=[],
+        )
+        missing += [] if any(v.is_default for v in policy.versions) else ["Policy.versions"]
+        missing += _attributes(policy.versions[0], "document is_default")
+    return missing
+
+
+_ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def _moto_role(name: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    from wslab.aws import LAMBDA_TRUST_POLICY
+
+    return iam_backends[ACCOUNT]["global"].create_role(
+        role_name=name,
+        assume_role_policy_document=json.dumps(LAMBDA_TRUST_POLICY),
+        path="/",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="3600",
+    )
+
+
+def _check_iam_models_patches() -> list[str]:
+    from moto.iam import aws_managed_policies
+    from moto.iam.models import AWSManagedPolicy, IAMBackend, Role
+
+    missing = (
+        [] if aws_managed_policies.aws_managed_policies_data else ["aws_managed_policies_data"]
+    )
+    expected = {
+        IAMBackend.attach_role_policy: ["self", "policy_arn", "role_name"],
+        IAMBackend.detach_role_policy: ["self", "policy_arn", "role_name"],
+        IAMBackend.get_policy: ["self", "policy_arn"],
+        AWSManagedPolicy.from_data: ["name", "account_id", "region_name", "data"],
+        Role.put_policy: ["self", "policy_name", "policy_json"],
+        Role.delete_policy: ["self", "policy_name"],
+    }
+    missing += [
+        f"{function.__qualname__}{names}"
+        for function, names in expected.items()
+        if _parameters(function) != names
+    ]
+    for name in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+        if name not in Role.__dict__:
+            missing.append(f"Role.{name}")
+    return missing
+
+
+def _check_secrets_lookup() -> list[str]:
+    from moto.secretsmanager.models import SecretsStore
+
+    return [] if hasattr(SecretsStore, "get") else ["SecretsStore.get(name or ARN)"]
+
+
+def _check_apigateway_account() -> list[str]:
+    from moto.apigateway.models import APIGatewayBackend
+
+    backend = APIGatewayBackend(REGION, ACCOUNT)
+    missing = _attributes(backend.account, "cloudwatch_role_arn")
+    if _parameters(APIGatewayBackend.update_account) != ["self", "patch_operations"]:
+        missing.append("APIGatewayBackend.update_account(self, patch_operations)")
+    return missing
+
+
+def _check_lambda_limits() -> list[str]:
+    from moto.awslambda.models import LambdaBackend
+
+    from wslab.local.moto_ext import lambda_limits
+
+    expected = ["self", "function_name", "qualifier", "body"]
+    found = _parameters(LambdaBackend.update_function_configuration)
+    missing = [] if found == expected else [f"update_function_configuration{found}"]
+    # The function name's pattern and the runtimes come from botocore's Lambda model.
+    if "pattern" not in lambda_limits._NAME_SHAPE.metadata or not lambda_limits._RUNTIMES:
+        missing.append("botocore lambda model: FunctionName pattern, Runtime enum")
+    return missing
 
 
 def _check_mock_random() -> list[str]:
@@ -342,6 +471,30 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto server app (called in-process with werkzeug's environ)": (
         "local/moto_ext/moto_app.py",
         _check_moto_server,
+    ),
+    "moto IAMPolicyStatement (statement evaluation, matching overridden)": (
+        "local/moto_ext/iam_policy.py",
+        _check_iam_evaluation,
+    ),
+    "moto IAM and STS models (role policies, assumed roles and their keys)": (
+        "local/moto_ext/iam_policy.py, control_plane.py",
+        _check_iam_and_sts_models,
+    ),
+    "moto IAM backend and CloudFormation role (patched: AWS managed policies, role updates)": (
+        "local/moto_ext/iam_models.py",
+        _check_iam_models_patches,
+    ),
+    "moto Secrets Manager store (a secret's ARN from its name)": (
+        "local/moto_ext/iam_services.py",
+        _check_secrets_lookup,
+    ),
+    "moto API Gateway account (cloudwatchRoleArn; update_account patched)": (
+        "local/moto_ext/account_settings.py",
+        _check_apigateway_account,
+    ),
+    "moto Lambda configuration (update_function_configuration patched)": (
+        "local/moto_ext/lambda_limits.py",
+        _check_lambda_limits,
     ),
     "moto mock_random (ids moto's reset seeds)": (
         "local/moto_ext/apigatewayv2.py, control_plane.py",

@@ -116,6 +116,14 @@ def _add_deploy_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     deploy.add_argument("--allowed-origins", default="", help="comma-separated Origin allowlist")
     deploy.add_argument(
+        "--access-logging",
+        action="store_true",
+        help=(
+            "write the stage's access logs (needs the account's API Gateway CloudWatch Logs "
+            "role: cloudformation/apigateway-account.yaml)"
+        ),
+    )
+    deploy.add_argument(
         "--delete",
         action="store_true",
         help="delete the stack, its artifact bucket and its token secret instead",
@@ -151,6 +159,7 @@ def _deploy(args: argparse.Namespace) -> None:
                 stage=args.stage,
                 with_authorizer=args.with_authorizer,
                 allowed_origins=args.allowed_origins,
+                access_logging=args.access_logging,
             )
     except DeployError as error:
         raise SystemExit(f"wslab deploy: {error}") from None

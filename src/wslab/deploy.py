@@ -189,8 +189,10 @@ def deploy(
     stage: str = "prod",
     with_authorizer: bool = False,
     allowed_origins: str = "",
+    access_logging: bool = False,
 ) -> dict[str, str]:
-    """Create or update the stack; returns its outputs."""
+    """Create or update the stack; returns its outputs. ``access_logging`` needs the account's
+    API Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``)."""
     template_body = (template or project.template()).read_text()
     bucket, key = upload_code(stack, code_dir or project.lambda_src())
     parameters = {
@@ -199,6 +201,7 @@ def deploy(
         "StageName": stage,
         "TokenSecretArn": ensure_token_secret(stack) if with_authorizer else "",
         "AllowedOrigins": allowed_origins,
+        "AccessLogging": "true" if access_logging else "false",
     }
     request = {
         "StackName": stack.stack_name,

@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wslab.aws import LAMBDA_TRUST_POLICY
+from wslab.aws import LAMBDA_TRUST_POLICY, TEST_FUNCTION_POLICY
 from wslab.packaging import zip_sources
 
 
 def role_arn(iam: Any, name: str) -> str:
+    """A Lambda role allowed what the tests' functions call (``TEST_FUNCTION_POLICY``)."""
     try:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
-        return str(
-            iam.create_role(
-                RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
-            )["Role"]["Arn"]
+        arn = iam.create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
+        )["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=name, PolicyName="test", PolicyDocument=json.dumps(TEST_FUNCTION_POLICY)
         )
+        return str(arn)
 
 
 def create_function(

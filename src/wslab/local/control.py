@@ -24,9 +24,12 @@ from typing import Any, Final, Protocol
 __all__ = [
     "DEFAULT_INTEGRATION_TIMEOUT_MS",
     "LOG_TAIL_BYTES",
+    "AccessAuthority",
+    "AccessDenied",
     "ApiSnapshot",
     "AuthorizerSnapshot",
     "ControlPlane",
+    "CredentialIssuer",
     "DeployedFunction",
     "FunctionSpec",
     "FunctionThrottled",
@@ -36,6 +39,7 @@ __all__ = [
     "LogSink",
     "RouteSnapshot",
     "ServedStage",
+    "TemporaryCredentials",
 ]
 
 DEFAULT_INTEGRATION_TIMEOUT_MS: Final = 29_000
@@ -185,6 +189,54 @@ class InvocationResult:
         return base64.b64encode(tail).decode("ascii")
 
 
+# --- IAM: who code in a function is, and what it may do --------------------------------------
+
+
+@dataclass(frozen=True)
+class TemporaryCredentials:
+    """What STS ``AssumeRole`` hands Lambda for a function's execution role; the worker gets
+    them as ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+    def as_environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_SESSION_TOKEN": self.session_token,
+        }
+
+
+@dataclass(frozen=True)
+class AccessDenied:
+    """IAM refused ``action`` on ``resource`` to ``principal_arn``: no statement of ``policy``
+    (the role's identity-based policies, or its permissions boundary) allowed it, or
+    (``explicit``) a ``Deny`` statement matched; or (``invalid_token``) the credentials' session
+    token was not theirs. Each service words a refusal its own way, from these parts."""
+
+    principal_arn: str
+    action: str
+    resource: str
+    explicit: bool = False
+    invalid_token: bool = False
+    policy: str = "identity-based policy"
+
+    def message(self, *, reason: bool = True) -> str:
+        """``User: <arn> is not authorized to perform: <action> on resource: <arn>`` and, with
+        ``reason``, why, as IAM now says it (without, as API Gateway's execute-api does)."""
+        text = f"User: {self.principal_arn} is not authorized to perform: {self.action}"
+        if self.resource != "*":
+            text += f" on resource: {self.resource}"
+        if not reason:
+            return text + (" with an explicit deny" if self.explicit else "")
+        if self.explicit:
+            article = "an" if self.policy[0] in "aeiou" else "a"
+            return f"{text} with an explicit deny in {article} {self.policy}"
+        return f"{text} because no {self.policy} allows the {self.action} action"
+
+
 # --- the interfaces -------------------------------------------------------------------------
 
 
@@ -198,7 +250,26 @@ class LogSink(Protocol):
         returns at once (the write may complete later, before the next read of the logs)."""
 
 
-class ControlPlane(LogSink, Protocol):
+class CredentialIssuer(Protocol):
+    """Assumes a function's execution role, as Lambda does for each execution environment."""
+
+    def function_credentials(
+        self, spec: FunctionSpec
+    ) -> TemporaryCredentials | None:  # pragma: no cover - a protocol
+        """Temporary credentials of ``spec.role``; None if the role can't be assumed."""
+
+
+class AccessAuthority(Protocol):
+    """IAM's decision on one call signed with some credentials (``@connections`` asks)."""
+
+    def authorize(
+        self, access_key_id: str, session_token: str | None, action: str, resource: str
+    ) -> AccessDenied | None:  # pragma: no cover - a protocol
+        """None when the call may go ahead: credentials that are not a role's temporary
+        credentials are an administrator's, allowed everything."""
+
+
+class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
     """What the data plane and the runtime read of the control plane; each answer is an
     immutable snapshot, cheap to ask for again (implementations cache until a change)."""
 

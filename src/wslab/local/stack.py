@@ -160,7 +160,8 @@ class LocalAWS:
         self._started_at = time.monotonic()
         self._control = MotoControlPlane()
         self._moto = MotoApp(self._control)
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        # Room for what Lambda refuses with its own error (a 50 MB zip is ~67 MB in base64).
+        app = web.Application(client_max_size=128 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
@@ -175,6 +176,7 @@ class LocalAWS:
             self._work_dir,
             code=self._control,
             logs=self._control,
+            credentials=self._control,
             endpoint_environment={
                 # What the SDK inside a function needs to reach this stack, not AWS.
                 "AWS_ENDPOINT_URL": self.endpoint_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -83,9 +84,15 @@ class Connection:
             await self.ws.close(code=code, message=reason.encode())
 
 
+# Closed connections remembered, so that a post to one names its API and stage in IAM's
+# resource ARN (as the endpoint's host name does on AWS): the most recent ones only.
+_REMEMBERED_CLOSED = 100_000
+
+
 class ConnectionRegistry:
     def __init__(self) -> None:
         self._connections: dict[str, Connection] = {}
+        self._closed: OrderedDict[str, ConnectionContext] = OrderedDict()
 
     def add(self, connection: Connection) -> None:
         self._connections[connection.connection_id] = connection
@@ -96,6 +103,14 @@ class ConnectionRegistry:
     def remove(self, connection: Connection) -> None:
         connection.state = ConnectionState.CLOSED
         self._connections.pop(connection.connection_id, None)
+        self._closed[connection.connection_id] = connection.context
+        if len(self._closed) > _REMEMBERED_CLOSED:
+            self._closed.popitem(last=False)
+
+    def context_of(self, connection_id: str) -> ConnectionContext | None:
+        """The context of a connection, open or closed not long ago, or None."""
+        connection = self._connections.get(connection_id)
+        return connection.context if connection is not None else self._closed.get(connection_id)
 
     def all(self) -> list[Connection]:
         return list(self._connections.values())

@@ -9,12 +9,23 @@ the whole stack, so the id alone finds the connection.
 ``/{apiId}/@connections/{id}``, the stage left out of the endpoint, is answered as AWS
 answers ``https://{apiId}.execute-api.{region}.amazonaws.com/@connections/{id}``: 403
 ``{"message": "Forbidden"}``, not 410, so the mistake is not taken for a closed connection.
+
+A call signed with a role's temporary credentials (a handler's) needs
+``execute-api:ManageConnections`` on
+``arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/@connections/{id}``; the API
+and stage come from the path or, under the root, from the connection (open or recently
+closed). An id that no connection ever had, posted to under the root, names no API: nothing
+to check it against, it is answered 410 as before.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
+from ..control import ControlPlane
+from ..headers import SECURITY_TOKEN, sigv4_credential
 from .connections import Connection, ConnectionRegistry
 from .events import iso8601_ms
 from .frames import CLOSE_NORMAL, MAX_POST_TO_CONNECTION_BYTES, REASON_NORMAL
@@ -41,9 +52,56 @@ def _gone() -> web.Response:
     return _error(410, "GoneException", None)
 
 
+MANAGE_CONNECTIONS = "execute-api:ManageConnections"
+_INVALID_TOKEN = "The security token included in the request is invalid."
+
+
 class ManagementApi:
-    def __init__(self, connections: ConnectionRegistry) -> None:
+    def __init__(self, connections: ConnectionRegistry, control: ControlPlane) -> None:
         self._connections = connections
+        self._control = control
+
+    def _resource_arn(self, method: str, parts: list[str], connection_id: str) -> str | None:
+        """IAM's resource for this call, or None when no API can be named."""
+        prefix = parts[: parts.index(CONNECTIONS_SEGMENT)]
+        context = self._connections.context_of(connection_id)
+        if len(prefix) == 2:
+            api_id, stage = prefix
+            served = self._control.served_stage(api_id, stage)
+            if served is None:
+                return None
+            region, account = served.region, served.account_id
+        elif context is None or (prefix and prefix[0] != context.stage):
+            return None
+        else:
+            api_id, stage = context.api_id, context.stage
+            region, account = context.region, context.account_id
+        path = f"{api_id}/{stage}/{method}/{CONNECTIONS_SEGMENT}/{quote(connection_id, safe='')}"
+        return f"arn:aws:execute-api:{region}:{account}:{path}"
+
+    def _refusal(
+        self, request: web.Request, parts: list[str], connection_id: str
+    ) -> web.Response | None:
+        credential = sigv4_credential(request.headers.get("Authorization"))
+        if credential is None:
+            return None
+        resource = self._resource_arn(request.method, parts, connection_id)
+        if resource is None:
+            return None
+        token = request.headers.get(SECURITY_TOKEN)
+        denied = self._control.authorize(
+            credential.access_key_id, token, MANAGE_CONNECTIONS, resource
+        )
+        if denied is None:
+            return None
+        if denied.invalid_token:
+            return _error(403, "UnrecognizedClientException", _INVALID_TOKEN)
+        # API Gateway's own wording: the message under "Message", no "because ..." clause.
+        return web.json_response(
+            {"Message": denied.message(reason=False)},
+            status=403,
+            headers={"x-amzn-ErrorType": "AccessDeniedException"},
+        )
 
     def _stage_left_out(self, parts: list[str], connection_id: str) -> bool:
         """``/{apiId}/@connections/{id}``: the API's id where its stage should be."""
@@ -77,6 +135,9 @@ class ManagementApi:
             return _error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
         if self._stage_left_out(parts, connection_id):
             return _error(403, "ForbiddenException", "Forbidden")
+        refused = self._refusal(request, parts, connection_id)
+        if refused is not None:
+            return refused
         if request.method == "POST":
             data = await request.read()
             if len(data) > MAX_POST_TO_CONNECTION_BYTES:

@@ -109,7 +109,7 @@ class Gateway:
         self._settings = settings
         self._log = log
         self._connections = ConnectionRegistry()
-        self._management = ManagementApi(self._connections)
+        self._management = ManagementApi(self._connections, control)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 

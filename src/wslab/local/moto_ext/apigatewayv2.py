@@ -25,6 +25,7 @@ from moto.apigatewayv2.models import ApiGatewayV2Backend
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.moto_api._internal import mock_random as random
 
+from .account_settings import require_logging_role
 from .control_plane import all_apis, auto_deploy, new_deployment_id
 from .deployments import Deployment
 from .host import HOST
@@ -116,6 +117,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
         stage_name = config.get("stageName", "")
         if stage_name in api.stages:
             raise BadRequestException(f"Stage already exist: {stage_name}")
+        require_logging_role(api, config)
         self._bind_stage(api, stage_name, config.get("deploymentId"))
         stage = api.create_stage(config)
         return 201, {}, json.dumps(self._stage_json(api, stage))
@@ -142,6 +144,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
         api = self._api()
         stage = api.get_stage(self._path_part(5))
         params = json.loads(self.body or "{}")
+        require_logging_role(api, params)
         self._bind_stage(api, stage.name, params.get("deploymentId"))
         simple = {
             "autoDeploy": "auto_deploy",

@@ -30,6 +30,7 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudformation.utils import yaml_tag_constructor
 from moto.core.common_models import CloudFormationModel
 
+from .account_settings import require_logging_role
 from .control_plane import new_deployment_id
 from .host import HOST
 
@@ -549,6 +550,7 @@ class WebSocketStage(_Resource, CloudFormationModel):
         )
 
     def apply(self, properties: dict[str, Any]) -> None:
+        require_logging_role(self.api, properties)
         super().apply(properties)
         self.model.stage_variables = properties.get("StageVariables") or {}
         defaults = _camel(properties.get("DefaultRouteSettings") or {})
@@ -632,6 +634,11 @@ def _roll_back_on_failure(original: Callable[[Stack], None]) -> Callable[[Stack]
                 return
             stack._add_stack_event("ROLLBACK_COMPLETE", resource_status_reason=reason)
             stack.status = "ROLLBACK_COMPLETE"
+            # A rolled-back stack has no outputs; moto would evaluate them, and create again
+            # the resources they name, on the next DescribeStacks.
+            stack.output_map = parsing.OutputMap(
+                stack.resource_map, {"Outputs": {}}, stack.stack_id
+            )
 
     return create_resources
 

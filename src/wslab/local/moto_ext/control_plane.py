@@ -19,10 +19,18 @@ from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
 from moto.logs.models import logs_backends
 from moto.moto_api._internal import mock_random as random
+from moto.sts.models import sts_backends
 
-from ..control import DeployedFunction, FunctionSpec, ServedStage
+from ..control import (
+    AccessDenied,
+    DeployedFunction,
+    FunctionSpec,
+    ServedStage,
+    TemporaryCredentials,
+)
 from .deployments import snapshot_api
 from .host import HOST, MotoHost
+from .iam_policy import IamAuthority
 
 __all__ = [
     "MotoControlPlane",
@@ -41,6 +49,8 @@ LOG_FLUSH_INTERVAL_S = 0.5
 APIGATEWAYV2 = "apigateway"
 LAMBDA = "lambda"
 LOGS = "logs"
+# How long a function's role credentials last (Lambda renews them; nothing expires locally).
+CREDENTIALS_DURATION_S = 43_200
 
 
 def all_apis() -> Iterator[Any]:
@@ -128,6 +138,8 @@ class MotoControlPlane:
         self._stages: dict[tuple[str, str], tuple[int, ServedStage | None]] = {}
         self._websocket_apis: tuple[int, frozenset[str]] = (-1, frozenset())
         self._functions: dict[str, tuple[int, DeployedFunction | None]] = {}
+        self._credentials: dict[tuple[str, ...], tuple[int, TemporaryCredentials]] = {}
+        self.iam = IamAuthority(host)
         # Log lines wait here and are stored in batches, off the event loop: storing them
         # one invocation at a time would make a thread compete with the event loop for
         # the interpreter on every message. A read of the logs stores them first.
@@ -220,6 +232,38 @@ class MotoControlPlane:
         if not code:
             raise LookupError(f"function {spec.name} has no deployment package")
         return bytes(code)
+
+    # IAM ------------------------------------------------------------------------------
+
+    def function_credentials(self, spec: FunctionSpec) -> TemporaryCredentials | None:
+        """``AssumeRole`` of the function's role, session named after the function, as Lambda
+        does; one session per function and role, reused by its execution environments."""
+        key = (spec.account_id, spec.region, spec.role, spec.name)
+        generation = self._host.changes.of("*")  # a reset forgets every session
+        hit = self._credentials.get(key)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        if not spec.role.startswith("arn:"):
+            return None
+        with self._host.locks.of("sts"), self._host.locks.of("iam"):
+            assumed = sts_backends[spec.account_id]["aws"].assume_role(
+                region_name=spec.region,
+                role_session_name=spec.name,
+                role_arn=spec.role,
+                policy="",
+                duration=CREDENTIALS_DURATION_S,
+                external_id="",
+            )
+        credentials = TemporaryCredentials(
+            str(assumed.access_key_id), str(assumed.secret_access_key), str(assumed.session_token)
+        )
+        self._credentials[key] = (generation, credentials)
+        return credentials
+
+    def authorize(
+        self, access_key_id: str, session_token: str | None, action: str, resource: str
+    ) -> AccessDenied | None:
+        return self.iam.authorize(access_key_id, session_token, action, resource)
 
     # Logs -----------------------------------------------------------------------------
 

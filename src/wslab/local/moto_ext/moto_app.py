@@ -11,7 +11,9 @@ The same place makes moto safe to share: each call holds its service's lock (mot
 backends are plain objects; DynamoDB's ``UpdateItem`` must be atomic as it is on AWS), and
 each call that changes a service bumps its change counter, which the control plane's
 caches watch. Lambda ``Invoke`` holds no lock: it waits for the function, which may call
-any service, Lambda included.
+any service, Lambda included. And it is where IAM looks first: a call signed with a role's
+temporary credentials that the role may not make is refused before moto runs it
+(``iam_enforcement``).
 """
 
 from __future__ import annotations
@@ -32,18 +34,22 @@ from moto.core.request import (
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from multidict import CIMultiDict
 
-from ..headers import HOP_BY_HOP
+from ..headers import HOP_BY_HOP, sigv4_credential
 from .control_plane import MotoControlPlane
 from .host import HOST, MotoHost
+from .iam_enforcement import IamEnforcement
 
 __all__ = ["MotoApp", "service_of", "wsgi_environ"]
 
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/[^/,]+/(?P<service>[^/,]+)/aws4_request")
 _LAMBDA_INVOCATION = re.compile(r"^/[^/]+/functions/[^/]+/invocations")
 _READ_ONLY_ACTIONS = ("Describe", "List", "Get", "Validate", "Estimate")
 # Calls whose effects reach other services' state (a stack creates tables, functions,
 # APIs), or that reset everything.
 _CHANGES_EVERYTHING = {"cloudformation", "moto-api"}
+# Function logs waiting to be stored are stored before these calls: a read of the logs must
+# see them, and a stack operation may delete the log groups they belong to (stored after it,
+# they would create the group again).
+_STORES_LOGS_FIRST = {"logs", "cloudformation"}
 # Lambda Invoke can run for up to 15 minutes, holding a thread: leave room for many.
 _THREADS = 256
 
@@ -52,8 +58,8 @@ def service_of(headers: Any, path: str) -> str:
     """The AWS service a request is for: the SigV4 credential scope names it."""
     if path.startswith("/moto-api"):
         return "moto-api"
-    match = _CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
-    return match.group("service") if match else "unsigned"
+    credential = sigv4_credential(headers.get("Authorization"))
+    return credential.service if credential else "unsigned"
 
 
 def _latin1(text: str) -> str:
@@ -137,6 +143,7 @@ class MotoApp:
     def __init__(self, control_plane: MotoControlPlane, host: MotoHost = HOST) -> None:
         self._host = host
         self._control_plane = control_plane
+        self._iam = IamEnforcement(control_plane.iam)
         self._app = DomainDispatcherApplication(create_backend_app)
         self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="moto")
 
@@ -160,9 +167,13 @@ class MotoApp:
         return web.Response(status=status, body=payload, headers=headers)
 
     def _call(self, environ: dict[str, Any], service: str) -> tuple[int, CIMultiDict[str], bytes]:
+        refused = self._iam.refusal(environ)
+        if refused is not None:
+            status, headers, payload = refused
+            return status, CIMultiDict(headers), payload
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         changes = _changes_state(service, method, path, environ)
-        if service == "logs":
+        if service in _STORES_LOGS_FIRST:
             self._control_plane.flush_logs()
         if service == "lambda" and _LAMBDA_INVOCATION.match(path):
             return self._run(environ)

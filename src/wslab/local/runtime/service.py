@@ -26,7 +26,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..control import FunctionSpec, FunctionThrottled, InvocationResult, LogSink
+from ..control import (
+    CredentialIssuer,
+    FunctionSpec,
+    FunctionThrottled,
+    InvocationResult,
+    LogSink,
+    TemporaryCredentials,
+)
 from .pool import FunctionPool
 from .worker import Invocation, Outcome, Worker
 
@@ -61,15 +68,18 @@ class LambdaService:
         work_dir: Path,
         code: CodeStore,
         logs: LogSink,
+        credentials: CredentialIssuer,
         endpoint_environment: Mapping[str, str],
         default_concurrency: int = 10,
         echo: Callable[[str, str], None] | None = None,
     ) -> None:
         """``endpoint_environment``: what the SDK inside a function needs to reach the local
-        stack instead of AWS (``AWS_ENDPOINT_URL`` and friends)."""
+        stack instead of AWS (``AWS_ENDPOINT_URL`` and friends); ``credentials`` gives each
+        function its execution role's temporary credentials, as Lambda does."""
         self._work_dir = work_dir
         self._code = code
         self._logs = logs
+        self._credentials = credentials
         self._endpoint_environment = dict(endpoint_environment)
         self._default_concurrency = default_concurrency
         self._echo = echo
@@ -94,7 +104,13 @@ class LambdaService:
 
     # Environments -----------------------------------------------------------------------
 
-    def _environment(self, spec: FunctionSpec, task_root: Path, stream: str) -> dict[str, str]:
+    def _environment(
+        self,
+        spec: FunctionSpec,
+        task_root: Path,
+        stream: str,
+        credentials: TemporaryCredentials | None,
+    ) -> dict[str, str]:
         env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
         env.update(self._endpoint_environment)
         env.update(dict(spec.environment))
@@ -109,9 +125,6 @@ class LambdaService:
                 "AWS_REGION": spec.region,
                 "AWS_DEFAULT_REGION": spec.region,
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-                "AWS_ACCESS_KEY_ID": "ASIALOCALWSLABEXAMPLE",
-                "AWS_SECRET_ACCESS_KEY": "local-secret-key",
-                "AWS_SESSION_TOKEN": "local-session-token",
                 "LAMBDA_TASK_ROOT": str(task_root),
                 "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
                 "PYTHONPATH": str(task_root),
@@ -119,6 +132,8 @@ class LambdaService:
                 "_HANDLER": spec.handler,
             }
         )
+        if credentials is not None:  # the role's, so IAM judges what the code calls
+            env.update(credentials.as_environment())
         env.setdefault("LANG", "en_US.UTF-8")
         return env
 
@@ -150,6 +165,9 @@ class LambdaService:
             loop = asyncio.get_running_loop()
             code = await loop.run_in_executor(None, self._code.function_code, spec)
             task_root = await loop.run_in_executor(None, self._unpack, spec, code)
+            credentials = await loop.run_in_executor(
+                None, self._credentials.function_credentials, spec
+            )
 
             async def new_worker() -> Worker:
                 echo = self._echo
@@ -157,7 +175,7 @@ class LambdaService:
                 worker = Worker(
                     spec.handler,
                     str(task_root),
-                    self._environment(spec, task_root, stream),
+                    self._environment(spec, task_root, stream, credentials),
                     on_output=(lambda line: echo(spec.name, line)) if echo else None,
                     log_stream=stream,
                 )

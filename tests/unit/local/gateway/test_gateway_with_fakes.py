@@ -82,6 +82,14 @@ class FakeControlPlane:
     def write_logs(self, spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:
         raise AssertionError("the gateway never writes function logs")
 
+    def function_credentials(self, spec: FunctionSpec) -> None:
+        raise AssertionError("the gateway never assumes roles")
+
+    def authorize(
+        self, access_key_id: str, session_token: str | None, action: str, resource: str
+    ) -> None:
+        return None  # every caller is an administrator here
+
 
 class FailingFunction:
     """Every invocation fails with this error JSON, as the runtime would report it."""

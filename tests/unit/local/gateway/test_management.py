@@ -1,18 +1,46 @@
-"""The @connections API's answers to endpoints that miss part of the stage's URL."""
+"""The @connections API's answers to endpoints that miss part of the stage's URL, and to
+calls IAM refuses."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from aiohttp.test_utils import make_mocked_request
 
+from wslab.local.control import AccessDenied
 from wslab.local.gateway.connections import Connection, ConnectionRegistry, ConnectionState
 from wslab.local.gateway.events import ConnectionContext
 from wslab.local.gateway.ids import new_id
 from wslab.local.gateway.management import ManagementApi
 
 API_ID = "a1b2c3d4e5"
+ROLE_SESSION = "arn:aws:sts::123456789012:assumed-role/fn-role/fn"
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/us-east-1/execute-api/"
+    "aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
+    "X-Amz-Security-Token": "token",
+}
+
+
+class Iam:
+    """A control plane that only decides: denies what ``deny`` says, records what it's asked."""
+
+    def __init__(self, deny: bool = False, explicit: bool = False) -> None:
+        self.deny, self.explicit = deny, explicit
+        self.asked: list[tuple[str, str | None, str, str]] = []
+
+    def served_stage(self, api_id: str, stage: str) -> Any:
+        return None
+
+    def authorize(
+        self, access_key_id: str, session_token: str | None, action: str, resource: str
+    ) -> AccessDenied | None:
+        self.asked.append((access_key_id, session_token, action, resource))
+        if not self.deny:
+            return None
+        return AccessDenied(ROLE_SESSION, action, resource, explicit=self.explicit)
 
 
 def _open_connection(registry: ConnectionRegistry) -> str:
@@ -31,10 +59,16 @@ def _open_connection(registry: ConnectionRegistry) -> str:
     return context.connection_id
 
 
-def _get(registry: ConnectionRegistry, path: str) -> tuple[int, str, bytes]:
-    request = make_mocked_request("GET", path)
+def _get(
+    registry: ConnectionRegistry,
+    path: str,
+    iam: Iam | None = None,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str, bytes]:
+    request = make_mocked_request(method, path, headers=headers or {})
     parts = path.strip("/").split("/")
-    response = asyncio.run(ManagementApi(registry).handle(request, parts))
+    response = asyncio.run(ManagementApi(registry, iam or Iam()).handle(request, parts))  # type: ignore[arg-type]
     body = response.body if isinstance(response.body, bytes) else b""
     return response.status, response.headers.get("x-amzn-ErrorType", ""), body
 
@@ -63,3 +97,68 @@ def test_wrong_stage_is_gone() -> None:
     connection_id = _open_connection(registry)
     status, error_type, _ = _get(registry, f"/{API_ID}/dev/@connections/{connection_id}")
     assert (status, error_type) == (410, "GoneException")
+
+
+def test_a_signed_call_is_put_to_iam_with_the_stage_arn() -> None:
+    """Under the root, the connection names the API and stage of the resource ARN; the id is
+    written as it appears in the path (``=`` percent-encoded)."""
+    registry = ConnectionRegistry()
+    connection_id = _open_connection(registry)
+    iam = Iam()
+    status, _, _ = _get(registry, f"/@connections/{connection_id}", iam, headers=SIGNED)
+    assert status == 200
+    encoded = connection_id.replace("=", "%3D")
+    assert iam.asked == [
+        (
+            "ASIAEXAMPLE",
+            "token",
+            "execute-api:ManageConnections",
+            f"arn:aws:execute-api:us-east-1:123456789012:{API_ID}/prod/GET/@connections/{encoded}",
+        )
+    ]
+
+
+def test_a_refused_call_is_403_access_denied_in_api_gateways_words() -> None:
+    """403, x-amzn-ErrorType AccessDeniedException, the message under "Message", no reason."""
+    registry = ConnectionRegistry()
+    connection_id = _open_connection(registry)
+    status, error_type, body = _get(
+        registry, f"/prod/@connections/{connection_id}", Iam(deny=True), "DELETE", SIGNED
+    )
+    assert (status, error_type) == (403, "AccessDeniedException")
+    message = json.loads(body)["Message"]
+    assert message.startswith(f"User: {ROLE_SESSION} is not authorized to perform: ")
+    assert message.endswith(f"{API_ID}/prod/DELETE/@connections/{connection_id[:-1]}%3D")
+    assert registry.get(connection_id) is not None  # nothing was closed
+
+
+def test_an_explicit_deny_says_so() -> None:
+    registry = ConnectionRegistry()
+    connection_id = _open_connection(registry)
+    _, _, body = _get(
+        registry, f"/@connections/{connection_id}", Iam(deny=True, explicit=True), "GET", SIGNED
+    )
+    assert json.loads(body)["Message"].endswith(" with an explicit deny")
+
+
+def test_unsigned_calls_and_unknown_ids_are_not_put_to_iam() -> None:
+    """No SigV4 credential: nothing to check; an id no connection had names no API: 410."""
+    registry = ConnectionRegistry()
+    connection_id = _open_connection(registry)
+    iam = Iam(deny=True)
+    assert _get(registry, f"/@connections/{connection_id}", iam)[0] == 200
+    assert _get(registry, f"/@connections/{new_id()}", iam, headers=SIGNED)[0] == 410
+    assert iam.asked == []
+
+
+def test_a_closed_connection_still_names_its_stage() -> None:
+    """After the connection closed, a signed post is still judged against its stage's ARN."""
+    registry = ConnectionRegistry()
+    connection_id = _open_connection(registry)
+    connection = registry.get(connection_id)
+    assert connection is not None
+    registry.remove(connection)
+    iam = Iam(deny=True)
+    status, error_type, _ = _get(registry, f"/@connections/{connection_id}", iam, "POST", SIGNED)
+    assert (status, error_type) == (403, "AccessDeniedException")
+    assert f"{API_ID}/prod/POST/@connections/" in iam.asked[0][3]
