@@ -232,8 +232,11 @@ def main(argv: list[str] | None = None) -> None:
         run_demo(args.port, args.once, say=lambda line: print(line, flush=True))
     elif args.command == "chat":
         from wslab.chat_client import run_terminal
+        from wslab.chat_errors import ChatUnavailable
 
         try:
             run_terminal(args.url, room=args.room, token=args.token)
-        except (OSError, ValueError) as error:
-            raise SystemExit(f"wslab chat: cannot connect to {args.url}: {error}") from None
+        except ChatUnavailable as error:
+            raise SystemExit(f"wslab chat: {error}") from None
+        except KeyboardInterrupt:
+            raise SystemExit(130) from None
