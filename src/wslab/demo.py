@@ -96,10 +96,10 @@ def invite(stack: ChatStack, url: str, endpoint_url: str, say: Callable[[str], N
     """Print how to join: a terminal command and a browser link, each with a token that
     lasts as long as the deployed authorizer allows. Returns the terminal's invitation."""
     lifetime = accepted_lifetime(stack)
-    issued = int(time.time())  # the tokens' own iat is this second or a later one
+    issued = int(time.time())
 
     def for_user(user: str) -> Invitation:
-        token = mint_for_stack(stack, user, ttl_seconds=lifetime)
+        token = mint_for_stack(stack, user, ttl_seconds=lifetime, now=issued)
         return Invitation(url, INVITED_ROOM, token, expires_at=issued + lifetime)
 
     terminal, browser = for_user(TERMINAL_USER), for_user(BROWSER_USER)

@@ -65,8 +65,13 @@ def accepted_lifetime(stack: ChatStack) -> int:
     return int(settings.token_max_ttl_seconds)
 
 
-def mint_for_stack(stack: ChatStack, user: str, ttl_seconds: int = 300) -> str:
-    """A token for ``user`` signed with the key the stack's authorizer reads."""
+def mint_for_stack(
+    stack: ChatStack, user: str, ttl_seconds: int = 300, *, now: float | None = None
+) -> str:
+    """A token for ``user`` signed with the key the stack's authorizer reads, valid for
+    ``ttl_seconds`` from ``now`` (the current time)."""
     secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.secret_name)
-    token: str = handler_tokens_module().mint_token(secret["SecretString"], user, ttl_seconds)
+    token: str = handler_tokens_module().mint_token(
+        secret["SecretString"], user, ttl_seconds, now=now
+    )
     return token

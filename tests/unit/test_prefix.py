@@ -154,3 +154,4 @@ def test_two_prefixes_do_not_see_each_other(
 
     assert tutorial.leftovers(target, alice) == expected(alice)
     assert tutorial.leftovers(target, bob) == expected(bob)
+    assert tutorial.find_api(target, f"{alice}-chat") is not None
