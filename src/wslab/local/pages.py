@@ -17,7 +17,13 @@ from .defaults import CHAT_PAGE_PATH
 __all__ = ["PAGE_DIR", "add_chat_page"]
 
 PAGE_DIR = Path(__file__).resolve().parent / "chat_page"
-_FILES = {"": "index.html", "chat.js": "chat.js", "chat.css": "chat.css"}
+# Named types, not guessed from the system's tables, which differ from one machine to the
+# next (and a script refused for its type under nosniff is a blank page).
+_FILES = {
+    "": ("index.html", "text/html; charset=utf-8"),
+    "chat.js": ("chat.js", "text/javascript; charset=utf-8"),
+    "chat.css": ("chat.css", "text/css; charset=utf-8"),
+}
 _HEADERS = {
     # The page runs only its own script, and talks only to WebSocket endpoints.
     "Content-Security-Policy": (
@@ -31,10 +37,11 @@ _HEADERS = {
 
 
 async def _serve(request: web.Request) -> web.StreamResponse:
-    name = _FILES.get(request.match_info["name"])
-    if name is None:
+    found = _FILES.get(request.match_info["name"])
+    if found is None:
         raise web.HTTPNotFound()
-    return web.FileResponse(PAGE_DIR / name, headers=_HEADERS)
+    name, content_type = found
+    return web.FileResponse(PAGE_DIR / name, headers={**_HEADERS, "Content-Type": content_type})
 
 
 def add_chat_page(router: web.UrlDispatcher) -> None:
