@@ -22,12 +22,18 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-def chromium_path() -> str | None:
-    """``WSLAB_CHROMIUM``, else the Debian package's browser."""
+def chromium_path() -> str:
+    """``WSLAB_CHROMIUM``, else the Debian package's browser; a skip that says what to do
+    where there is none."""
     given = os.environ.get("WSLAB_CHROMIUM")
     if given:
-        return given if os.access(given, os.X_OK) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+        if not os.access(given, os.X_OK):
+            pytest.skip(f"WSLAB_CHROMIUM={given} is not an executable")
+        return given
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.skip("no Chromium installed: apt-get install chromium (or make browser)")
+    return found
 
 
 def _processes_using(profile: Path) -> list[int]:
@@ -76,8 +82,6 @@ def browser() -> Iterator[Any]:
     except ImportError:
         pytest.skip("Playwright's Python package is not installed: pip install playwright")
     executable = chromium_path()
-    if executable is None:
-        pytest.skip("no Chromium installed: apt-get install chromium (or set WSLAB_CHROMIUM)")
     with tempfile.TemporaryDirectory(prefix="wslab-chromium-") as profile:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
