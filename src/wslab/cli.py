@@ -79,6 +79,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=DEFAULT_PORT)
     demo.add_argument("--once", action="store_true", help="stop after the conversation")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check that this machine (or, with WSLAB_TARGET=aws, this AWS account) is ready",
+        description=(
+            "A pre-class check, one PASS or FAIL line each, within 60 s: Python, the install, "
+            "the tutorial's files, a free port, the local AWS, one WebSocket round trip; with "
+            "WSLAB_TARGET=aws: the credentials, the IAM rights the notebooks need, and API "
+            "Gateway's CloudWatch Logs role. Exits 1 if any check fails."
+        ),
+    )
+    doctor.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"the port the notebooks use (default {DEFAULT_PORT})",
+    )
     chat = commands.add_parser(
         "chat",
         help="a terminal chat client for the deployed chat",
@@ -230,6 +246,10 @@ def main(argv: list[str] | None = None) -> None:
         from wslab.demo import run_demo
 
         run_demo(args.port, args.once, say=lambda line: print(line, flush=True))
+    elif args.command == "doctor":
+        from wslab.doctor import run_doctor
+
+        raise SystemExit(run_doctor(args.port, say=lambda line: print(line, flush=True)))
     elif args.command == "chat":
         from wslab.chat_client import run_terminal
         from wslab.chat_errors import ChatUnavailable

@@ -82,6 +82,7 @@ __all__ = [
     "start",
     "tag_list",
     "target_from_environment",
+    "target_kind",
     "wait_for_log_lines",
     "wait_until",
     "when_role_is_ready",
@@ -161,20 +162,26 @@ def _timeout_scale() -> float:
     return float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
 
 
+def target_kind(environ: Mapping[str, str] | None = None) -> str:
+    """``"local"`` or ``"aws"``, as ``WSLAB_TARGET`` says (local when unset)."""
+    env = os.environ if environ is None else environ
+    kind = env.get(TARGET_VARIABLE, "local").strip().lower() or "local"
+    if kind not in ("local", "aws"):
+        raise TutorialError(f"WSLAB_TARGET must be 'local' or 'aws', not {kind!r}.")
+    return kind
+
+
 def target_from_environment(
     environ: Mapping[str, str] | None = None,
     ensure_local: Callable[[], str] | None = None,
 ) -> Target:
     """The target ``WSLAB_TARGET`` names; the local stack is found or started."""
     env = os.environ if environ is None else environ
-    kind = env.get(TARGET_VARIABLE, "local").strip().lower() or "local"
-    if kind == "aws":
+    if target_kind(env) == "aws":
         try:
             return Target.aws()
         except TargetError as error:
             raise TutorialError(f"WSLAB_TARGET=aws, but {error}.") from None
-    if kind != "local":
-        raise TutorialError(f"WSLAB_TARGET must be 'local' or 'aws', not {kind!r}.")
     endpoint = env.get(ENDPOINT_VARIABLE)
     if not endpoint:
         if ensure_local is None:
