@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import importlib.metadata
 import os
+import re
 import socket
 import sys
 from collections.abc import Mapping
@@ -19,16 +21,39 @@ from .report import Outcome, failed, passed
 __all__ = ["install", "port", "python", "tutorial"]
 
 MINIMUM_PYTHON = (3, 11)
-# What wslab imports, by distribution and module; uvloop is optional (cli.py runs without).
-_NEEDED = {
-    "boto3": "boto3",
-    "moto": "moto",
-    "aiohttp": "aiohttp",
-    "websocket-client": "websocket",
-    "awslambdaric": "awslambdaric",
-    "httptools": "httptools",
-}
-_INSTALL = "pip install -e . from the project's folder (or: make)"
+_INSTALL = "pip install -e '.[notebooks]' from the project's folder (or: make)"
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def needed() -> list[str]:
+    """What wslab requires, and its notebooks extra (JupyterLab): distribution names, as
+    installed wslab declares them. Platform-only requirements (uvloop) are left out."""
+    names = []
+    for requirement in importlib.metadata.requires("wslab") or []:
+        marker = requirement.partition(";")[2]
+        if not marker or 'extra == "notebooks"' in marker:
+            names.append(_NAME.match(requirement)[0])  # type: ignore[index]
+    return names
+
+
+@functools.cache
+def _modules_by_distribution() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for module, owners in importlib.metadata.packages_distributions().items():
+        for owner in owners:
+            found.setdefault(_normal(owner), []).append(module)
+    return found
+
+
+def _module_of(distribution: str) -> str | None:
+    """A module ``distribution`` installs (the one named like it, if any)."""
+    provided = sorted(_modules_by_distribution().get(_normal(distribution), []))
+    named = distribution.replace("-", "_").lower()
+    return named if named in provided else (provided[0] if provided else None)
 
 
 def python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Outcome:
@@ -42,15 +67,18 @@ def python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Outcome:
     return passed(f"Python {shown} ({wanted} or later needed)")
 
 
-def install(needed: Mapping[str, str] = _NEEDED) -> Outcome:
-    """Every package wslab needs imports (importing them is also what takes time)."""
+def install() -> Outcome:
+    """Every package wslab and the notebooks need imports (importing is also what takes time)."""
     versions = [f"wslab {importlib.metadata.version('wslab')}"]
-    for distribution, module in needed.items():
+    for distribution in needed():
+        module = _module_of(distribution)
+        if module is None:
+            return failed(f"{distribution} is not installed", _INSTALL)
         try:
             importlib.import_module(module)
-            versions.append(f"{distribution} {importlib.metadata.version(distribution)}")
-        except (ImportError, importlib.metadata.PackageNotFoundError) as error:
+        except ImportError as error:
             return failed(f"{distribution} does not import ({error})", _INSTALL)
+        versions.append(f"{distribution} {importlib.metadata.version(distribution)}")
     return passed(", ".join(versions))
 
 
