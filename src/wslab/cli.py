@@ -21,6 +21,13 @@ def _positive(value: str) -> float:
     return number
 
 
+def _port_number(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number, 1 to 65535, got {value}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     from wslab.local.defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT
     from wslab.local.gateway.frames import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS
@@ -91,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument(
         "--port",
-        type=int,
+        type=_port_number,
         default=DEFAULT_PORT,
         help=f"the port the notebooks use (default {DEFAULT_PORT})",
     )
@@ -249,7 +256,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "doctor":
         from wslab.doctor import run_doctor
 
-        raise SystemExit(run_doctor(args.port, say=lambda line: print(line, flush=True)))
+        try:
+            status = run_doctor(args.port, say=lambda line: print(line, flush=True))
+        except KeyboardInterrupt:  # what it started is stopped on the way out
+            status = 130
+        raise SystemExit(status)
     elif args.command == "chat":
         from wslab.chat_client import run_terminal
         from wslab.chat_errors import ChatUnavailable

@@ -41,13 +41,13 @@ class LocalAWS:
             self.endpoint_url = str(running["endpoint_url"])
             tables = len(self._answers())
             return passed(f"wslab local at {self.endpoint_url} answers ({tables} table(s) there)")
-        process = LocalStackProcess(port=0, startup_timeout_s=_STARTUP_TIMEOUT_S)
+        # Kept before it starts, so that close() stops it even if interrupted while starting.
+        self._started = LocalStackProcess(port=0, startup_timeout_s=_STARTUP_TIMEOUT_S)
         try:
-            self.endpoint_url = process.start()
+            self.endpoint_url = self._started.start()
         except LocalStackStartError as error:
             said = [line for line in str(error).splitlines() if line.strip()]
             return failed(f"wslab local did not start: {said[-1] if said else error}", _REINSTALL)
-        self._started = process
         self._answers()
         return passed(
             f"none answers on {self.port}, so one was started at {self.endpoint_url} for these "
