@@ -11,10 +11,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.support import scaled
+from tests.support import OutputLines, scaled
 from wslab import __version__
 from wslab.local.process import LocalStackProcess, health
 
@@ -122,3 +123,34 @@ def test_a_busy_port_fails_and_names_who_holds_it() -> None:
     assert f"FAIL  port       {port} is taken by pid {os.getpid()} (" in text
     assert f"fix: kill {os.getpid()}; or use another port: wslab local --port {port + 1}" in text
     assert health(_started_for_the_check(lines)) is None
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def test_ctrl_c_while_it_starts_a_local_aws_leaves_nothing_behind() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wslab", "doctor", "--port", str(_free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        OutputLines(process.stdout).wait_for(lambda line: line.startswith("PASS  port"))
+        deadline = time.monotonic() + scaled(10)
+        while not (children := _children(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        [stack] = children  # the local AWS it starts for the check
+        process.send_signal(signal.SIGINT)
+        assert process.wait(scaled(30)) == 130
+        assert process.stderr.read() == ""
+        assert not Path(f"/proc/{stack}").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
