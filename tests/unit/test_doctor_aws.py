@@ -168,9 +168,9 @@ def test_no_credentials_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    credentials = AwsAccount(
-        lambda service: boto3.client(service, region_name=REGION), REGION, PREFIX
-    ).credentials()
+    # A session of its own: boto3's default one keeps the credentials it found first.
+    session = boto3.session.Session(region_name=REGION)
+    credentials = AwsAccount(session.client, REGION, PREFIX).credentials()
     assert not credentials.passed
     assert credentials.detail == "Unable to locate credentials"
     assert credentials.fix.startswith("aws configure")

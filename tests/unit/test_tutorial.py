@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from websocket import WebSocketTimeoutException
 
-from tests.support import REGION
+from tests.support import REGION, scaled
 from wslab import tutorial
 from wslab.packaging import zip_sources
 from wslab.tutorial import Step, Target, TutorialError
@@ -162,7 +162,7 @@ def test_receive_json_and_text() -> None:
     assert tutorial.receive_json(ws) == {"type": "joined"}
     assert tutorial.receive_text(ws) == "plain text"
     assert tutorial.receive_json(ws, timeout_s=0.2) is None
-    assert ws.timeouts[-1] == pytest.approx(0.2, rel=0.5)
+    assert ws.timeouts[-1] == pytest.approx(scaled(0.2), rel=0.5)
 
 
 def test_receive_until_skips_other_frames() -> None:

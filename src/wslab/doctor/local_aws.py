@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,10 +43,10 @@ class LocalAWS:
             self.endpoint_url = str(running["endpoint_url"])
             tables = len(self._answers())
             return passed(f"wslab local at {self.endpoint_url} answers ({tables} table(s) there)")
-        # Kept before it starts, so that close() stops it even if interrupted while starting.
         self._started = LocalStackProcess(port=0, startup_timeout_s=_STARTUP_TIMEOUT_S)
         try:
-            self.endpoint_url = self._started.start()
+            with _ctrl_c_once_started():
+                self.endpoint_url = self._started.start()
         except LocalStackStartError as error:
             said = [line for line in str(error).splitlines() if line.strip()]
             return failed(f"wslab local did not start: {said[-1] if said else error}", _REINSTALL)
@@ -65,6 +67,23 @@ class LocalAWS:
         if self._started is not None:
             self._started.stop()
             self._started = None
+
+
+@contextlib.contextmanager
+def _ctrl_c_once_started() -> Iterator[None]:
+    """Hold a Ctrl-C until the block ends: one that lands while the child process is being
+    created (before its handle exists) would leave it running with no one to stop it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 _REINSTALL = (
