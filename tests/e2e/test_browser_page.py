@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.e2e.conftest import Tabs
+from tests.e2e.deployed import DeployedChat, deployed
 from tests.e2e.history_route import ensure_history_route, remove_stand_in, without_history_route
 from tests.support import scaled
-from wslab.aws import Target
 from wslab.chat_client import ChatClient
-from wslab.deploy import ChatStack, delete, deploy
 from wslab.invitation import page_link
 from wslab.tokens import mint_for_stack
 
@@ -32,33 +30,17 @@ expect: Any = pytest.importorskip(
 DELIVERY_S = 2.0
 
 
-@dataclass
-class Chat:
-    stack: ChatStack
-    outputs: dict[str, str]
-    endpoint_url: str
-
-    @property
-    def url(self) -> str:
-        return self.outputs["WebSocketURL"]
-
+class Chat(DeployedChat):
     def link(self, user: str, room: str) -> str:
-        return page_link(self.endpoint_url, self.url, room, mint_for_stack(self.stack, user))
+        """The page's link for ``user`` in ``room``, as the demo prints one."""
+        endpoint_url = str(self.stack.target.endpoint_url)
+        return page_link(endpoint_url, self.url, room, mint_for_stack(self.stack, user))
 
     def client(self, user: str, room: str) -> ChatClient:
         """A terminal-side participant (websocket-client), joined."""
         client = ChatClient(self.url, room=room, token=mint_for_stack(self.stack, user))
         client.join()
         return client
-
-    def room_connections(self, room: str) -> list[str]:
-        items = self.stack.client("dynamodb").query(
-            TableName=self.outputs["ConnectionsTableName"],
-            IndexName="roomId-index",
-            KeyConditionExpression="roomId = :room",
-            ExpressionAttributeValues={":room": {"S": room}},
-        )["Items"]
-        return [item["id"]["S"] for item in items]
 
     def skip_a_number(self, room: str, text: str) -> int:
         """Store a message in ``room`` that no one is sent, as a broadcast that reached nobody
@@ -79,29 +61,23 @@ class Chat:
         return seq
 
 
-def _deployed(endpoint_url: str, name: str) -> Iterator[Chat]:
-    stack = ChatStack(Target.local(endpoint_url), name, say=lambda line: None)
-    try:
-        yield Chat(stack, deploy(stack, with_authorizer=True), endpoint_url)
-    finally:
-        remove_stand_in(stack)
-        delete(stack)
-
-
 @pytest.fixture(scope="module")
 def chat(endpoint_url: str, browser: Any) -> Iterator[Chat]:
     """The chat with its authorizer, without a ``history`` route (a stack from before it)."""
-    for deployed in _deployed(endpoint_url, "e2e-page"):
-        without_history_route(deployed.stack, deployed.outputs)
-        yield deployed
+    for deployed_chat in deployed(endpoint_url, "e2e-page", Chat, with_authorizer=True):
+        without_history_route(deployed_chat.stack, deployed_chat.outputs)
+        yield deployed_chat
 
 
 @pytest.fixture(scope="module")
 def chat_with_history(endpoint_url: str, browser: Any) -> Iterator[Chat]:
     """The chat with a ``history`` route: the template's, or else a stand-in."""
-    for deployed in _deployed(endpoint_url, "e2e-page-history"):
-        ensure_history_route(deployed.stack, deployed.outputs)
-        yield deployed
+    for deployed_chat in deployed(endpoint_url, "e2e-page-history", Chat, with_authorizer=True):
+        ensure_history_route(deployed_chat.stack, deployed_chat.outputs)
+        try:
+            yield deployed_chat
+        finally:
+            remove_stand_in(deployed_chat.stack)
 
 
 # What a tab shows -------------------------------------------------------------------------
@@ -290,8 +266,6 @@ def test_a_closed_tab_is_cleaned_up(chat: Chat, tabs: Tabs, unique: str) -> None
     while chat.room_connections(room) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert chat.room_connections(room) == []
-    management = chat.stack.target.client_at(
-        "apigatewaymanagementapi", chat.outputs["ManagementURL"]
-    )
+    management = chat.management()
     with pytest.raises(management.exceptions.GoneException):
         management.get_connection(ConnectionId=connection)

@@ -7,34 +7,18 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
+from tests.e2e.deployed import DeployedChat, deployed
 from tests.support import OutputLines, scaled
-from wslab.aws import Target
-from wslab.deploy import ChatStack, delete, deploy
 from wslab.tokens import mint_for_stack
 
 
-@dataclass
-class Guarded:
-    stack: ChatStack
-    outputs: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.outputs["WebSocketURL"]
-
-
 @pytest.fixture(scope="module")
-def guarded(endpoint_url: str) -> Iterator[Guarded]:
+def guarded(endpoint_url: str) -> Iterator[DeployedChat]:
     """The chat with its token authorizer."""
-    stack = ChatStack(Target.local(endpoint_url), "e2e-cli-errors", say=lambda line: None)
-    try:
-        yield Guarded(stack, deploy(stack, with_authorizer=True))
-    finally:
-        delete(stack)
+    yield from deployed(endpoint_url, "e2e-cli-errors", DeployedChat, with_authorizer=True)
 
 
 def _chat(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -54,7 +38,7 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     return line
 
 
-def test_no_token_is_401(guarded: Guarded) -> None:
+def test_no_token_is_401(guarded: DeployedChat) -> None:
     line = _one_line(_chat(guarded.url))
     assert line == (
         f"wslab chat: cannot connect to {guarded.url}: refused with HTTP 401: this chat has an "
@@ -62,21 +46,21 @@ def test_no_token_is_401(guarded: Guarded) -> None:
     )
 
 
-def test_a_refused_token_is_403(guarded: Guarded) -> None:
+def test_a_refused_token_is_403(guarded: DeployedChat) -> None:
     expired = mint_for_stack(guarded.stack, "you", ttl_seconds=60, now=0)
     line = _one_line(_chat(guarded.url, "--token", expired))
     assert line.startswith(f"wslab chat: cannot connect to {guarded.url}: refused with HTTP 403: ")
     assert "the authorizer denied the token (expired, " in line
 
 
-def test_a_bad_room_is_400(guarded: Guarded) -> None:
+def test_a_bad_room_is_400(guarded: DeployedChat) -> None:
     token = mint_for_stack(guarded.stack, "you")
     line = _one_line(_chat(guarded.url, "--room", "no spaces", "--token", token))
     assert line.endswith("refused with HTTP 400: a room name is 1 to 64 characters from "
                          "A-Z a-z 0-9 _ -")  # fmt: skip
 
 
-def test_an_unknown_api_is_404(guarded: Guarded, endpoint_url: str) -> None:
+def test_an_unknown_api_is_404(guarded: DeployedChat, endpoint_url: str) -> None:
     url = f"{endpoint_url.replace('http', 'ws')}/nosuchapi0/prod"
     line = _one_line(_chat(url))
     assert line.endswith("refused with HTTP 404: no WebSocket API answers at this URL; "
@@ -91,7 +75,7 @@ def test_nothing_listening_is_connection_refused() -> None:
     )
 
 
-def test_not_a_websocket_url(guarded: Guarded) -> None:
+def test_not_a_websocket_url(guarded: DeployedChat) -> None:
     management = guarded.outputs["ManagementURL"]
     line = _one_line(_chat(management))
     assert line == (
@@ -100,7 +84,7 @@ def test_not_a_websocket_url(guarded: Guarded) -> None:
     )
 
 
-def _session(guarded: Guarded, room: str) -> tuple[subprocess.Popen[str], OutputLines]:
+def _session(guarded: DeployedChat, room: str) -> tuple[subprocess.Popen[str], OutputLines]:
     """``wslab chat`` joined in ``room``, its input left open as a person's would be."""
     process = subprocess.Popen(
         [sys.executable, "-m", "wslab", "chat", guarded.url, "--room", room,
@@ -116,22 +100,16 @@ def _session(guarded: Guarded, room: str) -> tuple[subprocess.Popen[str], Output
     return process, shown
 
 
-def test_a_connection_the_chat_closes_ends_with_its_reason(guarded: Guarded, unique: str) -> None:
+def test_a_connection_the_chat_closes_ends_with_its_reason(
+    guarded: DeployedChat, unique: str
+) -> None:
     """An @connections DELETE closes the socket (1000): the session ends at once, without
     waiting for input, and says so."""
     room = f"closed-{unique}"
     process, _ = _session(guarded, room)
     try:
-        [item] = guarded.stack.client("dynamodb").query(
-            TableName=guarded.outputs["ConnectionsTableName"],
-            IndexName="roomId-index",
-            KeyConditionExpression="roomId = :room",
-            ExpressionAttributeValues={":room": {"S": room}},
-        )["Items"]
-        management = guarded.stack.target.client_at(
-            "apigatewaymanagementapi", guarded.outputs["ManagementURL"]
-        )
-        management.delete_connection(ConnectionId=item["id"]["S"])
+        [connection] = guarded.room_connections(room)
+        guarded.management().delete_connection(ConnectionId=connection)
         assert process.wait(scaled(30)) == 1
         assert process.stderr is not None
         errors = process.stderr.read()
@@ -146,7 +124,7 @@ def test_a_connection_the_chat_closes_ends_with_its_reason(guarded: Guarded, uni
         process.wait()
 
 
-def test_ctrl_c_leaves_quietly(guarded: Guarded, unique: str) -> None:
+def test_ctrl_c_leaves_quietly(guarded: DeployedChat, unique: str) -> None:
     process, _ = _session(guarded, f"interrupted-{unique}")
     try:
         process.send_signal(signal.SIGINT)
