@@ -11,7 +11,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # wscat, a third-party WebSocket client the conformance tests drive (skipped without npm).
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab
+.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,18 @@ $(NODE_STAMP): package.json package-lock.json
 
 tests: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
+
+# Debian's Chromium (.ci/debian-packages), which the browser page's tests drive through
+# Playwright; where it is missing and cannot be installed (no root, no apt-get, no network),
+# those tests skip and say why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$$(cat .ci/debian-packages) >/dev/null; } \
+		|| echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "no chromium, and no root apt-get to install it: the browser tests will be skipped"; fi
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
 # each notebook's stored outputs checked by nbval.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # Slow machines: WSLAB_TEST_TIMEOUT_SCALE=3 triples every wait in the tests.
 TIMEOUT_SCALE = float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
@@ -23,3 +26,36 @@ def load_event(name: str) -> dict[str, Any]:
     """A fresh copy of one of the golden events in ``tests/events/``, by file name."""
     event: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
     return event
+
+
+class OutputLines:
+    """The lines a child process writes to a text stream, read as they come."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self.ended = True
+            self._changed.notify_all()
+
+    def wait_for(self, match: Callable[[str], bool], timeout_s: float = 60.0) -> str:
+        """The first line that ``match``es, once written (AssertionError after the scaled
+        timeout, or if the stream ends first)."""
+        deadline = time.monotonic() + scaled(timeout_s)
+        with self._changed:
+            while True:
+                found = next((line for line in self.lines if match(line)), None)
+                if found is not None:
+                    return found
+                left = deadline - time.monotonic()
+                if self.ended or left <= 0:
+                    raise AssertionError("no matching line; got:\n" + "\n".join(self.lines))
+                self._changed.wait(left)

@@ -41,6 +41,8 @@ def test_the_wheel_holds_the_handlers_and_the_template(wheel: Path) -> None:
     assert {f"wslab/_project/{name}" for name in handlers} <= names
     assert "wslab/_project/cloudformation/template.yaml" in names
     assert "wslab/py.typed" in names
+    page = ROOT / "src" / "wslab" / "local" / "chat_page"
+    assert {f"wslab/local/chat_page/{path.name}" for path in page.iterdir()} <= names
 
 
 def test_installed_from_the_wheel_it_finds_them_there(wheel: Path, tmp_path: Path) -> None:
@@ -58,6 +60,8 @@ def test_installed_from_the_wheel_it_finds_them_there(wheel: Path, tmp_path: Pat
         print(project.checkout_root())
         print((project.lambda_src() / "chat" / "handlers.py").is_file())
         print(project.template().name)
+        from wslab.local.pages import PAGE_DIR
+        print(sorted(path.name for path in PAGE_DIR.iterdir()))
         try:
             project.notebooks()
         except project.ProjectFileMissing as missing:
@@ -72,5 +76,5 @@ def test_installed_from_the_wheel_it_finds_them_there(wheel: Path, tmp_path: Pat
         capture_output=True,
         text=True,
     ).stdout.splitlines()
-    assert shown[:3] == ["None", "True", "template.yaml"]
-    assert shown[3].startswith("missing: notebooks is not in a checkout of the project")
+    assert shown[:4] == ["None", "True", "template.yaml", "['chat.css', 'chat.js', 'index.html']"]
+    assert shown[4].startswith("missing: notebooks is not in a checkout of the project")

@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 import websocket
 
+from wslab.chat_errors import closed, refused
+
 __all__ = ["ChatClient", "format_event", "run_terminal"]
 
 
@@ -39,6 +41,9 @@ class ChatClient:
         self._inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self._timeout_s = timeout_s
         self.closed = threading.Event()
+        # The close frame's code and reason, once the connection has ended.
+        self.close_code: int | None = None
+        self.close_reason = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -46,9 +51,11 @@ class ChatClient:
         self.ws.settimeout(None)
         try:
             while True:
-                text = self.ws.recv()
-                if not text:
+                opcode, data = self.ws.recv_data()
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    self.close_code, self.close_reason = _close_status(data)
                     break
+                text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
                 try:
                     event = json.loads(text)
                 except ValueError:
@@ -87,6 +94,27 @@ class ChatClient:
         self.ws.close()
 
 
+def _close_status(payload: bytes) -> tuple[int | None, str]:
+    """A close frame's status code and reason (RFC 6455: 2 bytes, then UTF-8 text)."""
+    if len(payload) < 2:
+        return 1005, ""  # "no status received"
+    return int.from_bytes(payload[:2], "big"), payload[2:].decode("utf-8", "replace")
+
+
+def _lines(stdin: IO[str]) -> queue.Queue[str | None]:
+    """The lines of ``stdin`` as they are typed, then None: read in a thread of their own,
+    so that a connection the server closes ends the session without waiting for input."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in stdin:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 def format_event(event: dict[str, Any]) -> str:
     kind = event.get("type")
     if kind == "message":
@@ -114,8 +142,12 @@ def run_terminal(
     stdout: IO[str] = sys.stdout,
     settle_timeout_s: float = 15.0,
 ) -> None:
-    """An interactive chat on the terminal until /quit or end of input."""
-    client = ChatClient(url, room=room, token=token)
+    """An interactive chat on the terminal until /quit, end of input, or the server ends
+    the connection. ``ChatUnavailable`` says why it could not connect, or why it ended."""
+    try:
+        client = ChatClient(url, room=room, token=token)
+    except (websocket.WebSocketException, OSError, ValueError) as error:
+        raise refused(error, url, with_token=bool(token)) from None
     lock = threading.Lock()
     # Requests still waiting for their answer: a join gets `joined`, a message comes back
     # to its sender; either may get an `error` instead. Input from a pipe ends at once, and
@@ -160,19 +192,29 @@ def run_terminal(
 
     threading.Thread(target=pump, daemon=True).start()
     show(f"connected to {url} ({_HELP})")
-    request("joinroom")
-    for line in stdin:
-        text = line.strip()
-        if not text:
-            continue
-        if text == "/quit":
-            break
-        if text.startswith("/join "):
-            request("joinroom", roomId=text.removeprefix("/join ").strip())
-        elif text.startswith("/"):
-            show(f"! unknown command: {_HELP}")
-        else:
-            request("sendmessage", data=text)
-    settle()
+    lines = _lines(stdin)
+    try:
+        request("joinroom")
+        while not client.closed.is_set():
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            text = "/quit" if line is None else line.strip()
+            if not text:
+                continue
+            if text == "/quit":
+                break
+            if text.startswith("/join "):
+                request("joinroom", roomId=text.removeprefix("/join ").strip())
+            elif text.startswith("/"):
+                show(f"! unknown command: {_HELP}")
+            else:
+                request("sendmessage", data=text)
+        settle()
+    except (websocket.WebSocketException, OSError):
+        client.closed.wait(2)  # the server closed it while we were sending: its reader says how
+    if client.closed.is_set():
+        raise closed(client.close_code, client.close_reason)
     client.close()
     client.closed.wait(2)

@@ -21,6 +21,13 @@ def _positive(value: str) -> float:
     return number
 
 
+def _port_number(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number, 1 to 65535, got {value}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     from wslab.local.defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT
     from wslab.local.gateway.frames import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS
@@ -79,6 +86,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=DEFAULT_PORT)
     demo.add_argument("--once", action="store_true", help="stop after the conversation")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check that this machine (or, with WSLAB_TARGET=aws, this AWS account) is ready",
+        description=(
+            "A pre-class check, one PASS or FAIL line each, within 60 s: Python, the install, "
+            "the tutorial's files, a free port, the local AWS, one WebSocket round trip; with "
+            "WSLAB_TARGET=aws: the credentials, the IAM rights the notebooks need, and API "
+            "Gateway's CloudWatch Logs role. Exits 1 if any check fails."
+        ),
+    )
+    doctor.add_argument(
+        "--port",
+        type=_port_number,
+        default=DEFAULT_PORT,
+        help=f"the port the notebooks use (default {DEFAULT_PORT})",
+    )
     chat = commands.add_parser(
         "chat",
         help="a terminal chat client for the deployed chat",
@@ -239,10 +262,21 @@ def main(argv: list[str] | None = None) -> None:
         from wslab.demo import run_demo
 
         run_demo(args.port, args.once, say=lambda line: print(line, flush=True))
+    elif args.command == "doctor":
+        from wslab.doctor import run_doctor
+
+        try:
+            status = run_doctor(args.port, say=lambda line: print(line, flush=True))
+        except KeyboardInterrupt:  # what it started is stopped on the way out
+            status = 130
+        raise SystemExit(status)
     elif args.command == "chat":
         from wslab.chat_client import run_terminal
+        from wslab.chat_errors import ChatUnavailable
 
         try:
             run_terminal(args.url, room=args.room, token=args.token)
-        except (OSError, ValueError) as error:
-            raise SystemExit(f"wslab chat: cannot connect to {args.url}: {error}") from None
+        except ChatUnavailable as error:
+            raise SystemExit(f"wslab chat: {error}") from None
+        except KeyboardInterrupt:
+            raise SystemExit(130) from None

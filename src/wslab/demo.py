@@ -2,8 +2,9 @@
 
 It starts the local AWS (or uses the one already running), deploys the chat from the
 CloudFormation template, plays a short conversation between three people in two rooms
-through real WebSockets, then leaves the chat running for you to join, and cleans up on
-Ctrl-C.
+through real WebSockets, then leaves the chat running for you to join (a ``wslab chat``
+command and a browser link, with tokens the deployed authorizer accepts, renewed before
+they expire), and cleans up on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,12 +20,24 @@ from websocket import WebSocketBadStatusException
 from wslab.aws import Target
 from wslab.chat_client import ChatClient, format_event
 from wslab.deploy import ChatStack, delete, deploy
+from wslab.invitation import Invitation
 from wslab.local.process import LocalStackProcess, health
-from wslab.tokens import mint_for_stack
+from wslab.tokens import accepted_lifetime, mint_for_stack
 
-__all__ = ["play_conversation", "run_demo"]
+__all__ = ["invite", "play_conversation", "run_demo"]
 
 DEMO_STACK = "wslab-demo"
+INVITED_ROOM = "lobby"
+TERMINAL_USER = "you"
+BROWSER_USER = "you (browser)"
+# A fresh invitation is printed this long before the previous one expires (at most).
+RENEW_BEFORE_S = 60
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 60:
+        return f"{seconds} seconds"
+    return f"{seconds // 60} minute{'s' if seconds != 60 else ''}"
 
 
 @contextlib.contextmanager
@@ -79,6 +92,28 @@ def play_conversation(
             client.close()
 
 
+def invite(stack: ChatStack, url: str, endpoint_url: str, say: Callable[[str], None]) -> Invitation:
+    """Print how to join: a terminal command and a browser link, each with a token that
+    lasts as long as the deployed authorizer allows. Returns the terminal's invitation."""
+    lifetime = accepted_lifetime(stack)
+    issued = int(time.time())
+
+    def for_user(user: str) -> Invitation:
+        token = mint_for_stack(stack, user, ttl_seconds=lifetime, now=issued)
+        return Invitation(url, INVITED_ROOM, token, expires_at=issued + lifetime)
+
+    terminal, browser = for_user(TERMINAL_USER), for_user(BROWSER_USER)
+    say("")
+    say(
+        f"join the chat yourself until {terminal.until()}: the tokens below last "
+        f"{_duration(lifetime)}, the longest the authorizer accepts "
+        "(a token is checked when a connection opens; an open connection stays)"
+    )
+    say(f"  from other terminals:  {terminal.chat_command()}")
+    say(f"  in a browser:          {browser.page_link(endpoint_url)}")
+    return terminal
+
+
 def run_demo(port: int, once: bool, say: Callable[[str], None] = print) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -92,13 +127,13 @@ def run_demo(port: int, once: bool, say: Callable[[str], None] = print) -> None:
         try:
             say("a conversation through real WebSockets, API Gateway rules and Lambda handlers:")
             play_conversation(url, say, lambda user: mint_for_stack(stack, user))
-            if not once:
-                token = mint_for_stack(stack, "you", ttl_seconds=3600)
-                say("")
-                say("join the chat yourself, from other terminals (the token lasts an hour):")
-                say(f"  .venv/bin/wslab chat {url} --room lobby --token {token}")
+            while not once:
+                invitation = invite(stack, url, endpoint_url, say)
                 say("Ctrl-C here stops the demo and deletes what it deployed.")
-                stop.wait()
+                margin = min(RENEW_BEFORE_S, (invitation.expires_at - time.time()) / 4)
+                if stop.wait(max(invitation.expires_at - margin - time.time(), 1)):
+                    break
+                say(f"the invitation above expires at {invitation.until()}; a fresh one:")
         finally:
             delete(stack)
             say("deleted the demo's stack")

@@ -2,7 +2,8 @@
 
 The signing code is ``lambda_src/chat/tokens.py`` itself (stdlib only), loaded from where
 :mod:`wslab.project` finds it, so what the tools mint is exactly what the deployed
-authorizer verifies.
+authorizer verifies; the longest lifetime it accepts is read the same way, from the
+deployed authorizer's own settings.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from types import ModuleType
 from wslab import project
 from wslab.deploy import ChatStack
 
-__all__ = ["handler_tokens_module", "mint_for_stack"]
+__all__ = ["accepted_lifetime", "handler_module", "handler_tokens_module", "mint_for_stack"]
 
 
 _PACKAGE = "wslab_lambda_src_chat"
+# The template's logical id of the REQUEST authorizer's function.
+_AUTHORIZER_FUNCTION = "AuthorizerFunction"
 
 
 @cache
-def handler_tokens_module() -> ModuleType:
-    """``lambda_src/chat/tokens.py``, imported under a private package name."""
+def _handler_package() -> ModuleType:
+    """``lambda_src/chat/``, imported under a private package name."""
     package_dir = project.lambda_src() / "chat"
     spec = importlib.util.spec_from_file_location(
         _PACKAGE, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
@@ -34,11 +37,41 @@ def handler_tokens_module() -> ModuleType:
     package = importlib.util.module_from_spec(spec)
     sys.modules[_PACKAGE] = package
     spec.loader.exec_module(package)
-    return importlib.import_module(f"{_PACKAGE}.tokens")
+    return package
 
 
-def mint_for_stack(stack: ChatStack, user: str, ttl_seconds: int = 300) -> str:
-    """A token for ``user`` signed with the key the stack's authorizer reads."""
+def handler_module(name: str) -> ModuleType:
+    """A module of ``lambda_src/chat/`` (``"tokens"``, ``"config"``), as deployed."""
+    _handler_package()
+    return importlib.import_module(f"{_PACKAGE}.{name}")
+
+
+def handler_tokens_module() -> ModuleType:
+    """``lambda_src/chat/tokens.py``."""
+    return handler_module("tokens")
+
+
+def accepted_lifetime(stack: ChatStack) -> int:
+    """The longest token lifetime, in seconds, the stack's deployed authorizer accepts:
+    its ``TOKEN_MAX_TTL_SECONDS``, or the handlers' default, read by the handlers' code."""
+    resource = stack.client("cloudformation").describe_stack_resource(
+        StackName=stack.stack_name, LogicalResourceId=_AUTHORIZER_FUNCTION
+    )["StackResourceDetail"]
+    configuration = stack.client("lambda").get_function_configuration(
+        FunctionName=resource["PhysicalResourceId"]
+    )
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    settings = handler_module("config").load_settings(variables)
+    return int(settings.token_max_ttl_seconds)
+
+
+def mint_for_stack(
+    stack: ChatStack, user: str, ttl_seconds: int = 300, *, now: float | None = None
+) -> str:
+    """A token for ``user`` signed with the key the stack's authorizer reads, valid for
+    ``ttl_seconds`` from ``now`` (the current time)."""
     secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.secret_name)
-    token: str = handler_tokens_module().mint_token(secret["SecretString"], user, ttl_seconds)
+    token: str = handler_tokens_module().mint_token(
+        secret["SecretString"], user, ttl_seconds, now=now
+    )
     return token

@@ -14,9 +14,10 @@ what is not the lesson:
   ``WSLAB_TARGET=aws`` (region and credentials from the usual AWS configuration);
   ``WSLAB_ENDPOINT_URL`` points the notebooks at a local stack that is already running
   elsewhere (the notebook tests start one on a free port and set it);
-- **names**: everything the tutorial creates is named ``wslab-tutorial-...`` (and tagged
-  ``project=wslab-tutorial`` where a notebook creates it directly), so ``leftovers`` can list
-  what is still there;
+- **names**: everything the tutorial creates is named ``<prefix>-...`` (and tagged
+  ``project=<prefix>`` where a notebook creates it directly), so ``leftovers`` can list what
+  is still there; the prefix is ``wslab-tutorial`` unless ``WSLAB_PREFIX`` sets another, so
+  that attendees sharing one AWS account never touch each other's resources;
 - **waiting**: for frames on a WebSocket, for log lines, for an IAM role to become usable;
 - **order**: ``require("01", "02", "03")`` runs the earlier notebooks whose resources are
   missing, so any notebook can be opened on its own.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -43,6 +45,7 @@ __all__ = [
     "API_NAME",
     "CHAT_FUNCTIONS",
     "CONNECTIONS_TABLE",
+    "DEFAULT_PREFIX",
     "ENDPOINT_VARIABLE",
     "HISTORY_TABLE",
     "LAMBDA_SRC",
@@ -50,6 +53,7 @@ __all__ = [
     "LOCAL_REGION",
     "NOTEBOOKS",
     "PREFIX",
+    "PREFIX_VARIABLE",
     "SAMPLE_EVENTS",
     "STACK_NAME",
     "STAGE",
@@ -67,6 +71,8 @@ __all__ = [
     "let_deployment_settle",
     "logs_statement",
     "management_url",
+    "owns",
+    "prefix_from_environment",
     "receive_json",
     "receive_text",
     "receive_until",
@@ -76,6 +82,7 @@ __all__ = [
     "start",
     "tag_list",
     "target_from_environment",
+    "target_kind",
     "wait_for_log_lines",
     "wait_until",
     "when_role_is_ready",
@@ -87,8 +94,40 @@ TARGET_VARIABLE = "WSLAB_TARGET"
 ENDPOINT_VARIABLE = "WSLAB_ENDPOINT_URL"
 """A local stack already running elsewhere; without it the stack on port 4577 is used."""
 
-PREFIX = "wslab-tutorial"
-"""Every resource the tutorial creates has a name that starts with this."""
+PREFIX_VARIABLE = "WSLAB_PREFIX"
+"""Each attendee's own prefix in a shared account (``wslab-alice``); ``wslab-tutorial`` if unset."""
+
+DEFAULT_PREFIX = "wslab-tutorial"
+
+# Exactly one hyphen: then no valid prefix is another one plus "-...", and a name tells
+# whose it is ("wslab-alice-2-connections" could otherwise be wslab-alice's or
+# wslab-alice-2's). 24 characters leave room for the longest names made from it (IAM roles
+# and Lambda functions stop at 64, S3 buckets at 63).
+_PREFIX_FORM = re.compile(r"[a-z][a-z0-9]*-[a-z0-9]+")
+_PREFIX_MAX = 24
+
+_T = TypeVar("_T")
+
+
+class TutorialError(RuntimeError):
+    """Something the notebooks need is missing or misconfigured; the message says what."""
+
+
+def prefix_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """``WSLAB_PREFIX``, checked, or ``wslab-tutorial``."""
+    env = os.environ if environ is None else environ
+    prefix = env.get(PREFIX_VARIABLE, "").strip() or DEFAULT_PREFIX
+    if len(prefix) > _PREFIX_MAX or not _PREFIX_FORM.fullmatch(prefix):
+        raise TutorialError(
+            f"{PREFIX_VARIABLE}={prefix!r} is not a usable prefix: give two words of lowercase "
+            f"letters and digits joined by one hyphen, {_PREFIX_MAX} characters at most "
+            "(e.g. wslab-alice)"
+        )
+    return prefix
+
+
+PREFIX = prefix_from_environment()
+"""Every resource the tutorial creates has a name that starts with this and a hyphen."""
 
 TAGS = {"project": PREFIX}
 """The tag the notebooks put on what they create directly (for the bill's cost allocation)."""
@@ -113,12 +152,6 @@ LAMBDA_SRC = project.lambda_src()
 SAMPLE_EVENTS = project.sample_events()
 TEMPLATE = project.template()
 
-_T = TypeVar("_T")
-
-
-class TutorialError(RuntimeError):
-    """Something the notebooks need is missing or misconfigured; the message says what."""
-
 
 def tag_list(tags: Mapping[str, str] = TAGS) -> list[dict[str, str]]:
     """``TAGS`` in the ``[{"Key": ..., "Value": ...}]`` form of DynamoDB and IAM."""
@@ -129,20 +162,26 @@ def _timeout_scale() -> float:
     return float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
 
 
+def target_kind(environ: Mapping[str, str] | None = None) -> str:
+    """``"local"`` or ``"aws"``, as ``WSLAB_TARGET`` says (local when unset)."""
+    env = os.environ if environ is None else environ
+    kind = env.get(TARGET_VARIABLE, "local").strip().lower() or "local"
+    if kind not in ("local", "aws"):
+        raise TutorialError(f"WSLAB_TARGET must be 'local' or 'aws', not {kind!r}.")
+    return kind
+
+
 def target_from_environment(
     environ: Mapping[str, str] | None = None,
     ensure_local: Callable[[], str] | None = None,
 ) -> Target:
     """The target ``WSLAB_TARGET`` names; the local stack is found or started."""
     env = os.environ if environ is None else environ
-    kind = env.get(TARGET_VARIABLE, "local").strip().lower() or "local"
-    if kind == "aws":
+    if target_kind(env) == "aws":
         try:
             return Target.aws()
         except TargetError as error:
             raise TutorialError(f"WSLAB_TARGET=aws, but {error}.") from None
-    if kind != "local":
-        raise TutorialError(f"WSLAB_TARGET must be 'local' or 'aws', not {kind!r}.")
     endpoint = env.get(ENDPOINT_VARIABLE)
     if not endpoint:
         if ensure_local is None:
@@ -481,8 +520,16 @@ def _names(pages: Iterable[Mapping[str, Any]], key: str, name: str) -> list[str]
     return sorted(item[name] for page in pages for item in page[key])
 
 
+def owns(name: str, prefix: str = PREFIX) -> bool:
+    """Whether ``name`` is one the tutorial makes with ``prefix``: ``<prefix>-...``, or the
+    log group of such a function or API."""
+    return any(
+        name.startswith(f"{start}{prefix}-") for start in ("", "/aws/lambda/", "/aws/apigateway/")
+    )
+
+
 def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
-    """Everything whose name starts with ``prefix``, by kind; empty kinds left out."""
+    """Everything named with ``prefix`` (see ``owns``), by kind; empty kinds left out."""
     cloudformation = target.client("cloudformation")
     dynamodb = target.client("dynamodb")
     iam = target.client("iam")
@@ -512,15 +559,9 @@ def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
         "secretsmanager secrets": _names(pages(secrets, "list_secrets"), "SecretList", "Name"),
         "logs log groups": _names(pages(logs, "describe_log_groups"), "logGroups", "logGroupName"),
     }
-    log_prefixes = (f"/aws/lambda/{prefix}", f"/aws/apigateway/{prefix}")
     result: dict[str, list[str]] = {}
     for kind, names in found.items():
-        ours = [
-            name
-            for name in names
-            if name.startswith(prefix)
-            or (kind == "logs log groups" and name.startswith(log_prefixes))
-        ]
+        ours = [name for name in names if owns(name, prefix)]
         if ours:
             result[kind] = ours
     return result

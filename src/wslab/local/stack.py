@@ -8,7 +8,8 @@ runtime (``runtime``). It is awaitable and an async context manager::
         print(stack.endpoint_url)        # what boto3 takes as endpoint_url
 
 The port answers WebSocket upgrades and ``@connections`` calls for deployed WebSocket APIs
-itself, and hands everything else to moto, called in-process.
+itself, serves the browser chat page (``/_wslab/chat/``), and hands everything else to
+moto, called in-process.
 
 What a stack creates lives in memory, in moto's backends: it is gone when the stack stops.
 moto's backends are process-wide, so one stack at a time may run in a process.
@@ -40,6 +41,7 @@ from .moto_ext.apigatewayv2 import localise_endpoints
 from .moto_ext.control_plane import MotoControlPlane
 from .moto_ext.host import HOST
 from .moto_ext.moto_app import MotoApp
+from .pages import add_chat_page
 from .runtime.service import LambdaService
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
@@ -163,6 +165,7 @@ class LocalAWS:
         # Room for what Lambda refuses with its own error (a 50 MB zip is ~67 MB in base64).
         app = web.Application(client_max_size=128 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
+        add_chat_page(app.router)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0

@@ -1,0 +1,84 @@
+"""``wslab doctor``: is this machine (or this AWS account) ready for the tutorial?
+
+One PASS or FAIL line per check, each with a fix when it fails, all within 60 s:
+Python, the install, the tutorial's files and settings; then for the local AWS a free port,
+the local AWS up, and one WebSocket round trip through it; or, with ``WSLAB_TARGET=aws``,
+the credentials, the IAM rights the notebooks need and API Gateway's CloudWatch Logs role.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import machine
+from .aws_account import AwsAccount
+from .local_aws import LocalAWS, round_trip
+from .report import Report, failed
+
+__all__ = ["run_doctor"]
+
+
+def run_doctor(
+    port: int,
+    say: Callable[[str], None] = print,
+    environ: Mapping[str, str] | None = None,
+    aws_client: Callable[[str], Any] | None = None,
+) -> int:
+    """Run the checks, saying each outcome; the exit status. ``aws_client(service)`` makes
+    the AWS clients (default: from the usual AWS configuration)."""
+    env = os.environ if environ is None else environ
+    report = Report(say)
+    report.check("python", machine.python)
+    report.check("install", machine.install)
+    report.check("tutorial", lambda: machine.tutorial(env))
+    settings = _tutorial_settings(env)
+    if settings is not None and settings[0] == "aws":
+        _aws(report, settings[1], aws_client)
+    else:
+        _local(report, port)
+    return report.summary()
+
+
+def _local(report: Report, port: int) -> None:
+    report.check("port", lambda: machine.port(port))
+    local = LocalAWS(port)
+    try:
+        up = report.check("local AWS", local.check)
+        endpoint = local.endpoint_url
+        if up.passed and endpoint is not None:
+            report.check("WebSocket", lambda: round_trip(endpoint))
+        else:
+            report.check("WebSocket", lambda: failed("not run: no local AWS"))
+    finally:
+        local.close()
+
+
+def _tutorial_settings(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The target's kind and the prefix, as the notebooks will read them; None when they
+    cannot (the "tutorial" line has said why)."""
+    try:
+        from wslab import tutorial
+
+        return tutorial.target_kind(env), tutorial.prefix_from_environment(env)
+    except (FileNotFoundError, RuntimeError):  # no notebooks here; TutorialError
+        return None
+
+
+def _aws(report: Report, prefix: str, aws_client: Callable[[str], Any] | None) -> None:
+    from wslab.aws import Target, TargetError
+
+    if aws_client is None:
+        try:
+            target = Target.aws()
+        except TargetError as error:
+            refusal = str(error)
+            report.check("AWS", lambda: failed(refusal, "export AWS_REGION=<a region>"))
+            return
+        account = AwsAccount(target.client, target.region, prefix)
+    else:
+        account = AwsAccount(aws_client, aws_client("sts").meta.region_name, prefix)
+    report.check("AWS", account.credentials)
+    report.check("IAM", account.rights)
+    report.check("logs role", account.cloudwatch_role)

@@ -1,0 +1,178 @@
+"""This machine: Python, the installed packages, the tutorial's files, a free port."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import importlib
+import importlib.metadata
+import os
+import re
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from wslab.local.process import health
+
+from .report import Outcome, failed, passed
+
+__all__ = ["install", "port", "python", "tutorial"]
+
+MINIMUM_PYTHON = (3, 11)
+_INSTALL = "pip install -e '.[notebooks]' from the project's folder (or: make)"
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def needed() -> list[str]:
+    """What wslab requires, and its notebooks extra (JupyterLab): distribution names, as
+    installed wslab declares them. Platform-only requirements (uvloop) are left out."""
+    names = []
+    for requirement in importlib.metadata.requires("wslab") or []:
+        marker = requirement.partition(";")[2]
+        if not marker or 'extra == "notebooks"' in marker:
+            names.append(_NAME.match(requirement)[0])  # type: ignore[index]
+    return names
+
+
+@functools.cache
+def _modules_by_distribution() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for module, owners in importlib.metadata.packages_distributions().items():
+        for owner in owners:
+            found.setdefault(_normal(owner), []).append(module)
+    return found
+
+
+def _module_of(distribution: str) -> str | None:
+    """A module ``distribution`` installs (the one named like it, if any)."""
+    provided = sorted(_modules_by_distribution().get(_normal(distribution), []))
+    named = distribution.replace("-", "_").lower()
+    return named if named in provided else (provided[0] if provided else None)
+
+
+def python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Outcome:
+    shown = ".".join(map(str, version))
+    wanted = ".".join(map(str, MINIMUM_PYTHON))
+    if tuple(version[:2]) < MINIMUM_PYTHON:
+        return failed(
+            f"Python {shown} at {sys.executable}; the tutorial needs {wanted} or later",
+            f"install Python {wanted}+ and make the virtual environment with it",
+        )
+    return passed(f"Python {shown} ({wanted} or later needed)")
+
+
+def install() -> Outcome:
+    """Every package wslab and the notebooks need imports (importing is also what takes time)."""
+    versions = [f"wslab {importlib.metadata.version('wslab')}"]
+    for distribution in needed():
+        module = _module_of(distribution)
+        if module is None:
+            return failed(f"{distribution} is not installed", _INSTALL)
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            return failed(f"{distribution} does not import ({error})", _INSTALL)
+        versions.append(f"{distribution} {importlib.metadata.version(distribution)}")
+    return passed(", ".join(versions))
+
+
+def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
+    """The notebooks are here, and the names and target settings are usable."""
+    from wslab import project
+
+    try:
+        from wslab import tutorial as lessons
+    except project.ProjectFileMissing as missing:
+        return failed(str(missing), "git clone the project, then make")
+    except RuntimeError as error:  # TutorialError: a bad WSLAB_PREFIX, raised on import
+        return failed(str(error), "export WSLAB_PREFIX=wslab-<your name>, or unset it")
+    notebooks = sorted(lessons.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    try:
+        prefix = lessons.prefix_from_environment(environ)
+        kind = lessons.target_kind(environ)
+    except lessons.TutorialError as error:
+        return failed(str(error))
+    return passed(
+        f"{len(notebooks)} notebooks in {lessons.NOTEBOOKS}; names start with {prefix}-; "
+        f"target: {'AWS' if kind == 'aws' else 'the local AWS'}"
+    )
+
+
+@dataclass(frozen=True)
+class _Holder:
+    pid: int
+    command: str
+    stopped: bool
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} ({self.command[:60]}){', which is stopped' if self.stopped else ''}"
+
+    @property
+    def remedy(self) -> str:
+        if self.stopped:  # SIGTERM waits while a process is stopped
+            return f"kill -CONT {self.pid} to resume it, or kill -9 {self.pid}"
+        return f"kill {self.pid}"
+
+
+def _holder(port: int) -> _Holder | None:
+    """Who listens on ``port`` (Linux, among the processes we may look into)."""
+    wanted = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for process in Path("/proc").iterdir() if inodes else ():
+        if not process.name.isdigit():
+            continue
+        try:
+            if not {os.readlink(fd) for fd in (process / "fd").iterdir()} & inodes:
+                continue
+            command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+            status = (process / "status").read_text()
+        except OSError:
+            continue
+        stopped = any(line.split()[1:2] == ["T"] for line in status.splitlines()
+                      if line.startswith("State:"))  # fmt: skip
+        return _Holder(int(process.name), command, stopped)
+    return None
+
+
+def port(number: int) -> Outcome:
+    """The port the notebooks use: free, or held by a wslab local that answers."""
+    running = health(number)
+    if running is not None:
+        return passed(
+            f"{number}: wslab local {running['version']} answers there (pid {running['pid']}); "
+            "the notebooks will use it"
+        )
+    probe = socket.socket()
+    # As wslab local binds it: a port left in TIME_WAIT by a stopped stack is free.
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind(("127.0.0.1", number))
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            return failed(f"cannot listen on 127.0.0.1:{number}: {error}")
+        holder = _holder(number)
+        stop = holder.remedy if holder else "stop the program that holds it"
+        return failed(
+            f"{number} is taken{f' by {holder}' if holder else ''}, and no wslab local "
+            "answers there",
+            f"{stop}; or use another port: wslab local --port {number + 1}, and "
+            f"export WSLAB_ENDPOINT_URL=http://127.0.0.1:{number + 1} for the notebooks",
+        )
+    finally:
+        probe.close()
+    return passed(f"{number} is free: the notebooks will start the local AWS there")
