@@ -35,6 +35,7 @@ from wslab import __version__
 
 from . import moto_ext
 from .defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
+from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, parse_host
 from .gateway.server import Gateway, GatewaySettings
 from .moto_ext.apigatewayv2 import localise_endpoints
 from .moto_ext.control_plane import MotoControlPlane
@@ -162,6 +163,7 @@ class LocalAWS:
         self._moto = MotoApp(self._control)
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
+        app.router.add_get(LOOKUP_PATH + "{host}", self._execute_api_host)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0
@@ -179,6 +181,8 @@ class LocalAWS:
                 # What the SDK inside a function needs to reach this stack, not AWS.
                 "AWS_ENDPOINT_URL": self.endpoint_url,
                 "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint_url,
+                # For management clients given the API's AWS host (execute_api.py).
+                LOOKUP_VARIABLE: self.endpoint_url + LOOKUP_PATH,
             },
             default_concurrency=self._lambda_concurrency,
             echo=lambda function, line: self._log(f"[{function}] {line}"),
@@ -199,6 +203,14 @@ class LocalAWS:
                 "uptime_s": round(time.monotonic() - self._started_at, 3),
             }
         )
+
+    async def _execute_api_host(self, request: web.Request) -> web.Response:
+        """Where a worker sends requests for an API's AWS host, if this stack serves it."""
+        host = parse_host(request.match_info["host"])
+        assert self._control is not None, "started"
+        if host is None or self._control.websocket_api_region(host[0]) != host[1]:
+            return web.json_response({"message": "Not an API of this stack"}, status=404)
+        return web.json_response({"endpoint": f"{self.endpoint_url}/{host[0]}"})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if self.gateway is not None and self.gateway.serves(request):

@@ -126,7 +126,7 @@ class MotoControlPlane:
     def __init__(self, host: MotoHost = HOST) -> None:
         self._host = host
         self._stages: dict[tuple[str, str], tuple[int, ServedStage | None]] = {}
-        self._websocket_apis: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._websocket_apis: tuple[int, dict[str, str]] = (-1, {})
         self._functions: dict[str, tuple[int, DeployedFunction | None]] = {}
         # Log lines wait here and are stored in batches, off the event loop: storing them
         # one invocation at a time would make a thread compete with the event loop for
@@ -160,17 +160,27 @@ class MotoControlPlane:
 
     # API Gateway ----------------------------------------------------------------------
 
-    def is_websocket_api(self, api_id: str) -> bool:
+    def _websocket_api_regions(self) -> dict[str, str]:
+        """Every WebSocket API's id -> its region."""
         generation = self._host.changes.of(APIGATEWAYV2)
-        cached_at, ids = self._websocket_apis
+        cached_at, regions = self._websocket_apis
         if cached_at != generation:
             with self._host.locks.of(APIGATEWAYV2):
                 generation = self._host.changes.of(APIGATEWAYV2)
-                ids = frozenset(
-                    api.api_id for api in all_apis() if api.protocol_type == "WEBSOCKET"
-                )
-            self._websocket_apis = (generation, ids)
-        return api_id in ids
+                regions = {
+                    api.api_id: str(api.backend.region_name)
+                    for api in all_apis()
+                    if api.protocol_type == "WEBSOCKET"
+                }
+            self._websocket_apis = (generation, regions)
+        return regions
+
+    def is_websocket_api(self, api_id: str) -> bool:
+        return api_id in self._websocket_api_regions()
+
+    def websocket_api_region(self, api_id: str) -> str | None:
+        """The region of the WebSocket API with this id, or None if there is none."""
+        return self._websocket_api_regions().get(api_id)
 
     def served_stage(self, api_id: str, stage: str) -> ServedStage | None:
         return self._cached(
