@@ -80,7 +80,9 @@ def handler(event, context):
 NODE_HANDLER = r"""
 import diagnostics from 'node:diagnostics_channel';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
@@ -92,7 +94,8 @@ const TableName = process.env.TABLE_NAME;
 // The spy sees each request as Node is about to send it, and stops it there.
 let spying = false;
 diagnostics.subscribe('http.client.request.start', ({ request }) => {
-  if (spying) request.destroy(new Error(`sent to ${request.protocol}//${request.host}${request.path}`));
+  const url = `${request.protocol}//${request.host}${request.path}`;
+  if (spying) request.destroy(new Error(`sent to ${url}`));
 });
 
 async function post(endpoint, ConnectionId, data, spy = false) {
@@ -265,9 +268,7 @@ def test_the_stack_answers_which_hosts_it_serves(endpoint_url: str, deployed: De
     """``/_wslab/execute-api/<host>``: the API's local base for its own host, else 404."""
     url = f"{endpoint_url}/_wslab/execute-api/"
     with urllib.request.urlopen(url + deployed.domain_name) as response:
-        assert json.loads(response.read()) == {
-            "endpoint": f"{endpoint_url}/{deployed.api.api_id}"
-        }
+        assert json.loads(response.read()) == {"endpoint": f"{endpoint_url}/{deployed.api.api_id}"}
     for other in (deployed.domain_name.replace(REGION, "eu-west-1"), "example.com"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + other)

@@ -243,8 +243,12 @@ function invoke(handler, requestId, event, context) {
 
 // --- errors outside any promise or callback: reported, then the environment ends ---------
 
+let ending = false;
 function fatal(json) {
-  logError(json.errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception', json);
+  if (ending) return; // a failure while reporting one: the exit below is on its way
+  ending = true;
+  const kind = json.errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception';
+  logError(kind, json);
   const sent = inFlight ? postError(`/invocation/${inFlight}/error`, json) : Promise.resolve();
   sent.catch(() => {}).finally(() => process.exit(129));
 }
@@ -254,6 +258,8 @@ process.on('unhandledRejection', (reason) => {
   const json = errorJson(reason);
   fatal({ ...json, errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${reason}` });
 });
+// Nobody reads the logs or answers the Runtime API any more: the stack is gone.
+process.stdout.on('error', () => process.exit(1));
 
 // --- the loop -----------------------------------------------------------------------------
 
@@ -267,7 +273,7 @@ async function main() {
     return;
   }
   for (;;) {
-    const next = await call('GET', '/invocation/next');
+    const next = await call('GET', '/invocation/next').catch(() => process.exit(1));
     const requestId = next.headers['lambda-runtime-aws-request-id'];
     process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'] || '';
     currentRequestId = requestId;
