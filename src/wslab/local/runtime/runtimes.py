@@ -31,7 +31,7 @@ def _launch_python(runtime: str, version: tuple[int, int], task_root: Path) -> L
     if version > local:
         notice = (
             f"wslab local: this {runtime} function runs on the local Python "
-            f"{local[0]}.{local[1]}: features of Python {version[0]}.{version[1]} are missing"
+            f"{local[0]}.{local[1]}, older than its runtime"
         )
     environment = {
         "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
