@@ -160,15 +160,17 @@ def deployed(request: pytest.FixtureRequest, aws: Callable[..., Any]) -> Deploye
     return Deployed(name, table, api)
 
 
+def _connection_ids(aws: Callable[..., Any], deployed: Deployed) -> list[dict[str, Any]]:
+    return list(aws("dynamodb").scan(TableName=deployed.table, ConsistentRead=True)["Items"])
+
+
 @pytest.fixture
-def client(deployed: Deployed) -> Iterator[websocket.WebSocket]:
+def client(aws: Callable[..., Any], deployed: Deployed) -> Iterator[websocket.WebSocket]:
+    """The one live connection (its item the only one in the table)."""
     ws = connect(deployed.api.url)
     yield ws
     ws.close()
-
-
-def _connection_ids(aws: Callable[..., Any], deployed: Deployed) -> list[dict[str, Any]]:
-    return list(aws("dynamodb").scan(TableName=deployed.table, ConsistentRead=True)["Items"])
+    poll(lambda: not _connection_ids(aws, deployed), what="the $disconnect")
 
 
 def _probe(aws: Callable[..., Any], deployed: Deployed, endpoint: str, **options: Any) -> str:
@@ -221,6 +223,24 @@ def test_endpoint_without_the_stage_is_forbidden_as_on_aws(
     assert "Forbidden" in result.split(":", 1)[1]
 
 
+def test_an_api_created_after_the_environment_started(
+    aws: Callable[..., Any], deployed: Deployed
+) -> None:
+    """A warm environment learns of an API created after it started, on first use."""
+    invoke_json(aws, deployed.function, {"variable": "HOME"})  # the environment is running
+    name = f"{deployed.function}-later"
+    routes = dict.fromkeys(("$connect", "$disconnect", "$default"), deployed.function)
+    later = wire_websocket_api(aws("apigatewayv2"), aws("lambda"), name, routes)
+    ws = connect(later.url)
+    try:
+        endpoint = f"https://{later.api_id}.execute-api.{REGION}.amazonaws.com/dev"
+        assert _probe(aws, deployed, endpoint) == "ok"
+        assert ws.recv() == "probe"
+    finally:
+        ws.close()
+    poll(lambda: not _connection_ids(aws, deployed), what="the $disconnect")
+
+
 @pytest.mark.parametrize(
     "host",
     [
@@ -265,8 +285,12 @@ def test_the_lookup_variable_is_hidden_from_the_handler(
 
 
 def test_the_stack_answers_which_hosts_it_serves(endpoint_url: str, deployed: Deployed) -> None:
-    """``/_wslab/execute-api/<host>``: the API's local base for its own host, else 404."""
+    """``/_wslab/execute-api/<host>``: the API's local base for its own host, else 404;
+    ``/_wslab/execute-api/``: every API's."""
     url = f"{endpoint_url}/_wslab/execute-api/"
+    with urllib.request.urlopen(url) as response:
+        hosts = json.loads(response.read())["hosts"]
+    assert hosts[deployed.domain_name] == f"{endpoint_url}/{deployed.api.api_id}"
     with urllib.request.urlopen(url + deployed.domain_name) as response:
         assert json.loads(response.read()) == {"endpoint": f"{endpoint_url}/{deployed.api.api_id}"}
     for other in (deployed.domain_name.replace(REGION, "eu-west-1"), "example.com"):

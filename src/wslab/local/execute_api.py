@@ -7,7 +7,8 @@ host is the internet, so the worker asks the stack, at ``LOOKUP_PATH + host``, w
 host is one of its APIs, and sends that API's requests to the stack instead
 (``runtime/execute_api.py`` for Python, ``runtime/nodejs/execute-api.cjs`` for Node.js).
 The stack answers 200 ``{"endpoint": "http://127.0.0.1:<port>/<apiId>"}`` for a WebSocket API
-it has in that region, else 404.
+it has in that region, else 404; at ``LOOKUP_PATH`` itself, ``{"hosts": {host: endpoint}}``
+for all of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["LOOKUP_PATH", "LOOKUP_VARIABLE", "parse_host"]
+__all__ = ["LOOKUP_PATH", "LOOKUP_VARIABLE", "host_of", "parse_host"]
 
 LOOKUP_PATH: Final = "/_wslab/execute-api/"
 """Where the stack answers whether a host is one of its APIs (``LOOKUP_PATH + host``)."""
@@ -34,3 +35,9 @@ def parse_host(host: str) -> tuple[str, str] | None:
     Plain tuples and ``re`` only: a Python worker imports this at start-up."""
     found = _HOST.fullmatch(host.lower().rstrip("."))
     return (found.group(1), found.group(2)) if found else None
+
+
+def host_of(api_id: str, region: str) -> str:
+    """The AWS host of the API ``api_id`` in ``region``."""
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{api_id}.execute-api.{region}.{domain}"

@@ -35,7 +35,7 @@ from wslab import __version__
 
 from . import moto_ext
 from .defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
-from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, parse_host
+from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, host_of, parse_host
 from .gateway.server import Gateway, GatewaySettings
 from .moto_ext.apigatewayv2 import localise_endpoints
 from .moto_ext.control_plane import MotoControlPlane
@@ -163,6 +163,7 @@ class LocalAWS:
         self._moto = MotoApp(self._control)
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
+        app.router.add_get(LOOKUP_PATH, self._execute_api_hosts)
         app.router.add_get(LOOKUP_PATH + "{host}", self._execute_api_host)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
@@ -208,9 +209,18 @@ class LocalAWS:
         """Where a worker sends requests for an API's AWS host, if this stack serves it."""
         host = parse_host(request.match_info["host"])
         assert self._control is not None, "started"
-        if host is None or self._control.websocket_api_region(host[0]) != host[1]:
+        if host is None or self._control.websocket_api_regions().get(host[0]) != host[1]:
             return web.json_response({"message": "Not an API of this stack"}, status=404)
         return web.json_response({"endpoint": f"{self.endpoint_url}/{host[0]}"})
+
+    async def _execute_api_hosts(self, request: web.Request) -> web.Response:
+        """Every API's AWS host and where its requests go (what a worker learns at start)."""
+        assert self._control is not None, "started"
+        regions = self._control.websocket_api_regions()
+        hosts = {
+            host_of(api, region): f"{self.endpoint_url}/{api}" for api, region in regions.items()
+        }
+        return web.json_response({"hosts": hosts})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if self.gateway is not None and self.gateway.serves(request):

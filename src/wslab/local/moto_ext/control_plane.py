@@ -160,7 +160,7 @@ class MotoControlPlane:
 
     # API Gateway ----------------------------------------------------------------------
 
-    def _websocket_api_regions(self) -> dict[str, str]:
+    def websocket_api_regions(self) -> dict[str, str]:
         """Every WebSocket API's id -> its region."""
         generation = self._host.changes.of(APIGATEWAYV2)
         cached_at, regions = self._websocket_apis
@@ -176,11 +176,7 @@ class MotoControlPlane:
         return regions
 
     def is_websocket_api(self, api_id: str) -> bool:
-        return api_id in self._websocket_api_regions()
-
-    def websocket_api_region(self, api_id: str) -> str | None:
-        """The region of the WebSocket API with this id, or None if there is none."""
-        return self._websocket_api_regions().get(api_id)
+        return api_id in self.websocket_api_regions()
 
     def served_stage(self, api_id: str, stage: str) -> ServedStage | None:
         return self._cached(

@@ -18,17 +18,20 @@ imports boto3 never pays for importing it (about 140 ms).
 
 from __future__ import annotations
 
-import http.client
-import importlib.abc
-import importlib.machinery
 import json
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..execute_api import parse_host
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+
+# This module loads in every Python worker before its handler: what it needs only when a
+# management request is sent (http.client: 15 ms) is imported then.
 
 __all__ = ["LocalHosts", "after_import", "redirect_management_api"]
 
@@ -53,6 +56,8 @@ class LocalHosts:
             return self._known[host]
         if parse_host(host) is None:
             return None
+        import http.client  # loaded by botocore already, which is asking
+
         connection = http.client.HTTPConnection(*self._address, timeout=_LOOKUP_TIMEOUT_S)
         try:
             connection.request("GET", self._path + host)
@@ -76,8 +81,9 @@ class LocalHosts:
             request.url = base + url.path + (f"?{url.query}" if url.query else "")
 
 
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Finds ``name`` with the other finders and runs ``then`` once it has loaded."""
+class _AfterImport:
+    """A finder for ``sys.meta_path``: finds ``name`` with the other finders and runs
+    ``then`` once it has loaded."""
 
     def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
         self._name = name
@@ -85,7 +91,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname != self._name:
             return None
         sys.meta_path.remove(self)

@@ -9,9 +9,11 @@
 // request for such a host, on port 443, to http://127.0.0.1:<port>/<apiId>/<path> when the
 // stack says it serves that host, and leave every other request exactly as it was.
 //
-// https.request answers synchronously, so the question to the stack is asked
-// synchronously too, once per host: a worker thread asks it while this thread waits
-// (Atomics.wait), which costs a few milliseconds the first time an environment meets a host.
+// https.request answers synchronously, so the answer must be known then. The environment
+// asks the stack for all its APIs' hosts as it starts, in the background, while the
+// handler's module loads. A host that list does not name (an API created since) is asked
+// about synchronously, once: a worker thread asks while this thread waits (Atomics.wait),
+// which costs tens of milliseconds, mostly the thread's start.
 
 const http = require('node:http');
 const https = require('node:https');
@@ -66,7 +68,23 @@ function requestOptions(args) {
   return first || {};
 }
 
+// The hosts the stack serves now; never holds the process open.
+function learnHosts(lookupUrl) {
+  const request = http.get(lookupUrl, { agent: false }, (response) => {
+    const chunks = [];
+    response.on('data', (chunk) => chunks.push(chunk));
+    response.on('end', () => {
+      if (response.statusCode !== 200) return;
+      const { hosts } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      for (const [host, base] of Object.entries(hosts)) known.set(host, base);
+    });
+  });
+  request.on('socket', (socket) => socket.unref());
+  request.on('error', () => {}); // then each host is asked about when it is met
+}
+
 function install(lookupUrl) {
+  learnHosts(lookupUrl);
   const localAgent = new http.Agent({ keepAlive: true });
   const redirected = (args) => {
     const options = requestOptions(args);
