@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.support import connect, poll
+from tests.conformance.support import assert_everyone_hears, connect, connected, poll
 from tests.local.lambda_helpers import create_id_table, requires_node_sdk, role_arn
 from wslab.packaging import zip_directory
 from wslab.wiring import WiredApi, wire_websocket_api
@@ -55,17 +55,11 @@ def _items(aws: AWS, table: str) -> list[dict[str, Any]]:
 
 def test_a_message_reaches_every_connection(aws: AWS, article: Article) -> None:
     """Three clients connect (three items, with their room); one sends; all three receive."""
-    clients = [connect(f"{article.api.url}?roomId=games") for _ in range(3)]
-    try:
+    with connected(f"{article.api.url}?roomId=games", 3) as clients:
         items = _items(aws, article.table)
         assert len(items) == 3
         assert {item["roomId"]["S"] for item in items} == {"games"}
-        text = f"hello from the article {uuid.uuid4().hex[:6]}"
-        clients[1].send(text)
-        assert [ws.recv() for ws in clients] == [text] * 3
-    finally:
-        for ws in clients:
-            ws.close()
+        assert_everyone_hears(clients, sender=1)
     poll(lambda: not _items(aws, article.table), what="every $disconnect to delete its item")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.conformance.support import connect, poll
+from tests.conformance.support import assert_everyone_hears, connect, connected, poll
 from tests.local.lambda_helpers import (
     create_function,
     create_id_table,
@@ -186,14 +186,8 @@ def test_broadcast_from_the_event_reaches_three_clients(
     aws: Callable[..., Any], deployed: Deployed
 ) -> None:
     """``https://{domainName}/{stage}``, unchanged from AWS's documentation, posts to all."""
-    clients = [connect(deployed.api.url) for _ in range(3)]
-    try:
-        text = f"hello {uuid.uuid4().hex[:6]}"
-        clients[0].send(text)
-        assert [ws.recv() for ws in clients] == [text] * 3
-    finally:
-        for ws in clients:
-            ws.close()
+    with connected(deployed.api.url, 3) as clients:
+        assert_everyone_hears(clients)
     poll(lambda: not _connection_ids(aws, deployed), what="the three $disconnects")
 
 
