@@ -237,6 +237,11 @@ class Worker:
                 worker_lost=True,
             )
         except WorkerDied:
+            if invocation.taken_at is None and self.invocations > 0:
+                # A used environment that ended before taking this invocation (a runtime
+                # exits after reporting an error it cannot recover from): nothing ran, so
+                # the pool gives the invocation to a fresh environment.
+                raise
             code = await self._exit_code()
             return Outcome(
                 payload=error_payload(
