@@ -35,7 +35,7 @@ from wslab import __version__
 
 from . import moto_ext
 from .defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
-from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, host_of, parse_host
+from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, host_of
 from .gateway.server import Gateway, GatewaySettings
 from .moto_ext.apigatewayv2 import localise_endpoints
 from .moto_ext.control_plane import MotoControlPlane
@@ -205,22 +205,22 @@ class LocalAWS:
             }
         )
 
-    async def _execute_api_host(self, request: web.Request) -> web.Response:
-        """Where a worker sends requests for an API's AWS host, if this stack serves it."""
-        host = parse_host(request.match_info["host"])
-        assert self._control is not None, "started"
-        if host is None or self._control.websocket_api_regions().get(host[0]) != host[1]:
-            return web.json_response({"message": "Not an API of this stack"}, status=404)
-        return web.json_response({"endpoint": f"{self.endpoint_url}/{host[0]}"})
-
-    async def _execute_api_hosts(self, request: web.Request) -> web.Response:
-        """Every API's AWS host and where its requests go (what a worker learns at start)."""
+    def _api_hosts(self) -> dict[str, str]:
+        """Each WebSocket API's AWS host -> where a worker sends its requests instead."""
         assert self._control is not None, "started"
         regions = self._control.websocket_api_regions()
-        hosts = {
+        return {
             host_of(api, region): f"{self.endpoint_url}/{api}" for api, region in regions.items()
         }
-        return web.json_response({"hosts": hosts})
+
+    async def _execute_api_hosts(self, request: web.Request) -> web.Response:
+        return web.json_response({"hosts": self._api_hosts()})
+
+    async def _execute_api_host(self, request: web.Request) -> web.Response:
+        endpoint = self._api_hosts().get(request.match_info["host"].lower().rstrip("."))
+        if endpoint is None:
+            return web.json_response({"message": "Not an API of this stack"}, status=404)
+        return web.json_response({"endpoint": endpoint})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if self.gateway is not None and self.gateway.serves(request):
