@@ -103,6 +103,7 @@ def test_commonjs_and_es_module_handlers(
 
 CALLBACK_JS = """
 exports.handler = function (event, context, callback) {
+  if (event.fail) return callback(new RangeError('refused by callback'));
   if (event.dontWait) context.callbackWaitsForEmptyEventLoop = false;
   // Work still pending when the callback runs: Lambda waits for it unless told not to.
   setTimeout(() => console.log('timer', event.marker), event.timerMs);
@@ -135,6 +136,15 @@ def test_callback_without_waiting_answers_at_once(aws: AWS) -> None:
     )
     assert body == {"answered": "m2"}
     assert "timer m2" not in _tail(response)
+
+
+def test_callback_with_an_error(aws: AWS) -> None:
+    """callback(error): the invocation fails with that error, in Node's error JSON."""
+    name = _name("node-callback-error")
+    create_package_function(aws, name, {"index.js": CALLBACK_JS})
+    body, response = invoke_json(aws, name, {"fail": True})
+    assert response["FunctionError"] == "Unhandled"
+    assert (body["errorType"], body["errorMessage"]) == ("RangeError", "refused by callback")
 
 
 def test_a_handler_that_returns_nothing_answers_null(aws: AWS) -> None:
