@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 # checkov pins an old boto3: it gets an environment of its own.
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
-# wscat, a third-party WebSocket client the conformance tests drive (skipped without npm).
+# What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
+# v3 that Node.js functions get on wslab local, and wscat, a WebSocket client the conformance
+# tests drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab browser
@@ -47,8 +49,8 @@ template: $(STAMP) $(CHECKOV_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
-	else echo "npm not found: the wscat test will be skipped"; fi
+		npm ci --prefer-offline --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: Node.js functions get no AWS SDK; the Node.js tests will be skipped"; fi
 
 tests: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest

@@ -19,7 +19,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -307,18 +307,25 @@ def _lambda_role_arn(aws: Callable[..., Any]) -> str:
         return str(created["Role"]["Arn"])
 
 
+def create_function(
+    aws: Callable[..., Any], name: str, files: Mapping[str, str], handler: str, runtime: str
+) -> str:
+    """Deploy a package of ``files`` with any runtime; returns the function's ARN."""
+    created = aws("lambda").create_function(
+        FunctionName=name,
+        Runtime=runtime,
+        Role=_lambda_role_arn(aws),
+        Handler=handler,
+        Code={"ZipFile": zip_sources(files)},
+    )
+    return str(created["FunctionArn"])
+
+
 def create_python_function(
     aws: Callable[..., Any], name: str, source: str, handler: str = "app.handler"
 ) -> str:
     """Deploy ``source`` as ``app.py`` of a python3.12 function; returns its ARN."""
-    created = aws("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=_lambda_role_arn(aws),
-        Handler=handler,
-        Code={"ZipFile": zip_sources({"app.py": source})},
-    )
-    return str(created["FunctionArn"])
+    return create_function(aws, name, {"app.py": source}, handler, "python3.12")
 
 
 def progress(message: str) -> None:

@@ -8,8 +8,12 @@ Run: ``.venv/bin/python benchmarks/local_aws.py [--json PATH]``
 - the baseline: a DynamoDB ``ListTables`` round trip through the stack (boto3 -> the
   stack's port -> moto);
 - a cold invoke: the first invoke of a freshly created function, which starts its
-  execution environment (a worker process running awslambdaric);
-- a warm invoke: sequential invokes of a trivial handler whose environment is running.
+  execution environment (a worker process running awslambdaric, or node);
+- a warm invoke: sequential invokes of a trivial handler whose environment is running;
+- both for a Python and, when node is on PATH, a Node.js function;
+- the management API from a new environment: the first and second request a handler sends
+  to ``https://<apiId>.execute-api.<region>.amazonaws.com/<stage>``, the first of which
+  asks the stack whether it serves that host.
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import statistics
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from common import (
     Clients,
     Report,
     Stopwatch,
-    create_python_function,
+    create_function,
     local_stack,
     parse_arguments,
     progress,
@@ -38,14 +45,71 @@ STARTS = 5
 BASELINE_CALLS = 100
 WARM_INVOKES = 100
 COLD_FUNCTIONS = 20
+MANAGEMENT_FUNCTIONS = 10
+WARM_UP_CALLS = 5
 BASELINE = "control-plane call (ListTables)"
 
 INIT_DURATION = re.compile(r"Init Duration: ([\d.]+) ms")
 
-TRIVIAL_HANDLER = """
+
+@dataclass(frozen=True)
+class Language:
+    name: str
+    runtime: str
+    handler: str
+    trivial: Mapping[str, str]  # a package whose handler returns {"ok": true}
+    management: Mapping[str, str]  # times two requests to event["host"]'s @connections
+
+
+PYTHON = Language(
+    "Python",
+    "python3.12",
+    "app.handler",
+    {"app.py": "def handler(event, context):\n    return {'ok': True}\n"},
+    {
+        "app.py": """
+import time
+import boto3
+
 def handler(event, context):
-    return {"ok": True}
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=f"https://{event['host']}/dev")
+
+    def once():
+        started = time.perf_counter()
+        try:
+            client.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+        except client.exceptions.GoneException:
+            pass
+        return (time.perf_counter() - started) * 1000
+
+    return {"first": once(), "second": once()}
 """
+    },
+)
+NODE = Language(
+    "Node.js",
+    "nodejs20.x",
+    "index.handler",
+    {"index.js": "exports.handler = async () => ({ ok: true });\n"},
+    {
+        "index.mjs": """
+import {
+  ApiGatewayManagementApiClient, GetConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+
+export const handler = async (event) => {
+  const client = new ApiGatewayManagementApiClient({ endpoint: `https://${event.host}/dev` });
+  const once = async () => {
+    const started = performance.now();
+    await client.send(new GetConnectionCommand({ ConnectionId: 'AAAAAAAAAAAAAAA=' })).catch(
+      (error) => { if (error.name !== 'GoneException') throw error; });
+    return performance.now() - started;
+  };
+  return { first: await once(), second: await once() };
+};
+"""
+    },
+)
 
 
 def preload_botocore_models() -> None:
@@ -100,20 +164,24 @@ def init_duration_ms(log: str) -> float:
     return float(match.group(1))
 
 
-def measure_warm_invokes(aws: Clients) -> list[float]:
+def create(aws: Clients, language: Language, name: str, files: Mapping[str, str]) -> None:
+    create_function(aws, name, files, language.handler, language.runtime)
+
+
+def measure_warm_invokes(aws: Clients, language: Language) -> list[float]:
     name = f"bench-warm-{uuid.uuid4().hex[:8]}"
-    create_python_function(aws, name, TRIVIAL_HANDLER)
+    create(aws, language, name, language.trivial)
     return time_calls(lambda: invoke(aws, name), WARM_INVOKES)
 
 
-def measure_cold_invokes(aws: Clients) -> tuple[list[float], list[float]]:
+def measure_cold_invokes(aws: Clients, language: Language) -> tuple[list[float], list[float]]:
     """The first invoke of each of many new functions: each starts a new environment.
 
     Returns the invokes' latencies and the Init Duration each one reported.
     """
     names = [f"bench-cold-{index}-{uuid.uuid4().hex[:6]}" for index in range(COLD_FUNCTIONS)]
     for name in names:
-        create_python_function(aws, name, TRIVIAL_HANDLER)
+        create(aws, language, name, language.trivial)
     latencies, init_durations = [], []
     for name in names:
         with Stopwatch() as watch:
@@ -123,25 +191,72 @@ def measure_cold_invokes(aws: Clients) -> tuple[list[float], list[float]]:
     return latencies, init_durations
 
 
+def measure_management_requests(
+    aws: Clients, language: Language, host: str
+) -> tuple[list[float], list[float]]:
+    """The first and the second management request of each of many new environments."""
+    first, second = [], []
+    for index in range(MANAGEMENT_FUNCTIONS):
+        name = f"bench-mgmt-{index}-{uuid.uuid4().hex[:6]}"
+        create(aws, language, name, language.management)
+        response = aws("lambda").invoke(FunctionName=name, Payload=json.dumps({"host": host}))
+        timings = json.loads(response["Payload"].read())
+        if "FunctionError" in response:
+            raise RuntimeError(f"{name} failed: {timings}")
+        first.append(timings["first"])
+        second.append(timings["second"])
+    return first, second
+
+
 def measure_invocations(report: Report) -> None:
+    languages = [PYTHON] if shutil.which("node") is None else [PYTHON, NODE]
+    if NODE not in languages:
+        progress("node is not on PATH: the Node.js figures are left out")
+    found: dict[str, tuple[list[float], str | None]] = {}  # name -> (samples, compared with)
     with local_stack() as stack:
         aws = Clients(stack.endpoint_url)
         progress(f"baseline: {BASELINE_CALLS} ListTables calls")
         dynamodb = aws("dynamodb")
-        baseline = time_calls(dynamodb.list_tables, BASELINE_CALLS)
-        progress(f"warm invokes: {WARM_INVOKES} sequential")
-        warm = measure_warm_invokes(aws)
-        progress(f"cold invokes: {COLD_FUNCTIONS} new functions")
-        cold, init_durations = measure_cold_invokes(aws)
-    report.add_distribution(BASELINE, baseline)
-    report.add_distribution("Lambda warm invoke", warm, reference_name=BASELINE)
-    report.add_distribution("Lambda cold invoke", cold, reference_name=BASELINE)
-    report.add(
-        "Lambda cold invoke: its Init Duration, median",
-        statistics.median(init_durations),
-        reference=f"{BASELINE}, median",
-        raw=init_durations,
-    )
+        found[BASELINE] = (time_calls(dynamodb.list_tables, BASELINE_CALLS), None)
+        api = aws("apigatewayv2").create_api(
+            Name="bench-management", ProtocolType="WEBSOCKET",
+            RouteSelectionExpression="$request.body.action",
+        )  # fmt: skip
+        host = f"{api['ApiId']}.execute-api.{aws('lambda').meta.region_name}.amazonaws.com"
+        for language in languages:
+            label = f"Lambda ({language.name})"
+
+            def compared(what: str, label: str = label) -> str:
+                """Python's figures against the baseline; Node's against Python's."""
+                return BASELINE if label == "Lambda (Python)" else f"Lambda (Python) {what}"
+
+            progress(f"{language.name}: {WARM_INVOKES} warm invokes")
+            warm = measure_warm_invokes(aws, language)
+            found[f"{label} warm invoke"] = (warm, compared("warm invoke"))
+            progress(f"{language.name}: cold invokes of {COLD_FUNCTIONS} new functions")
+            cold, init_durations = measure_cold_invokes(aws, language)
+            found[f"{label} cold invoke"] = (cold, compared("cold invoke"))
+            found[f"{label} cold invoke: its Init Duration"] = (
+                init_durations,
+                compared("cold invoke: its Init Duration"),
+            )
+            progress(f"{language.name}: management requests from new environments")
+            first, second = measure_management_requests(aws, language, host)
+            found[f"{label} first management request of an environment"] = (
+                first,
+                f"{label} second management request",
+            )
+            found[f"{label} second management request"] = (second, None)
+    for name, (samples, reference) in found.items():
+        if name.endswith("Init Duration"):
+            report.add(
+                f"{name}, median",
+                statistics.median(samples),
+                reference=f"{reference}, median",
+                raw=samples,
+            )
+        else:
+            report.add_distribution(name, samples, reference_name=reference)
 
 
 def main() -> None:

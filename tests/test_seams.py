@@ -1,8 +1,10 @@
-"""Every seam the local stack relies on in moto and aiohttp, named one by one.
+"""Every seam the local stack relies on in moto, aiohttp, botocore and the SDK for JavaScript.
 
-The extensions reach into both libraries where they have no public hook: private methods
-and attributes, class patches, URL tables, the attributes of their models. The versions
-are pinned (moto 5.2, aiohttp 3.14); this test is what makes an upgrade fail *here*, with
+The extensions reach into these libraries where they have no public hook: private methods
+and attributes, class patches, URL tables, the attributes of their models, the list of
+handlers every botocore session registers. moto and aiohttp are pinned (moto 5.2, aiohttp
+3.14), the SDK for JavaScript by package-lock.json; botocore is whatever a function imports,
+so its seams are the long-stable ones. This test is what makes an upgrade fail *here*, with
 the seam's name and the module that uses it, rather than in some conformance test.
 Add a line when an extension starts relying on something new.
 """
@@ -12,7 +14,10 @@ from __future__ import annotations
 import base64
 import inspect
 import json
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -439,6 +444,86 @@ def _check_aiohttp_ws_message() -> list[str]:
     return missing + ([] if error.code == 1009 else ["WebSocketError(code, message).code"])
 
 
+# --- botocore, in a Python worker ------------------------------------------------------
+
+
+def _check_botocore_before_send() -> list[str]:
+    import botocore.handlers
+    import botocore.session
+    from botocore.endpoint import Endpoint
+    from botocore.httpsession import URLLib3Session
+
+    missing = []
+    registering = inspect.getsource(botocore.session.Session._register_builtin_handlers)
+    if "BUILTIN_HANDLERS" not in registering:
+        missing.append("Session._register_builtin_handlers registers BUILTIN_HANDLERS")
+    if "before-send" not in inspect.getsource(Endpoint._do_get_response):
+        missing.append("Endpoint._do_get_response emits before-send")
+    if "request.url" not in inspect.getsource(URLLib3Session.send):
+        missing.append("URLLib3Session.send sends to request.url")
+    # A handler in the list is registered by every new session, for the management API's
+    # requests, and sees the URL the request is about to go to.
+    seen: list[str] = []
+
+    class Seen(Exception):
+        pass
+
+    def spy(request: Any, **_: Any) -> None:
+        seen.append(request.url)
+        raise Seen  # sent nowhere
+
+    event = ("before-send.apigatewaymanagementapi", spy)
+    botocore.handlers.BUILTIN_HANDLERS.append(event)
+    try:
+        client = botocore.session.get_session().create_client(
+            "apigatewaymanagementapi",
+            region_name=REGION,
+            endpoint_url=f"https://abcdefghij.execute-api.{REGION}.amazonaws.com/dev",
+            aws_access_key_id="seams",
+            aws_secret_access_key="seams",
+        )
+        with pytest.raises(Seen):
+            client.post_to_connection(ConnectionId="seams", Data=b"x")
+    finally:
+        botocore.handlers.BUILTIN_HANDLERS.remove(event)
+    expected = f"https://abcdefghij.execute-api.{REGION}.amazonaws.com/dev/@connections/seams"
+    return missing + ([] if seen == [expected] else [f"before-send saw {seen}"])
+
+
+# --- the AWS SDK for JavaScript v3, in a Node.js worker ---------------------------------
+
+_SDK_PROBE = """
+const https = require('node:https');
+https.request = () => { throw new Error('through https.request'); };
+const { ApiGatewayManagementApiClient, PostToConnectionCommand } =
+  require('@aws-sdk/client-apigatewaymanagementapi');
+new ApiGatewayManagementApiClient({
+  endpoint: 'https://abcdefghij.execute-api.us-east-1.amazonaws.com/dev',
+  region: 'us-east-1', maxAttempts: 1,
+  credentials: { accessKeyId: 'seams', secretAccessKey: 'seams' },
+}).send(new PostToConnectionCommand({ ConnectionId: 'seams', Data: 'x' }))
+  .catch((error) => console.log(error.message));
+"""
+
+
+def _check_sdk_https_request() -> list[str]:
+    from wslab.local.runtime.node import sdk_modules
+
+    node, sdk = shutil.which("node"), sdk_modules()
+    if node is None or sdk is None:
+        pytest.skip("Node.js or the AWS SDK for JavaScript v3 is not installed")
+    out = subprocess.run(
+        [node, "-e", _SDK_PROBE],
+        cwd=Path(sdk).parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
+    # execute-api.cjs replaces https.request: the SDK must look it up when it sends.
+    return [] if "through https.request" in out else [f"the SDK did not call https.request: {out}"]
+
+
 SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto apigatewayv2 url_paths (deployment routes added, dispatch replaced)": (
         "local/moto_ext/apigatewayv2.py",
@@ -511,6 +596,14 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "aiohttp WSMessage and WebSocketError (closes requested from other tasks)": (
         "local/gateway/websocket.py",
         _check_aiohttp_ws_message,
+    ),
+    "botocore BUILTIN_HANDLERS and before-send (management requests redirected)": (
+        "local/runtime/execute_api.py",
+        _check_botocore_before_send,
+    ),
+    "SDK for JavaScript v3 sends through https.request (management requests redirected)": (
+        "local/runtime/nodejs/execute-api.cjs",
+        _check_sdk_https_request,
     ),
 }
 

@@ -36,6 +36,7 @@ def test_the_package_list_is_every_package_under_src() -> None:
 
 
 def test_the_wheel_holds_the_handlers_and_the_template(wheel: Path) -> None:
+    """The handlers, the template, and the Node.js runtime client (package data)."""
     names = set(zipfile.ZipFile(wheel).namelist())
     handlers = {p.relative_to(ROOT).as_posix() for p in (ROOT / "lambda_src").rglob("*.py")}
     assert {f"wslab/_project/{name}" for name in handlers} <= names
@@ -43,6 +44,9 @@ def test_the_wheel_holds_the_handlers_and_the_template(wheel: Path) -> None:
     assert "wslab/py.typed" in names
     page = ROOT / "src" / "wslab" / "local" / "chat_page"
     assert {f"wslab/local/chat_page/{path.name}" for path in page.iterdir()} <= names
+    node_runtime = {p.name for p in (ROOT / "src/wslab/local/runtime/nodejs").glob("*.cjs")}
+    assert {f"wslab/local/runtime/nodejs/{name}" for name in node_runtime} <= names
+    assert len(node_runtime) == 3
 
 
 def test_installed_from_the_wheel_it_finds_them_there(wheel: Path, tmp_path: Path) -> None:

@@ -21,11 +21,12 @@ authorizer events, which cannot be sent back on the socket), then does what the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -363,6 +364,25 @@ def new_tag() -> str:
 def connect(url: str, **options: Any) -> websocket.WebSocket:
     """A connected client (websocket-client) with a generous, scaled read timeout."""
     return websocket.create_connection(url, timeout=scaled(WAIT), **options)
+
+
+@contextlib.contextmanager
+def connected(url: str, count: int) -> Iterator[list[websocket.WebSocket]]:
+    """``count`` connected clients, closed on leaving."""
+    clients: list[websocket.WebSocket] = []
+    try:
+        clients += [connect(url) for _ in range(count)]
+        yield clients
+    finally:
+        for ws in clients:
+            ws.close()
+
+
+def assert_everyone_hears(clients: list[websocket.WebSocket], sender: int = 0) -> None:
+    """A new text sent by ``clients[sender]`` reaches every client, the sender included."""
+    text = f"hello {uuid.uuid4().hex[:8]}"
+    clients[sender].send(text)
+    assert [ws.recv() for ws in clients] == [text] * len(clients)
 
 
 def refused_status(url: str, **options: Any) -> int:

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from wslab.aws import LAMBDA_TRUST_POLICY, TEST_FUNCTION_POLICY
+from wslab.local.runtime.node import sdk_modules
 from wslab.packaging import zip_sources
+
+requires_node = pytest.mark.skipif(
+    shutil.which("node") is None,
+    reason="node is not on PATH: Node.js functions cannot run (install Node.js 20 or later)",
+)
+requires_node_sdk = pytest.mark.skipif(
+    shutil.which("node") is None or sdk_modules() is None,
+    reason="Node.js or the AWS SDK for JavaScript v3 is missing: install Node.js and run "
+    "`make` (npm ci installs the SDK from package-lock.json)",
+)
 
 
 def role_arn(iam: Any, name: str) -> str:
@@ -27,13 +42,24 @@ def create_function(
     aws: Any, name: str, source: str, handler: str = "app.handler", **settings: Any
 ) -> dict[str, Any]:
     """A python3.12 function whose app.py is ``source``."""
-    lam = aws("lambda")
-    result: dict[str, Any] = lam.create_function(
+    return create_package_function(aws, name, {"app.py": source}, handler, "python3.12", **settings)
+
+
+def create_package_function(
+    aws: Any,
+    name: str,
+    files: Mapping[str, str],
+    handler: str = "index.handler",
+    runtime: str = "nodejs20.x",
+    **settings: Any,
+) -> dict[str, Any]:
+    """A function of any runtime (Node.js by default) whose package holds ``files``."""
+    result: dict[str, Any] = aws("lambda").create_function(
         FunctionName=name,
-        Runtime="python3.12",
+        Runtime=runtime,
         Role=role_arn(aws("iam"), "wslab-test-lambda"),
         Handler=handler,
-        Code={"ZipFile": zip_sources({"app.py": source})},
+        Code={"ZipFile": zip_sources(files)},
         **settings,
     )
     return result

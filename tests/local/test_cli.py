@@ -12,12 +12,30 @@ from typing import Any
 
 import pytest
 
-from tests.local.lambda_helpers import create_function, invoke_json
+from tests.local.lambda_helpers import (
+    create_function,
+    create_package_function,
+    invoke_json,
+    requires_node,
+)
 from tests.support import scaled
 from wslab.aws import client
 from wslab.local.process import LocalStackProcess, health
 
-PID_SOURCE = "import os\ndef handler(event, context):\n    return os.getpid()\n"
+# Answers its process id; {"spin": true} keeps it busy, deaf to anything but the kernel.
+PID_SOURCE = """
+import os
+def handler(event, context):
+    while event.get("spin"):
+        pass
+    return os.getpid()
+"""
+NODE_PID_SOURCE = """
+exports.handler = async (event) => {
+  while (event.spin) {}
+  return process.pid;
+};
+"""
 
 
 def _alive(pid: int) -> bool:
@@ -38,13 +56,29 @@ def _wait_dead(pid: int, seconds: float) -> bool:
     return not _alive(pid)
 
 
-def _worker_pid(endpoint_url: str) -> int:
+def _worker_pid(endpoint_url: str, language: str = "python") -> int:
     def aws(service: str, **_: Any) -> Any:
         return client(service, endpoint_url)
 
-    create_function(aws, "pid", PID_SOURCE)
+    if language == "python":
+        create_function(aws, "pid", PID_SOURCE, Timeout=120)
+    else:
+        create_package_function(aws, "pid", {"index.js": NODE_PID_SOURCE}, Timeout=120)
     pid, _ = invoke_json(aws, "pid")
     return int(pid)
+
+
+def _keep_busy(endpoint_url: str, pid: int) -> None:
+    """The warm worker ``pid`` runs a handler that never returns."""
+    lam = client("lambda", endpoint_url)
+    lam.invoke(FunctionName="pid", InvocationType="Event", Payload=b'{"spin": true}')
+    deadline = time.monotonic() + scaled(10)
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().split()[2] == "R":
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"worker {pid} never started spinning")
 
 
 def test_first_line_is_the_endpoint_and_it_answers() -> None:
@@ -79,11 +113,14 @@ def test_signal_stops_it_and_its_workers(signum: signal.Signals) -> None:
     assert _wait_dead(worker, 5), "a Lambda worker outlived wslab local"
 
 
-def test_workers_die_even_when_the_stack_is_killed() -> None:
-    """SIGKILL leaves no chance to clean up; the kernel still ends the workers."""
+@pytest.mark.parametrize("language", ["python", pytest.param("nodejs", marks=requires_node)])
+def test_workers_die_even_when_the_stack_is_killed(language: str) -> None:
+    """SIGKILL leaves no chance to clean up; the kernel still ends the workers, even one too
+    busy to notice (Node.js ones too: they start through the same request to the kernel)."""
     stack = LocalStackProcess(port=0)
     stack.start()
-    worker = _worker_pid(stack.endpoint_url)
+    worker = _worker_pid(stack.endpoint_url, language)
+    _keep_busy(stack.endpoint_url, worker)
     os.kill(stack.pid, signal.SIGKILL)
     stack.stop()
     assert _wait_dead(worker, 5), "a Lambda worker outlived a killed wslab local"

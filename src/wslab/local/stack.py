@@ -36,6 +36,7 @@ from wslab import __version__
 
 from . import moto_ext
 from .defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
+from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, host_of
 from .gateway.server import Gateway, GatewaySettings
 from .moto_ext.apigatewayv2 import localise_endpoints
 from .moto_ext.control_plane import MotoControlPlane
@@ -166,6 +167,8 @@ class LocalAWS:
         app = web.Application(client_max_size=128 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
         add_chat_page(app.router)
+        app.router.add_get(LOOKUP_PATH, self._execute_api_hosts)
+        app.router.add_get(LOOKUP_PATH + "{host}", self._execute_api_host)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=1.0
@@ -184,6 +187,8 @@ class LocalAWS:
                 # What the SDK inside a function needs to reach this stack, not AWS.
                 "AWS_ENDPOINT_URL": self.endpoint_url,
                 "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint_url,
+                # For management clients given the API's AWS host (execute_api.py).
+                LOOKUP_VARIABLE: self.endpoint_url + LOOKUP_PATH,
             },
             default_concurrency=self._lambda_concurrency,
             echo=lambda function, line: self._log(f"[{function}] {line}"),
@@ -204,6 +209,23 @@ class LocalAWS:
                 "uptime_s": round(time.monotonic() - self._started_at, 3),
             }
         )
+
+    def _api_hosts(self) -> dict[str, str]:
+        """Each WebSocket API's AWS host -> where a worker sends its requests instead."""
+        assert self._control is not None, "started"
+        regions = self._control.websocket_api_regions()
+        return {
+            host_of(api, region): f"{self.endpoint_url}/{api}" for api, region in regions.items()
+        }
+
+    async def _execute_api_hosts(self, request: web.Request) -> web.Response:
+        return web.json_response({"hosts": self._api_hosts()})
+
+    async def _execute_api_host(self, request: web.Request) -> web.Response:
+        endpoint = self._api_hosts().get(request.match_info["host"].lower().rstrip("."))
+        if endpoint is None:
+            return web.json_response({"message": "Not an API of this stack"}, status=404)
+        return web.json_response({"endpoint": endpoint})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if self.gateway is not None and self.gateway.serves(request):

@@ -136,7 +136,7 @@ class MotoControlPlane:
     def __init__(self, host: MotoHost = HOST) -> None:
         self._host = host
         self._stages: dict[tuple[str, str], tuple[int, ServedStage | None]] = {}
-        self._websocket_apis: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._websocket_apis: tuple[int, dict[str, str]] = (-1, {})
         self._functions: dict[str, tuple[int, DeployedFunction | None]] = {}
         self._credentials: dict[tuple[str, ...], tuple[int, TemporaryCredentials]] = {}
         self.iam = IamAuthority(host)
@@ -172,17 +172,23 @@ class MotoControlPlane:
 
     # API Gateway ----------------------------------------------------------------------
 
-    def is_websocket_api(self, api_id: str) -> bool:
+    def websocket_api_regions(self) -> dict[str, str]:
+        """Every WebSocket API's id -> its region."""
         generation = self._host.changes.of(APIGATEWAYV2)
-        cached_at, ids = self._websocket_apis
+        cached_at, regions = self._websocket_apis
         if cached_at != generation:
             with self._host.locks.of(APIGATEWAYV2):
                 generation = self._host.changes.of(APIGATEWAYV2)
-                ids = frozenset(
-                    api.api_id for api in all_apis() if api.protocol_type == "WEBSOCKET"
-                )
-            self._websocket_apis = (generation, ids)
-        return api_id in ids
+                regions = {
+                    api.api_id: str(api.backend.region_name)
+                    for api in all_apis()
+                    if api.protocol_type == "WEBSOCKET"
+                }
+            self._websocket_apis = (generation, regions)
+        return regions
+
+    def is_websocket_api(self, api_id: str) -> bool:
+        return api_id in self.websocket_api_regions()
 
     def served_stage(self, api_id: str, stage: str) -> ServedStage | None:
         return self._cached(

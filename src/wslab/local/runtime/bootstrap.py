@@ -1,32 +1,26 @@
-"""First code of an execution environment: tie its life to the stack's, then run awslambdaric.
+"""First code of a Python execution environment: tied to the stack's life, then awslambdaric.
 
-Asking the kernel to kill this process when its parent dies means a worker never outlives
-``wslab local``, even when that is killed with SIGKILL. Done here, after ``exec``, because
-doing it between ``fork`` and ``exec`` is unsafe in a process that has threads.
+Before the runtime client imports the handler, the management API's requests for this
+stack's APIs are pointed at the stack (:mod:`.execute_api`), for clients given AWS's
+``https://{domainName}/{stage}``: set up here, by the runtime, never by the handler.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
-import signal
 import sys
 
-_PR_SET_PDEATHSIG = 1
-PARENT_PID_VARIABLE = "_WSLAB_PARENT_PID"
-
-
-def _die_with_parent() -> None:
-    parent = os.environ.pop(PARENT_PID_VARIABLE, None)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if parent is not None and os.getppid() != int(parent):
-        os._exit(1)  # the parent died before the request above took effect
+from ..execute_api import LOOKUP_VARIABLE
+from .parent import die_with_parent
 
 
 def main() -> None:
-    _die_with_parent()
+    die_with_parent()
+    lookup_url = os.environ.pop(LOOKUP_VARIABLE, None)
+    if lookup_url:
+        from .execute_api import redirect_management_api
+
+        redirect_management_api(lookup_url)
     from awslambdaric.__main__ import main as run_runtime_interface_client
 
     run_runtime_interface_client(sys.argv)

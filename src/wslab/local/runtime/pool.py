@@ -45,7 +45,8 @@ class FunctionPool:
                 try:
                     outcome = await worker.invoke(invocation, timeout_s)
                 except WorkerDied:
-                    # Died while idle (between invocations): a fresh environment takes it.
+                    # Died while idle, or after its last invocation before taking this one:
+                    # a fresh environment takes it.
                     await worker.stop()
                     worker = await self._new_worker()
                     self._busy.add(worker)

@@ -1,8 +1,10 @@
 """Runs deployed Lambda functions: code, pools of environments, logs.
 
-The code is the deployment package exactly as the control plane stores it (however it was
-uploaded), unpacked once per code hash. Each environment writes to a log stream of its own,
-named as Lambda names them (``2024/01/31/[$LATEST]<32 hex>``) and announced to the handler
+Each function's environments run the runtime client of its ``Runtime`` (``runtimes.py``);
+a runtime that cannot run here fails each invocation with Lambda's error shape. The code is
+the deployment package exactly as the control plane stores it (however it was uploaded),
+unpacked once per code hash. Each environment writes to a log stream of its own, named as
+Lambda names them (``2024/01/31/[$LATEST]<32 hex>``) and announced to the handler
 in ``AWS_LAMBDA_LOG_STREAM_NAME`` (``context.log_stream_name``). Each invocation's log
 (START, the handler's output, END, REPORT) lands there, in the group ``/aws/lambda/<name>``,
 after the result has been handed back: logging is never on an invocation's critical path.
@@ -16,7 +18,6 @@ import io
 import os
 import random
 import shutil
-import sys
 import time
 import uuid
 import zipfile
@@ -34,8 +35,10 @@ from ..control import (
     LogSink,
     TemporaryCredentials,
 )
+from .launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
 from .pool import FunctionPool
-from .worker import Invocation, Outcome, Worker
+from .runtimes import launch_for
+from .worker import Invocation, Outcome, Worker, error_payload
 
 __all__ = ["CodeStore", "LambdaService", "new_log_stream_name"]
 
@@ -89,8 +92,11 @@ class LambdaService:
 
     # Code -------------------------------------------------------------------------------
 
+    def _task_root(self, spec: FunctionSpec) -> Path:
+        return self._work_dir / "code" / spec.code_sha256.replace("/", "_")
+
     def _unpack(self, spec: FunctionSpec, code: bytes) -> Path:
-        target = self._work_dir / "code" / spec.code_sha256.replace("/", "_")
+        target = self._task_root(spec)
         if target.exists():
             return target
         partial = target.with_name(target.name + f".{uuid.uuid4().hex}.partial")
@@ -126,8 +132,6 @@ class LambdaService:
                 "AWS_DEFAULT_REGION": spec.region,
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
                 "LAMBDA_TASK_ROOT": str(task_root),
-                "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
-                "PYTHONPATH": str(task_root),
                 "TZ": ":UTC",
                 "_HANDLER": spec.handler,
             }
@@ -163,6 +167,9 @@ class LambdaService:
                 # New code or configuration: warm environments of the old one must go.
                 await current.pool.retire()
             loop = asyncio.get_running_loop()
+            launch: Launch = await loop.run_in_executor(
+                None, launch_for, spec, self._task_root(spec)
+            )
             code = await loop.run_in_executor(None, self._code.function_code, spec)
             task_root = await loop.run_in_executor(None, self._unpack, spec, code)
             credentials = await loop.run_in_executor(
@@ -175,9 +182,14 @@ class LambdaService:
                 worker = Worker(
                     spec.handler,
                     str(task_root),
-                    self._environment(spec, task_root, stream, credentials),
+                    {
+                        **self._environment(spec, task_root, stream, credentials),
+                        **launch.environment,
+                    },
+                    launch.command,
                     on_output=(lambda line: echo(spec.name, line)) if echo else None,
                     log_stream=stream,
+                    notice=launch.notice,
                 )
                 await worker.start()
                 return worker
@@ -194,10 +206,14 @@ class LambdaService:
         request_id = str(uuid.UUID(int=random.getrandbits(128), version=4))
         if self._concurrency(spec) == 0:
             raise FunctionThrottled(spec.name)
-        pool = await self._pool_for(spec)
-        deadline_ms = int((time.time() + spec.timeout_s) * 1000)
-        invocation = Invocation(request_id, payload or b"{}", spec.arn, deadline_ms)
-        outcome = await pool.invoke(invocation, spec.timeout_s)
+        try:
+            pool = await self._pool_for(spec)
+        except RuntimeUnavailable as unavailable:
+            outcome = self._unavailable(spec, request_id, str(unavailable))
+        else:
+            deadline_ms = int((time.time() + spec.timeout_s) * 1000)
+            invocation = Invocation(request_id, payload or b"{}", spec.arn, deadline_ms)
+            outcome = await pool.invoke(invocation, spec.timeout_s)
         log = self._invocation_log(spec, request_id, outcome)
         asyncio.get_running_loop().call_soon(self._store_log, spec, outcome.log_stream, log)
         return InvocationResult(
@@ -206,6 +222,20 @@ class LambdaService:
             function_error="Unhandled" if outcome.function_error else None,
             log=log,
             duration_ms=outcome.duration_ms,
+        )
+
+    def _unavailable(self, spec: FunctionSpec, request_id: str, message: str) -> Outcome:
+        """No environment can start: Lambda's error, and the reason in the function's log."""
+        if self._echo is not None:
+            self._echo(spec.name, message)
+        return Outcome(
+            payload=error_payload(
+                UNAVAILABLE_ERROR_TYPE, f"RequestId: {request_id} Error: {message}"
+            ),
+            function_error=True,
+            logs=message + "\n",
+            duration_ms=0.0,
+            log_stream=new_log_stream_name(spec.version),
         )
 
     def invoke_in_background(self, spec: FunctionSpec, payload: bytes) -> None:

@@ -1,7 +1,8 @@
-"""One execution environment: a process running AWS's runtime interface client.
+"""One execution environment: a process running a runtime client of its function's language.
 
-For Python the process is ``python -m awslambdaric <handler>``, exactly what the Lambda
-Python images run. It talks to a Runtime API (``/2018-06-01/runtime/...``) served here, one
+For Python the process runs AWS's runtime interface client (awslambdaric), what the Lambda
+Python images run; for Node.js a small bootstrap of the same Runtime API (``runtimes.py``
+chooses). It talks to a Runtime API (``/2018-06-01/runtime/...``) served here, one
 listener per environment, so the handler gets the real ``LambdaContext``, the real error
 format and the real logging set-up. An environment handles one invocation at a time, as on
 Lambda.
@@ -21,13 +22,12 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .bootstrap import PARENT_PID_VARIABLE
+from .parent import PARENT_PID_VARIABLE
 from .runtime_api import (
     ACCEPTED,
     NextResponder,
@@ -36,13 +36,11 @@ from .runtime_api import (
     serve_runtime_api,
 )
 
-__all__ = ["INIT_LIMIT_S", "Invocation", "Outcome", "Worker", "WorkerDied"]
+__all__ = ["INIT_LIMIT_S", "Invocation", "Outcome", "Worker", "WorkerDied", "error_payload"]
 
 # Lambda gives a new environment's Init phase (the runtime starting, the handler's module
 # imported) up to 10 s of its own; an invocation's Timeout starts when the runtime takes it.
 INIT_LIMIT_S = 10.0
-
-PYTHON_BOOTSTRAP = (sys.executable, "-m", "wslab.local.runtime.bootstrap")
 
 
 class WorkerDied(Exception):
@@ -97,11 +95,14 @@ class Worker:
         handler: str,
         task_root: str,
         environment: Mapping[str, str],
+        command: Sequence[str],
         on_output: Callable[[str], None] | None = None,
-        command: Sequence[str] = PYTHON_BOOTSTRAP,
         log_stream: str = "",
+        notice: str = "",
     ) -> None:
+        """``notice``: lines that open the environment's log (its first invocation's)."""
         self._handler = handler
+        self._notice = notice
         self._command = tuple(command)
         self.log_stream = log_stream
         self._task_root = task_root
@@ -143,6 +144,10 @@ class Worker:
             # then stops the workers itself instead of each printing a KeyboardInterrupt.
             process_group=0,
         )
+        if self._notice:
+            line = (self._notice + "\n").encode()
+            self._output += line
+            self._echo(line)
         assert self._process.stdout is not None
         fd = self._process.stdout.fileno()
         os.set_blocking(fd, False)
@@ -221,7 +226,7 @@ class Worker:
             self._current = None  # nobody waits for this invocation's end any more
             await self.stop()
             return Outcome(
-                payload=_error_payload(
+                payload=error_payload(
                     "Sandbox.Timedout",
                     f"RequestId: {invocation.request_id} Error: "
                     f"Task timed out after {timeout_s:.2f} seconds",
@@ -232,9 +237,14 @@ class Worker:
                 worker_lost=True,
             )
         except WorkerDied:
+            if invocation.taken_at is None and self.invocations > 0:
+                # A used environment that ended before taking this invocation (a runtime
+                # exits after reporting an error it cannot recover from): nothing ran, so
+                # the pool gives the invocation to a fresh environment.
+                raise
             code = await self._exit_code()
             return Outcome(
-                payload=_error_payload(
+                payload=error_payload(
                     "Runtime.ExitError",
                     f"RequestId: {invocation.request_id} Error: Runtime exited with error: {code}",
                 ),
@@ -359,5 +369,5 @@ class Worker:
             self._server = None
 
 
-def _error_payload(error_type: str, message: str) -> bytes:
+def error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
