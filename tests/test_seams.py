@@ -336,7 +336,7 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_logs,
     ),
     "moto CloudFormation (model discovery, parse_resource, rollback, ValidateTemplate)": (
-        "local/moto_ext/cloudformation.py",
+        "local/moto_ext/cloudformation/",
         _check_cloudformation,
     ),
     "moto server app (called in-process with werkzeug's environ)": (
