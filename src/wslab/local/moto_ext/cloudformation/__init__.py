@@ -12,8 +12,8 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 * :mod:`.backend`: stacks and change sets on moto's backend.
 * :mod:`.responses`, :mod:`.validate`: the API actions answered differently.
 * :mod:`.errors`: CloudFormation's errors, and nothing else, out of every action.
-* :mod:`.apigatewayv2`, :mod:`.resource_types`, :mod:`.dynamodb`: resource types moto lacks
-  or half does.
+* :mod:`.apigatewayv2`, :mod:`.resource_types`, :mod:`.awslambda`, :mod:`.dynamodb`:
+  resource types moto lacks or half does.
 
 moto caches its map of resource types on first use: :func:`install` runs before that.
 """
@@ -49,6 +49,7 @@ def install() -> None:
     # Importing the modules defines their resource types; moto lists them on first use.
     from . import (
         apigatewayv2,  # noqa: F401
+        awslambda,
         backend,
         dynamodb,
         engine,
@@ -63,6 +64,7 @@ def install() -> None:
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = resource_types.fail_on_unknown_types(parsing.parse_resource)
     dynamodb.install()
+    awslambda.install()
 
     resource_map: Any = parsing.ResourceMap
     resource_map.__getitem__ = engine.settled_getitem(parsing.ResourceMap.__getitem__)
@@ -72,7 +74,7 @@ def install() -> None:
     stack.delete = engine.delete
     stack.stack_resources = property(engine.listed_resources)
     stack.outputs = engine.stable_outputs(vars(Stack)["outputs"])
-    stack.exports = property(engine.published_exports)
+    stack.exports = engine.published_exports(vars(Stack)["exports"])
 
     cloudformation: Any = CloudFormationBackend
     for name in (
