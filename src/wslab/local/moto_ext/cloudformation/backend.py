@@ -30,7 +30,7 @@ from moto.cloudformation.utils import (
 from . import engine
 from . import template as templates
 from .engine import STABLE_STATUSES, fail_created
-from .errors import reason_of
+from .errors import TransformFailed, reason_of
 from .transforms import declared, expand
 
 __all__ = [
@@ -67,6 +67,28 @@ class Prepared:
         return templates.dumps(self.processed)
 
 
+def _check_ssm_parameters(
+    backend: CloudFormationBackend, template: dict[str, Any], parameters: dict[str, Any]
+) -> None:
+    """A parameter of an ``AWS::SSM::Parameter::Value<...>`` type names an SSM parameter,
+    which must exist: CloudFormation refuses the call otherwise, with this message
+    (reported from CreateChangeSet in aws/aws-cdk#18453, awslabs/aws-deployment-framework#339)."""
+    from moto.ssm.models import ssm_backends
+
+    store = ssm_backends[backend.account_id][backend.region_name]
+    missing = []
+    for name, spec in (template.get("Parameters") or {}).items():
+        if isinstance(spec, dict) and str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::"):
+            value = parameters.get(name, spec.get("Default"))
+            if value is not None and store.get_parameter(str(value)) is None:
+                missing.append(str(value))
+    if missing:
+        raise ValidationError(
+            message=f"Unable to fetch parameters [{','.join(missing)}] from parameter store for "
+            "this account."
+        )
+
+
 def prepare(
     backend: CloudFormationBackend, body: str | None, parameters: dict[str, Any]
 ) -> Prepared:
@@ -78,6 +100,7 @@ def prepare(
     templates.check_shape(parsed)
     processed = expand(parsed, parameters, backend.region_name)
     templates.check(processed, parameters, set(backend.exports), backend.region_name)
+    _check_ssm_parameters(backend, processed, parameters)
     return Prepared(body, processed)
 
 
@@ -201,7 +224,11 @@ def update_stack(
     _check_updatable(stack)
     resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
     prepared = prepare(self, template, resolved)
-    if prepared.processed == stack.template_dict and resolved == (stack.parameters or {}):
+    if (
+        prepared.processed == stack.template_dict
+        and resolved == (stack.parameters or {})
+        and tags in (None, stack.tags)
+    ):
         raise ValidationError(message="No updates are to be performed.")
     _finish_update(self, stack, prepared, resolved, role_arn, tags)
     return stack
@@ -288,12 +315,10 @@ def create_change_set(
         raise ValidationError(message=f"ChangeSetType {change_set_type} is not supported")
     try:
         prepared = prepare(self, template, parameters)
-    except ValidationError as error:
-        if not template or not declared(templates.parse(template)):
-            raise
+    except TransformFailed as error:
         # A transform's failure is the change set's, as CloudFormation reports it.
         failure = error.message
-        prepared = Prepared(template, templates.parse(template))
+        prepared = Prepared(str(template), templates.parse(str(template)))
     change_set = ChangeSet(
         change_set_type=change_set_type,
         change_set_id=generate_changeset_id(change_set_name, self.region_name, self.account_id),

@@ -354,10 +354,17 @@ def stable_outputs(original: property) -> property:
     return property(outputs)
 
 
-def published_exports(self: Stack) -> list[Any]:
+def published_exports(original: property) -> property:
     """``Stack.exports``: those the stack's last successful operation published (moto:
-    evaluated again on every read, which created the resources they name)."""
-    return list(self.__dict__.get("_wslab_exports", []))
+    evaluated again on every read, which created the resources they name). A stack no
+    operation ran on yet (moto's own ``Stack(...)``) evaluates them as moto does."""
+
+    def exports(self: Stack) -> Any:
+        if "_wslab_exports" in self.__dict__:
+            return list(self.__dict__["_wslab_exports"])
+        return original.fget(self) if self.status == "CREATE_PENDING" else []  # type: ignore[misc]
+
+    return property(exports)
 
 
 def validate_outputs(self: ResourceMap) -> None:

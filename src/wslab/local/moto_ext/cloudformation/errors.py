@@ -2,7 +2,8 @@
 
     CloudFormationError (moto)            every error CloudFormation's API answers with
      ├── ValidationError (moto)           HTTP 400 ``ValidationError``
-     │    └── UnsupportedByLocalStack     the template asks for what the local stack lacks
+     │    ├── UnsupportedByLocalStack     the template asks for what the local stack lacks
+     │    └── TransformFailed             a transform refused the template
      └── InsufficientCapabilities         ``InsufficientCapabilitiesException``
 
 Whatever else goes wrong inside a CloudFormation call (another service's error, a bug in a
@@ -22,6 +23,7 @@ from moto.core.exceptions import ServiceException
 
 __all__ = [
     "InsufficientCapabilities",
+    "TransformFailed",
     "UnsupportedByLocalStack",
     "cloudformation_errors_only",
     "reason_of",
@@ -32,6 +34,13 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 class UnsupportedByLocalStack(ValidationError):
     """The template asks for something the local stack does not implement."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
+
+
+class TransformFailed(ValidationError):
+    """A transform (SAM) could not process the template: a change set fails with this."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message=message)

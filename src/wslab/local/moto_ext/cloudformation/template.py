@@ -130,12 +130,11 @@ def _normalized(node: Any) -> Any:
 def parse(body: str) -> dict[str, Any]:
     """The template in ``body`` (JSON or YAML), normalized; ``ValidationError`` if it is not
     one."""
-    text = body.strip()
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(body)
     except ValueError:
         try:
-            parsed = yaml.load(text, Loader=_Loader)
+            parsed = yaml.load(body, Loader=_Loader)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -268,25 +267,40 @@ def _check_parameters(template: Mapping[str, Any], given: Mapping[str, Any]) -> 
             _check_constraints(name, spec, value)
 
 
+def _text(value: Any) -> str:
+    """A parameter value as CloudFormation compares it: text (YAML's ``true`` is "true")."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _violation(spec: Mapping[str, Any], value: str) -> str | None:
+    """How ``value`` breaks the parameter's constraints (``None``: it doesn't)."""
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list) and value not in [_text(item) for item in allowed]:
+        return "must be one of AllowedValues"
+    pattern = spec.get("AllowedPattern")
+    # The pattern must match the whole value (ParameterConstraints, AWS API reference).
+    if isinstance(pattern, str) and re.fullmatch(pattern, value) is None:
+        return f"must match pattern {pattern}"
+    # [UNCONFIRMED] wording of the length constraints' messages.
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        return f"must contain at least {spec['MinLength']} characters"
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        return f"must contain at most {spec['MaxLength']} characters"
+    return None
+
+
 def _check_constraints(name: str, spec: Mapping[str, Any], value: Any) -> None:
+    """``Parameter 'Name' must match pattern ...`` (the wording a public report measured on
+    CloudFormation, ministackorg/ministack#1648), the parameter's ``ConstraintDescription``
+    in place of the reason when it has one (the ``ConstraintDescription`` reference:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html)."""
     kind = str(spec.get("Type", "String"))
     if value is None or kind.startswith(("AWS::SSM::", "List<", "CommaDelimitedList")):
         return
-    text = str(value)
-    allowed = spec.get("AllowedValues")
-    if isinstance(allowed, list) and text not in [str(item) for item in allowed]:
-        raise ValidationError(message=f"Parameter '{name}' must be one of AllowedValues")
-    pattern = spec.get("AllowedPattern")
-    if isinstance(pattern, str) and re.fullmatch(pattern, text) is None:
-        raise ValidationError(message=f"Parameter '{name}' must match pattern {pattern}")
-    if "MinLength" in spec and len(text) < int(spec["MinLength"]):
-        raise ValidationError(
-            message=f"Parameter '{name}' must contain at least {spec['MinLength']} characters"
-        )
-    if "MaxLength" in spec and len(text) > int(spec["MaxLength"]):
-        raise ValidationError(
-            message=f"Parameter '{name}' must contain at most {spec['MaxLength']} characters"
-        )
+    violation = _violation(spec, _text(value))
+    if violation is not None:
+        reason = spec.get("ConstraintDescription") or violation
+        raise ValidationError(message=f"Parameter '{name}' {reason}")
 
 
 def _check_functions(node: Any, allowed: Collection[str]) -> None:

@@ -26,9 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from moto.cloudformation.exceptions import ValidationError
-
-from .errors import InsufficientCapabilities, UnsupportedByLocalStack
+from .errors import InsufficientCapabilities, TransformFailed, UnsupportedByLocalStack
 
 __all__ = ["SERVERLESS", "check_capabilities", "declared", "expand"]
 
@@ -106,8 +104,8 @@ def _translate(template: dict[str, Any], parameters: Mapping[str, Any], region: 
         )
     except InvalidDocumentException as invalid:
         causes = " ".join(cause.message for cause in invalid.causes)
-        raise ValidationError(
-            message=f"Transform {SERVERLESS} failed with: {invalid.message} {causes}".strip()
+        raise TransformFailed(
+            f"Transform {SERVERLESS} failed with: {invalid.message} {causes}".strip()
         ) from invalid
 
 
@@ -124,10 +122,10 @@ def expand(template: dict[str, Any], parameters: Mapping[str, Any], region: str)
         )
     local = _local_code(template)
     if local:
-        raise ValidationError(
-            message=f"Transform {SERVERLESS} failed with: {local}, a local path: CloudFormation "
-            "reads code from S3 only. Package the template first (sam deploy, or sam package "
-            "or aws cloudformation package, uploads the code to S3 and writes its s3:// URI)."
+        raise TransformFailed(
+            f"Transform {SERVERLESS} failed with: {local}, a local path: CloudFormation reads "
+            "code from S3 only. Package the template first (sam deploy, or sam package or aws "
+            "cloudformation package, uploads the code to S3 and writes its s3:// URI)."
         )
     processed = _translate(copy.deepcopy(template), parameters, region)
     return dict(processed)

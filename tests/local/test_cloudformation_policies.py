@@ -1,0 +1,121 @@
+"""Policy-only resource types deploy, and their policy lands where the service keeps it:
+a queue's ``Policy`` attribute, a topic's policy, a bucket policy. Deleting the resource
+takes the policy away; updating it puts the new one on."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tests.local.cfn_helpers import create, listed, outputs, status
+
+
+def _document(action: str, resource: Any) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": action,
+                "Resource": resource,
+            }
+        ],
+    }
+
+
+def _template(unique: str) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"pol-{unique}"}},
+            "BucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "Bucket"},
+                    "PolicyDocument": _document(
+                        "s3:GetObject", {"Fn::Sub": "arn:aws:s3:::${Bucket}/*"}
+                    ),
+                },
+            },
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "QueuePolicy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [{"Ref": "Queue"}],
+                    "PolicyDocument": _document(
+                        "sqs:SendMessage", {"Fn::GetAtt": ["Queue", "Arn"]}
+                    ),
+                },
+            },
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "TopicPolicy": {
+                "Type": "AWS::SNS::TopicInlinePolicy",
+                "Properties": {
+                    "TopicArn": {"Ref": "Topic"},
+                    "PolicyDocument": _document("sns:Publish", {"Ref": "Topic"}),
+                },
+            },
+        },
+        "Outputs": {
+            "QueueUrl": {"Value": {"Ref": "Queue"}},
+            "TopicArn": {"Value": {"Ref": "Topic"}},
+        },
+    }
+
+
+def _queue_policy(aws: Any, url: str) -> Any:
+    attributes = aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    policy = attributes["Attributes"].get("Policy")
+    return json.loads(policy) if policy else None
+
+
+def _bucket_action(aws: Any, bucket: str) -> str:
+    return str(
+        json.loads(aws("s3").get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Action"]
+    )
+
+
+@pytest.fixture
+def stack(aws: Any, unique: str) -> tuple[str, dict[str, Any]]:
+    template = _template(unique)
+    create(aws("cloudformation"), f"policies-{unique}", template)
+    return f"policies-{unique}", template
+
+
+def test_policies_are_applied(aws: Any, unique: str, stack: tuple[str, dict[str, Any]]) -> None:
+    """Each policy resource is listed, and each service answers with its policy."""
+    name, _ = stack
+    cfn = aws("cloudformation")
+    assert status(cfn, name) == "CREATE_COMPLETE"
+    assert {"BucketPolicy", "QueuePolicy", "TopicPolicy"} <= set(listed(cfn, name))
+    out = outputs(cfn, name)
+    assert _bucket_action(aws, f"pol-{unique}") == "s3:GetObject"
+    assert _queue_policy(aws, out["QueueUrl"])["Statement"][0]["Action"] == "sqs:SendMessage"
+    topic = aws("sns").get_topic_attributes(TopicArn=out["TopicArn"])["Attributes"]
+    assert json.loads(topic["Policy"])["Statement"][0]["Action"] == "sns:Publish"
+
+
+def test_updating_and_removing_policies(
+    aws: Any, unique: str, stack: tuple[str, dict[str, Any]]
+) -> None:
+    """A changed bucket policy replaces the old one; a removed queue policy leaves none."""
+    name, template = stack
+    cfn, s3 = aws("cloudformation"), aws("s3")
+    updated = copy.deepcopy(template)
+    statement = updated["Resources"]["BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    statement[0]["Action"] = "s3:PutObject"
+    del updated["Resources"]["QueuePolicy"]
+    cfn.update_stack(StackName=name, TemplateBody=json.dumps(updated))
+    assert status(cfn, name) == "UPDATE_COMPLETE"
+    assert _bucket_action(aws, f"pol-{unique}") == "s3:PutObject"
+    assert _queue_policy(aws, outputs(cfn, name)["QueueUrl"]) is None
+    assert "QueuePolicy" not in listed(cfn, name)
+    del updated["Resources"]["BucketPolicy"]
+    cfn.update_stack(StackName=name, TemplateBody=json.dumps(updated))
+    with pytest.raises(s3.exceptions.ClientError) as raised:
+        s3.get_bucket_policy(Bucket=f"pol-{unique}")
+    assert raised.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+    cfn.delete_stack(StackName=name)
