@@ -11,7 +11,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # wscat, a third-party WebSocket client the conformance tests drive (skipped without npm).
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab
+.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab moto-compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ $(NODE_STAMP): package.json package-lock.json
 tests: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
+# moto's own tests for the services wslab extends, run on plain moto and on moto as
+# `wslab local` extends it, compared against tests/moto_compat/intended.toml.
+moto-compat: $(STAMP)
+	$(BIN)/python tests/moto_compat/gate.py
+
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
 # each notebook's stored outputs checked by nbval.
 notebooks: $(STAMP)
@@ -69,4 +74,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .cache

@@ -236,6 +236,130 @@ def _check_cloudformation() -> list[str]:
     return missing
 
 
+def _check_cloudformation_engine() -> list[str]:
+    """The resource map and stack internals the engine drives (create, update, delete)."""
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import Event, Stack
+
+    stack = Stack(
+        stack_id="seams",
+        name="seams",
+        template='{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}',
+        parameters={},
+        account_id=ACCOUNT,
+        region_name=REGION,
+    )
+    resource_map = stack.resource_map
+    missing = _attributes(
+        resource_map,
+        "_parsed_resources _resource_json_map _template _delete_resource lazy_condition_map "
+        "input_parameters build_resource_diff update tags _account_id _region_name "
+        "validate_outputs",
+    )
+    missing += _attributes(
+        stack,
+        "template template_dict status events _create_resource_map _create_output_map "
+        "_add_stack_event mark_creation_complete output_map creation_time notification_arns "
+        "parameters role_arn tags description",
+    )
+    missing += _attributes(stack.output_map, "exports")
+    for name in ("outputs", "exports", "stack_resources"):
+        if not isinstance(vars(Stack).get(name), property):
+            missing.append(f"Stack.{name} (a property)")
+    if "__getitem__" not in vars(parsing.ResourceMap):
+        missing.append("ResourceMap.__getitem__")
+    if _parameters(parsing.ResourceMap.update) != ["self", "template", "parameters"]:
+        missing.append("ResourceMap.update(self, template, parameters)")
+    event = [
+        "self", "stack_id", "stack_name", "logical_resource_id", "physical_resource_id",
+        "resource_type", "resource_status", "resource_status_reason", "resource_properties",
+    ]  # fmt: skip
+    if _parameters(Event.__init__) != event:
+        missing.append(f"Event{event[1:]}")
+    missing += [
+        name for name in ("resource_class_from_type", "NULL_MODELS") if not hasattr(parsing, name)
+    ]
+    return missing
+
+
+def _check_cloudformation_api() -> list[str]:
+    """The backend and response methods replaced, with the signatures moto calls them by."""
+    from moto.cloudformation import exceptions, utils
+    from moto.cloudformation.models import ChangeSet, CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    from wslab.local.moto_ext.cloudformation import backend
+
+    missing = [
+        f"CloudFormationBackend.{name}{_parameters(getattr(CloudFormationBackend, name))}"
+        for name in ("create_stack", "update_stack", "delete_stack", "create_change_set")
+        if _parameters(getattr(CloudFormationBackend, name)) != _parameters(getattr(backend, name))
+    ]
+    if _parameters(CloudFormationBackend._resolve_update_parameters) != [
+        "self", "instance", "incoming_params",
+    ]:  # fmt: skip
+        missing.append("CloudFormationBackend._resolve_update_parameters")
+    instance = CloudFormationBackend(REGION, ACCOUNT)
+    missing += _attributes(
+        instance, "stacks deleted_stacks exports change_sets get_stack describe_change_set"
+    )
+    change_set = [
+        "self", "change_set_type", "change_set_id", "change_set_name", "stack", "template",
+        "parameters", "description", "notification_arns", "tags", "role_arn",
+    ]  # fmt: skip
+    if _parameters(ChangeSet.__init__) != change_set:
+        missing.append(f"ChangeSet{change_set[1:]}")
+    missing += [
+        f"CloudFormationResponse.{name}"
+        for name in (
+            "create_stack", "update_stack", "get_template", "list_stack_resources",
+            "describe_stack_resources", "describe_stack_resource", "validate_template",
+            "_get_param", "_get_bool_param", "_get_stack_from_s3_url", "cloudformation_backend",
+        )
+        if not hasattr(CloudFormationResponse, name)
+    ]  # fmt: skip
+    missing += [
+        f"utils.{name}"
+        for name in ("generate_stack_id", "generate_changeset_id", "validate_create_change_set")
+        if not hasattr(utils, name)
+    ]
+    if _parameters(exceptions.UnsupportedAttribute.__init__) != ["self", "resource", "attr"]:
+        missing.append("UnsupportedAttribute(resource, attr)")
+    return missing
+
+
+def _check_cloudformation_targets() -> list[str]:
+    """What policy resources, the SAM transform and image functions reach in other services."""
+    from moto.awslambda.models import LambdaFunction, get_backend
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.s3.models import S3Backend
+    from moto.sns.models import Topic
+    from moto.sqs.models import SQSBackend
+    from moto.ssm.models import SimpleSystemManagerBackend
+
+    missing = [] if aws_managed_policies_data.strip().startswith("{") else ["managed policies"]
+    missing += [
+        f"SQSBackend.{n}"
+        for n in ("get_queue", "set_queue_attributes")
+        if not hasattr(SQSBackend, n)
+    ]
+    missing += [
+        f"S3Backend.{n}"
+        for n in ("get_bucket", "put_bucket_policy", "delete_bucket_policy")
+        if not hasattr(S3Backend, n)
+    ]
+    if not isinstance(vars(Topic).get("policy"), property) or vars(Topic)["policy"].fset is None:
+        missing.append("Topic.policy (a settable property)")
+    if not hasattr(SimpleSystemManagerBackend, "get_parameter"):
+        missing.append("SimpleSystemManagerBackend.get_parameter")
+    missing += [
+        f"LambdaFunction.{name}"
+        for name in ("_create_zipfile_from_plaintext_code", "update_configuration", "delete")
+        if not hasattr(LambdaFunction, name)
+    ]
+    return missing + ([] if callable(get_backend) else ["awslambda.models.get_backend"])
+
+
 def _check_moto_server() -> list[str]:
     from moto.core import request
     from moto.moto_server import werkzeug_app
@@ -338,6 +462,18 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto CloudFormation (model discovery, parse_resource, rollback, ValidateTemplate)": (
         "local/moto_ext/cloudformation/",
         _check_cloudformation,
+    ),
+    "moto CloudFormation resource map and stack (created, updated, deleted by the engine)": (
+        "local/moto_ext/cloudformation/engine.py",
+        _check_cloudformation_engine,
+    ),
+    "moto CloudFormation backend and responses (stacks, change sets, templates replaced)": (
+        "local/moto_ext/cloudformation/backend.py, responses.py",
+        _check_cloudformation_api,
+    ),
+    "moto SQS, SNS, S3, SSM, IAM and Lambda models (policy types, SAM, image functions)": (
+        "local/moto_ext/cloudformation/resource_types.py, transforms.py, awslambda.py",
+        _check_cloudformation_targets,
     ),
     "moto server app (called in-process with werkzeug's environ)": (
         "local/moto_ext/moto_app.py",

@@ -8,6 +8,9 @@ changed: it runs twice, from the source distribution of the installed (pinned) m
 2. with :func:`wslab.local.moto_ext.install` called first (``extended.py``, a pytest plugin),
    exactly as ``wslab local`` installs the extensions,
 
+side by side (with ``-n 2``, one process each: on two cores that is faster than each run
+with two pytest-xdist workers in turn, which collect the tests once per worker),
+
 and the outcomes are compared test by test. Tests meant to differ are listed with the AWS
 behaviour they follow in ``intended.toml``. The gate fails on any other difference, and on
 a listed test that no longer differs. A test that differs is run again in both modes before
@@ -29,6 +32,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -99,8 +103,22 @@ def _environment(results: Path) -> dict[str, str]:
     return environment
 
 
-def run(tree: Path, tests: Sequence[str], extended: bool, workers: int) -> dict[str, str]:
-    """Run moto's ``tests`` (plain or extended): test id -> passed, failed or skipped."""
+@dataclass
+class _Run:
+    mode: str
+    process: subprocess.Popen[bytes]
+    results: Path
+    log: Path
+
+    def outcomes(self) -> dict[str, str]:
+        code = self.process.wait()
+        if code not in (0, 1) or not self.results.exists():
+            raise SystemExit(f"moto's tests did not run ({self.mode}, exit {code}): see {self.log}")
+        outcomes: dict[str, str] = json.loads(self.results.read_text())
+        return outcomes
+
+
+def _start(tree: Path, tests: Sequence[str], extended: bool, workers: int) -> _Run:
     mode = "extended" if extended else "plain"
     results = CACHE / f"results-{mode}.json"
     results.unlink(missing_ok=True)
@@ -111,19 +129,31 @@ def run(tree: Path, tests: Sequence[str], extended: bool, workers: int) -> dict[
         command += ["-n", str(workers)]
     log = CACHE / f"log-{mode}.txt"
     with log.open("w", encoding="utf-8") as output:
-        finished = subprocess.run(
+        process = subprocess.Popen(
             [*command, *tests],
             cwd=tree,
             env=_environment(results),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    if finished.returncode not in (0, 1) or not results.exists():
-        raise SystemExit(
-            f"moto's tests did not run ({mode}, exit {finished.returncode}): see {log}"
-        )
-    outcomes: dict[str, str] = json.loads(results.read_text())
-    return outcomes
+    return _Run(mode, process, results, log)
+
+
+def run_both(
+    tree: Path, tests: Sequence[str], workers: int
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Run moto's ``tests`` on plain and on extended moto, side by side (``workers`` split
+    between the two): test id -> passed, failed or skipped, for each."""
+    each = max(1, workers // 2)
+    plain = _start(tree, tests, extended=False, workers=each)
+    extended = _start(tree, tests, extended=True, workers=each)
+    try:
+        return plain.outcomes(), extended.outcomes()
+    finally:
+        for started in (plain, extended):
+            if started.process.poll() is None:
+                started.process.kill()
+                started.process.wait()
 
 
 def service_of(test: str) -> str:
@@ -180,7 +210,14 @@ def table(plain: dict[str, str], extended: dict[str, str], differences: Iterable
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("-n", "--workers", type=int, default=2, help="pytest-xdist workers")
+    parser.add_argument(
+        "-n",
+        "--workers",
+        type=int,
+        default=2,
+        help="processes in all: the two runs go side by side, each with half (pytest-xdist "
+        "above one)",
+    )
     arguments = parser.parse_args(argv)
     started = time.monotonic()
     tree = moto_sources()
@@ -188,16 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"moto {version('moto')}: {len(tests)} test paths, {arguments.workers} workers", flush=True
     )
-    plain = run(tree, tests, extended=False, workers=arguments.workers)
-    print(f"plain moto: {len(plain)} tests in {time.monotonic() - started:.0f} s", flush=True)
-    extended = run(tree, tests, extended=True, workers=arguments.workers)
-    print(f"extended: {len(extended)} tests in {time.monotonic() - started:.0f} s", flush=True)
+    plain, extended = run_both(tree, tests, arguments.workers)
+    print(f"{len(plain)} tests, both ways, in {time.monotonic() - started:.0f} s", flush=True)
     first = differing(plain, extended)
     if first:
         # Only what differs again counts: once more, both ways.
-        again = sorted(first)
-        plain.update(run(tree, again, extended=False, workers=arguments.workers))
-        extended.update(run(tree, again, extended=True, workers=arguments.workers))
+        again_plain, again_extended = run_both(tree, sorted(first), workers=2)
+        plain.update(again_plain)
+        extended.update(again_extended)
     differences = first & differing(plain, extended)
     print()
     print(table(plain, extended, differences))

@@ -16,7 +16,7 @@ import io
 import zipfile
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.models import LambdaFunction, get_backend
 
 __all__ = ["install"]
 
@@ -79,7 +79,7 @@ def create(
     }
     if properties.get("Tags"):
         spec["Tags"] = {tag["Key"]: tag["Value"] for tag in properties["Tags"]}
-    return lambda_backends[account_id][region_name].create_function(spec)
+    return get_backend(account_id, region_name).create_function(spec)
 
 
 def update(
