@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from tests.local.cfn_helpers import create, failure_reasons, gone, listed, refused, status
+from tests.local.cfn_helpers import (
+    create,
+    failure_reasons,
+    gone,
+    listed,
+    outputs,
+    refused,
+    status,
+)
 from tests.local.lambda_helpers import role_arn
 from wslab.aws import LAMBDA_TRUST_POLICY
 
@@ -319,3 +327,35 @@ def test_unknown_stacks_are_validation_errors(aws: Any, unique: str) -> None:
             assert "does not exist" in error.response["Error"]["Message"]
         else:
             pytest.fail(f"{call} found a stack that does not exist")
+
+
+def test_a_failed_update_rolls_back_to_what_was_there(aws: Any, unique: str) -> None:
+    """An update whose new resource fails: UPDATE_ROLLBACK_COMPLETE, what it added is gone,
+    what was there stays, outputs included."""
+    cfn, sns = aws("cloudformation"), aws("sns")
+    name = f"upd-{unique}"
+    template = {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"kept-{unique}"}}
+        },
+        "Outputs": {"Url": {"Value": {"Ref": "Queue"}}},
+    }
+    create(cfn, name, template)
+    before = outputs(cfn, name)
+    broken = json.loads(json.dumps(template))
+    broken["Resources"]["Topic"] = {
+        "Type": "AWS::SNS::Topic",
+        "Properties": {"TopicName": f"added-{unique}"},
+    }
+    broken["Resources"]["Pipe"] = {"Type": "AWS::Pipes::Pipe", "DependsOn": "Topic"}
+    cfn.update_stack(StackName=name, TemplateBody=json.dumps(broken))
+    assert status(cfn, name) == "UPDATE_ROLLBACK_COMPLETE"
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_update_complete").wait(StackName=name)
+    assert set(listed(cfn, name)) == {"Queue"}
+    assert outputs(cfn, name) == before
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert not [arn for arn in topics if arn.endswith(f":added-{unique}")]
+    assert "AWS::Pipes::Pipe is not supported" in failure_reasons(cfn, name)
+    cfn.delete_stack(StackName=name)
+    assert gone(cfn, name)
