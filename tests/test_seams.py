@@ -330,7 +330,8 @@ def _check_cloudformation_api() -> list[str]:
 
 def _check_cloudformation_targets() -> list[str]:
     """What policy resources, the SAM transform and image functions reach in other services."""
-    from moto.awslambda.models import LambdaFunction, get_backend
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.utils import get_backend
     from moto.iam.aws_managed_policies import aws_managed_policies_data
     from moto.s3.models import S3Backend
     from moto.sns.models import Topic

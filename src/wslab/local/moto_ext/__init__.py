@@ -2,7 +2,8 @@
 
 * :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://`` endpoints.
 * :mod:`.lambda_backend`: ``Invoke`` runs the deployed code; packages must be zips.
-* :mod:`.cloudformation`: API Gateway v2 resource types; unsupported ones fail the stack.
+* :mod:`.s3_bucket_policy`: bucket policies' conditions evaluated (HTTPS assumed).
+* :mod:`.cloudformation`: CloudFormation as AWS runs it (see its package).
 * :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
 * :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
 * :mod:`.host`: the process-wide state the extensions share.
@@ -23,10 +24,11 @@ def install(*, cloudformation: bool = True) -> None:
     seconds (moto's CloudFormation loads every service it models): the stack installs them
     in the background with :func:`install_cloudformation`.
     """
-    from . import apigatewayv2, lambda_backend
+    from . import apigatewayv2, lambda_backend, s3_bucket_policy
 
     apigatewayv2.install()
     lambda_backend.install()
+    s3_bucket_policy.install()
     if cloudformation:
         install_cloudformation()
 

@@ -57,7 +57,7 @@ def install() -> None:
         responses,
         validate,
     )
-    from .errors import cloudformation_errors_only
+    from .errors import answered_in_cloudformation_format, cloudformation_errors_only
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
@@ -86,7 +86,12 @@ def install() -> None:
     ):
         setattr(cloudformation, name, getattr(backend, name))
 
+    from moto.cloudformation import models
+
+    stacks: Any = models
+    stacks.get_stack_from_s3_url = backend.template_from_s3  # nested stacks' TemplateURL
     api: Any = CloudFormationResponse
+    api._get_stack_from_s3_url = responses.template_from_url
     api.create_stack = responses.requiring_auto_expand(CloudFormationResponse.create_stack)
     api.update_stack = responses.requiring_auto_expand(CloudFormationResponse.update_stack)
     api.get_template = responses.get_template
@@ -96,4 +101,5 @@ def install() -> None:
     api.validate_template = validate.validate_template
     for name in _action_names(CloudFormationResponse):
         setattr(api, name, cloudformation_errors_only(getattr(CloudFormationResponse, name)))
+    api.call_action = answered_in_cloudformation_format(CloudFormationResponse.call_action)
     _installed = True

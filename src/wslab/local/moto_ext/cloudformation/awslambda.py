@@ -16,7 +16,8 @@ import io
 import zipfile
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction, get_backend
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda.utils import get_backend
 
 __all__ = ["install"]
 

@@ -16,8 +16,10 @@ sets. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-u
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
@@ -41,6 +43,7 @@ __all__ = [
     "execute_change_set",
     "prepare",
     "processed_template",
+    "template_from_s3",
     "update_stack",
 ]
 
@@ -57,14 +60,41 @@ class InvalidChangeSetStatus(ValidationError):
 
 @dataclass(frozen=True)
 class Prepared:
-    """A template as received, and as the stack runs it (its transforms done)."""
+    """A template as received, as the stack runs it (its transforms done), and the value
+    of each of its parameters (given or default)."""
 
     original: str
     processed: dict[str, Any]
+    parameters: dict[str, Any]
 
     @property
     def body(self) -> str:
         return templates.dumps(self.processed)
+
+
+# A virtual-hosted S3 URL: <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com,
+# <bucket>.s3-<region>.amazonaws.com. Any other host is path-style: <host>/<bucket>/<key>
+# (s3.amazonaws.com, s3.<region>.amazonaws.com, or the local stack's own address).
+_VIRTUAL_HOSTED = re.compile(r"^(?P<bucket>.+)\.s3[.-](?:[a-z0-9-]+\.)?amazonaws\.com$")
+
+
+def template_from_s3(template_url: str, account_id: str, partition: str) -> str:
+    """The template a ``TemplateURL`` points at, in the local S3 (moto: a path-style URL
+    on any host but ``localhost`` and ``*.amazonaws.com`` read its host as the bucket,
+    so the URL ``sam deploy`` builds from ``AWS_ENDPOINT_URL`` found no bucket)."""
+    from moto.s3.models import s3_backends
+
+    parts = urlparse(template_url)
+    path = unquote(parts.path).lstrip("/")
+    virtual = _VIRTUAL_HOSTED.match(parts.hostname or "")
+    bucket, _, key = (virtual["bucket"], "", path) if virtual else path.partition("/")
+    try:
+        found = s3_backends[account_id][partition].get_object(bucket, key)
+    except Exception as error:
+        raise ValidationError(message=f"S3 error: {reason_of(error)}") from error
+    if found is None:
+        raise ValidationError(message="S3 error: The specified key does not exist.")
+    return bytes(found.value).decode("utf-8")
 
 
 def _check_ssm_parameters(
@@ -101,7 +131,7 @@ def prepare(
     processed = expand(parsed, parameters, backend.region_name)
     templates.check(processed, parameters, set(backend.exports), backend.region_name)
     _check_ssm_parameters(backend, processed, parameters)
-    return Prepared(body, processed)
+    return Prepared(body, processed, templates.effective_parameters(processed, parameters))
 
 
 def processed_template(source: Stack | ChangeSet) -> str:
@@ -168,7 +198,7 @@ def create_stack(
         stack_id=generate_stack_id(name, self.region_name, self.account_id),
         name=name,
         template=prepared.body,
-        parameters=parameters,
+        parameters=prepared.parameters,
         account_id=self.account_id,
         region_name=self.region_name,
         notification_arns=notification_arns,
@@ -202,13 +232,16 @@ def _finish_update(
     backend: CloudFormationBackend,
     stack: Stack,
     prepared: Prepared,
-    parameters: dict[str, Any],
     role_arn: str | None,
     tags: dict[str, str] | None,
 ) -> None:
-    engine.update(stack, prepared.original, prepared.processed, parameters, role_arn, tags)
+    engine.update(stack, prepared.original, prepared.processed, prepared.parameters, role_arn, tags)
     if stack.status == "UPDATE_COMPLETE":
         _publish_exports(backend, stack)
+
+
+def _unchanged(stack: Stack, prepared: Prepared) -> bool:
+    return prepared.processed == stack.template_dict and prepared.parameters == stack.parameters
 
 
 def update_stack(
@@ -224,13 +257,9 @@ def update_stack(
     _check_updatable(stack)
     resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
     prepared = prepare(self, template, resolved)
-    if (
-        prepared.processed == stack.template_dict
-        and resolved == (stack.parameters or {})
-        and tags in (None, stack.tags)
-    ):
+    if _unchanged(stack, prepared) and tags in (None, stack.tags):
         raise ValidationError(message="No updates are to be performed.")
-    _finish_update(self, stack, prepared, resolved, role_arn, tags)
+    _finish_update(self, stack, prepared, role_arn, tags)
     return stack
 
 
@@ -318,25 +347,21 @@ def create_change_set(
     except TransformFailed as error:
         # A transform's failure is the change set's, as CloudFormation reports it.
         failure = error.message
-        prepared = Prepared(str(template), templates.parse(str(template)))
+        prepared = Prepared(str(template), templates.parse(str(template)), parameters)
     change_set = ChangeSet(
         change_set_type=change_set_type,
         change_set_id=generate_changeset_id(change_set_name, self.region_name, self.account_id),
         change_set_name=change_set_name,
         stack=stack,
         template=prepared.body,
-        parameters=parameters,
+        parameters=prepared.parameters,
         description=description,
         notification_arns=notification_arns,
         tags=tags,
         role_arn=role_arn,
     )
     change_set.template = prepared.original
-    unchanged = (
-        change_set_type == "UPDATE"
-        and prepared.processed == stack.template_dict
-        and parameters == (stack.parameters or {})
-    )
+    unchanged = change_set_type == "UPDATE" and _unchanged(stack, prepared)
     if failure or unchanged:
         change_set.status = "FAILED"
         change_set.execution_status = "UNAVAILABLE"
@@ -374,7 +399,7 @@ def execute_change_set(
     if change_set.execution_status != "AVAILABLE":
         raise InvalidChangeSetStatus(change_set.change_set_id, str(change_set.execution_status))
     stack = self.stacks[change_set.stack_id]
-    prepared = Prepared(change_set.template, change_set.template_dict)
+    prepared = Prepared(change_set.template, change_set.template_dict, change_set.parameters)
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
     try:
         if change_set.change_set_type == "CREATE":
@@ -385,14 +410,7 @@ def execute_change_set(
             stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")
             _finish_create(self, stack)
         else:
-            _finish_update(
-                self,
-                stack,
-                prepared,
-                change_set.parameters,
-                change_set.role_arn,
-                change_set.tags,
-            )
+            _finish_update(self, stack, prepared, change_set.role_arn, change_set.tags)
     except ValidationError:
         change_set.execution_status = "AVAILABLE"
         raise

@@ -18,6 +18,7 @@ rollback says which resources failed, the resource's ``*_FAILED`` event says why
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +28,7 @@ from moto.cloudformation.parsing import ResourceMap, resource_class_from_type
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
 
-from .errors import reason_of
+from .errors import UnsupportedByLocalStack, reason_of
 from .template import dependency_order
 
 __all__ = [
@@ -146,8 +147,11 @@ def create(stack: Stack) -> None:
     """Create every resource of the stack's template (``Stack.create_resources``)."""
     resource_map = stack.resource_map
     template = stack.template_dict
-    resources: dict[str, Any] = template.get("Resources") or {}
-    resource_map._template = template
+    # moto's models change the properties they are given: they get a copy, and the stack
+    # keeps the template as it was (what the next update is compared with).
+    working = copy.deepcopy(template)
+    resources: dict[str, Any] = working.get("Resources") or {}
+    resource_map._template = working
     resource_map._resource_json_map = resources
     resource_map.tags.update(
         {
@@ -282,6 +286,23 @@ def _update_events(stack: Stack, before: dict[str, Any], diff: dict[str, list[st
             _event(stack, logical_id, kind, done, physical)
 
 
+def _check_updatable(stack: Stack, template: dict[str, Any], changed: list[str]) -> None:
+    """Fail, before anything changes, an update of a resource whose moto model cannot be
+    updated (moto: the resource drops out of the stack and is left behind)."""
+    for logical_id in changed:
+        kind = str(template["Resources"][logical_id].get("Type"))
+        model = resource_class_from_type(kind)
+        if model is not None and hasattr(
+            model.update_from_cloudformation_json, "__isabstractmethod__"
+        ):
+            reason = (
+                f"{kind} can't be updated in place by wslab local: give it a new logical id "
+                "to replace it, or delete the stack and create it again"
+            )
+            _event(stack, logical_id, kind, "UPDATE_FAILED", reason=reason)
+            raise UnsupportedByLocalStack(f"{logical_id}: {reason}")
+
+
 def update(
     stack: Stack,
     original: str,
@@ -293,15 +314,18 @@ def update(
     """Update the stack to a template (received as ``original``, run as ``processed``);
     on failure, back to where it was: ``UPDATE_ROLLBACK_COMPLETE`` (or ``..._FAILED``)."""
     resource_map = stack.resource_map
-    previous = (stack.template, stack.template_dict, dict(resource_map.input_parameters or {}))
-    before = dict(resource_map._resource_json_map)
+    previous = (stack.template, stack.template_dict, dict(stack.parameters or {}))
+    before: dict[str, Any] = stack.template_dict.get("Resources") or {}
     stack.status = "UPDATE_IN_PROGRESS"
     stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    resource_map._resource_json_map = copy.deepcopy(before)
+    resource_map.input_parameters = dict(stack.parameters or {})  # what the diff compares with
     diff = resource_map.build_resource_diff(processed, parameters)
     stack.template_dict = processed
     _settle(resource_map, False)
     try:
-        resource_map.update(processed, parameters)
+        _check_updatable(stack, processed, diff["Modify"])
+        resource_map.update(copy.deepcopy(processed), parameters)
     except Exception as error:
         _settle(resource_map, True)
         _roll_back_update(stack, previous, reason_of(error))
@@ -312,8 +336,7 @@ def update(
     stack.output_map = stack._create_output_map()
     stack.description = processed.get("Description")
     stack.role_arn = role_arn
-    if parameters:
-        stack.parameters = parameters
+    stack.parameters = parameters
     if tags is not None:
         stack.tags = tags
     stack.status = "UPDATE_COMPLETE"
@@ -329,7 +352,7 @@ def _roll_back_update(
     resource_map = stack.resource_map
     _settle(resource_map, False)
     try:
-        resource_map.update(stack.template_dict, parameters)
+        resource_map.update(copy.deepcopy(stack.template_dict), parameters)
     except Exception as error:
         stack.status = "UPDATE_ROLLBACK_FAILED"
         stack._add_stack_event(stack.status, resource_status_reason=reason_of(error))

@@ -20,11 +20,13 @@ from typing import Any, TypeVar
 
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult
 
 __all__ = [
     "InsufficientCapabilities",
     "TransformFailed",
     "UnsupportedByLocalStack",
+    "answered_in_cloudformation_format",
     "cloudformation_errors_only",
     "reason_of",
 ]
@@ -76,6 +78,24 @@ def reason_of(error: BaseException) -> str:
     if isinstance(error, (KeyError, AttributeError, TypeError, IndexError)):
         return f"Internal error in wslab local ({type(error).__name__}: {line})"
     return f"{code}: {line}" if code and not line.startswith(str(code)) else line
+
+
+def answered_in_cloudformation_format(call_action: _F) -> _F:
+    """``CloudFormationResponse.call_action``: what fails after the action returned (moto
+    reads the answer's objects while it writes the XML) is a ``ValidationError`` too, not an
+    HTTP 500 page."""
+
+    @functools.wraps(call_action)
+    def guarded(self: Any) -> Any:
+        try:
+            return call_action(self)
+        except Exception as error:
+            status, headers, body = self.serialized(
+                ActionResult(ValidationError(message=reason_of(error)))
+            )
+            return status, headers, body
+
+    return guarded  # type: ignore[return-value]
 
 
 def cloudformation_errors_only(action: _F) -> _F:

@@ -23,7 +23,7 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
 from . import template as templates
-from .backend import processed_template
+from .backend import processed_template, template_from_s3
 from .engine import last_event, listed_resources
 from .transforms import check_capabilities
 
@@ -33,6 +33,7 @@ __all__ = [
     "get_template",
     "list_stack_resources",
     "requiring_auto_expand",
+    "template_from_url",
 ]
 
 _STAGES = ["Original", "Processed"]
@@ -54,6 +55,11 @@ def requiring_auto_expand(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return action(self)
 
     return checked
+
+
+def template_from_url(self: CloudFormationResponse, template_url: str) -> str:
+    """``CloudFormationResponse._get_stack_from_s3_url``: see :func:`.backend.template_from_s3`."""
+    return template_from_s3(template_url, self.current_account, self.partition)
 
 
 def get_template(self: CloudFormationResponse) -> ActionResult:

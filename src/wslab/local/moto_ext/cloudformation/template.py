@@ -32,6 +32,7 @@ __all__ = [
     "check_structure",
     "dependency_order",
     "dumps",
+    "effective_parameters",
     "parse",
     "references",
 ]
@@ -426,6 +427,18 @@ def check(
     _check_parameters(template, parameters)
     for block in ("Resources", "Outputs"):
         _check_imports(template.get(block) or {}, exports)
+
+
+def effective_parameters(template: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every declared parameter's value: the one given, else its ``Default`` (what tells an
+    update whether a parameter changed, however its value was passed)."""
+    values: dict[str, Any] = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        if name in given:
+            values[name] = given[name]
+        elif isinstance(spec, dict) and "Default" in spec:
+            values[name] = spec["Default"]
+    return values
 
 
 def check_shape(template: Mapping[str, Any]) -> None:
