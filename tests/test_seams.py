@@ -361,6 +361,40 @@ def _check_cloudformation_targets() -> list[str]:
     return missing + ([] if callable(get_backend) else ["awslambda.models.get_backend"])
 
 
+def _check_bucket_policy() -> list[str]:
+    """moto's statement matching, reused for the statements whose conditions hold."""
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    missing = [] if hasattr(FakeBucket, "get_permission") else ["FakeBucket.get_permission"]
+    if _parameters(FakeBucket.get_permission) != ["self", "action", "resource"]:
+        missing.append("FakeBucket.get_permission(self, action, resource)")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    if IAMPolicyStatement(deny).is_action_permitted("s3:PutObject", "x") != PermissionResult.DENIED:
+        missing.append("IAMPolicyStatement(statement).is_action_permitted(action, resource)")
+    return missing
+
+
+def _check_cloudformation_s3_and_answers() -> list[str]:
+    """Where templates are read from S3, and where answers are written."""
+    from moto.cloudformation import models
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import BaseResponse
+    from moto.s3.models import S3Backend
+
+    missing = [] if hasattr(models, "get_stack_from_s3_url") else ["models.get_stack_from_s3_url"]
+    missing += [
+        f"BaseResponse.{name}"
+        for name in ("call_action", "serialized")
+        if not hasattr(BaseResponse, name)
+    ]
+    source = inspect.getsource(BaseResponse)
+    missing += [name for name in ("self.current_account", "self.partition") if name not in source]
+    if "_get_stack_from_s3_url" not in vars(CloudFormationResponse):
+        missing.append("CloudFormationResponse._get_stack_from_s3_url")
+    return missing + ([] if hasattr(S3Backend, "get_object") else ["S3Backend.get_object"])
+
+
 def _check_moto_server() -> list[str]:
     from moto.core import request
     from moto.moto_server import werkzeug_app
@@ -475,6 +509,14 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto SQS, SNS, S3, SSM, IAM and Lambda models (policy types, SAM, image functions)": (
         "local/moto_ext/cloudformation/resource_types.py, transforms.py, awslambda.py",
         _check_cloudformation_targets,
+    ),
+    "moto S3 bucket permission and IAM statement matching (bucket policy conditions)": (
+        "local/moto_ext/s3_bucket_policy.py",
+        _check_bucket_policy,
+    ),
+    "moto CloudFormation TemplateURL reading and answer writing (call_action)": (
+        "local/moto_ext/cloudformation/backend.py, errors.py",
+        _check_cloudformation_s3_and_answers,
     ),
     "moto server app (called in-process with werkzeug's environ)": (
         "local/moto_ext/moto_app.py",

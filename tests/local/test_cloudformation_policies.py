@@ -119,3 +119,41 @@ def test_updating_and_removing_policies(
         s3.get_bucket_policy(Bucket=f"pol-{unique}")
     assert raised.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
     cfn.delete_stack(StackName=name)
+
+
+def test_a_bucket_that_denies_insecure_transport_takes_uploads(aws: Any, unique: str) -> None:
+    """The policy sam deploy's bucket has (deny when aws:SecureTransport is false) lets the
+    local stack, which stands for HTTPS, upload; an unconditional deny still denies."""
+    cfn, s3 = aws("cloudformation"), aws("s3")
+    bucket = f"sam-like-{unique}"
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    template = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
+            "Policy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "Bucket"},
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [deny]},
+                },
+            },
+        }
+    }
+    create(cfn, f"sam-like-{unique}", template)
+    s3.put_object(Bucket=bucket, Key="code.zip", Body=b"zip")
+    assert s3.get_object(Bucket=bucket, Key="code.zip")["Body"].read() == b"zip"
+    unconditional = {key: value for key, value in deny.items() if key != "Condition"}
+    policy = {"Version": "2012-10-17", "Statement": [unconditional]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    with pytest.raises(s3.exceptions.ClientError) as raised:
+        s3.put_object(Bucket=bucket, Key="other.zip", Body=b"zip")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.delete_object(Bucket=bucket, Key="code.zip")
+    cfn.delete_stack(StackName=f"sam-like-{unique}")

@@ -249,18 +249,25 @@ def _chat(url: str, clients: int = 3) -> list[str]:
             socket.close()
 
 
+def _upload(aws: Any, code: dict[str, str], template: dict[str, Any]) -> str:
+    """The template on S3, addressed as ``sam deploy`` addresses it: path-style, on the S3
+    client's endpoint (``AWS_ENDPOINT_URL`` here)."""
+    s3 = aws("s3")
+    bucket = code["onconnect"].split("/")[2]
+    s3.put_object(Bucket=bucket, Key="template.yaml", Body=yaml.safe_dump(template))
+    return f"{s3.meta.endpoint_url}/{bucket}/template.yaml"
+
+
 @pytest.fixture
 def deployed(aws: Any, unique: str, packaged: dict[str, str]) -> Iterator[tuple[str, str]]:
     """The sample deployed as ``sam deploy`` does: template on S3, change set, execute."""
-    cfn, s3 = aws("cloudformation"), aws("s3")
-    bucket = packaged["onconnect"].split("/")[2]
-    s3.put_object(Bucket=bucket, Key="template.yaml", Body=yaml.safe_dump(sam_template(packaged)))
+    cfn = aws("cloudformation")
     name = f"sam-chat-{unique}"
     created = cfn.create_change_set(
         StackName=name,
         ChangeSetName=f"samcli-deploy{unique}",
         ChangeSetType="CREATE",
-        TemplateURL=f"https://s3.amazonaws.com/{bucket}/template.yaml",
+        TemplateURL=_upload(aws, packaged, sam_template(packaged)),
         Parameters=_parameters(unique),
         Capabilities=["CAPABILITY_IAM"],
         Tags=[{"Key": "app", "Value": "chat"}],
@@ -420,3 +427,40 @@ def test_an_invalid_sam_template_fails_with_the_translators_reason(
     )
     assert "Function" in reason
     cfn.delete_stack(StackName=f"sam-bad-{unique}")
+
+
+def test_redeploying_without_and_with_changes(
+    aws: Any, unique: str, packaged: dict[str, str], deployed: tuple[str, str]
+) -> None:
+    """As sam deploy does it again: the same template and parameters (UsePreviousValue)
+    give a change set with nothing to do; a changed MemorySize updates the functions only."""
+    name, change_set = deployed
+    cfn = aws("cloudformation")
+    cfn.execute_change_set(ChangeSetName=change_set)
+    previous = [{"ParameterKey": "TableName", "UsePreviousValue": True}]
+
+    def change_set_of(template: dict[str, Any], label: str) -> dict[str, Any]:
+        created = cfn.create_change_set(
+            StackName=name,
+            ChangeSetName=label,
+            ChangeSetType="UPDATE",
+            TemplateURL=_upload(aws, packaged, template),
+            Parameters=previous,
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        return dict(cfn.describe_change_set(ChangeSetName=created["Id"]))
+
+    same = change_set_of(sam_template(packaged), "again")
+    assert same["Status"] == "FAILED"
+    assert "didn't contain changes" in same["StatusReason"]
+    bigger = sam_template(packaged)
+    for function in ("OnConnectFunction", "OnDisconnectFunction", "SendMessageFunction"):
+        bigger["Resources"][function]["Properties"]["MemorySize"] = 512
+    changed = change_set_of(bigger, "bigger")
+    modified = {c["ResourceChange"]["LogicalResourceId"] for c in changed["Changes"]}
+    assert modified == {"OnConnectFunction", "OnDisconnectFunction", "SendMessageFunction"}
+    cfn.execute_change_set(ChangeSetName=changed["ChangeSetId"])
+    cfn.get_waiter("stack_update_complete").wait(StackName=name)
+    arn = outputs(cfn, name)["SendMessageFunctionArn"]
+    assert aws("lambda").get_function(FunctionName=arn)["Configuration"]["MemorySize"] == 512
+    assert _chat(outputs(cfn, name)["ClientURL"], clients=2) == ["hello, chat"] * 2
