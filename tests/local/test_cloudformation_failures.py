@@ -359,3 +359,52 @@ def test_a_failed_update_rolls_back_to_what_was_there(aws: Any, unique: str) -> 
     assert "AWS::Pipes::Pipe is not supported" in failure_reasons(cfn, name)
     cfn.delete_stack(StackName=name)
     assert gone(cfn, name)
+
+
+def _table(key: str, name: str | None = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+    }
+    if name:
+        properties["TableName"] = name
+    return {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": properties}}}
+
+
+def test_a_resource_that_cannot_change_in_place_is_replaced(aws: Any, unique: str) -> None:
+    """A table's new key: a new table is made, the old one deleted, the stack updated."""
+    cfn, dynamodb = aws("cloudformation"), aws("dynamodb")
+    name = f"replace-{unique}"
+    create(cfn, name, _table("id"))
+    before = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Table")
+    old_table = before["StackResourceDetail"]["PhysicalResourceId"]
+    cfn.update_stack(StackName=name, TemplateBody=json.dumps(_table("connectionId")))
+    assert status(cfn, name) == "UPDATE_COMPLETE"
+    after = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Table")
+    new_table = after["StackResourceDetail"]["PhysicalResourceId"]
+    assert new_table != old_table
+    schema = dynamodb.describe_table(TableName=new_table)["Table"]["KeySchema"]
+    assert schema[0]["AttributeName"] == "connectionId"
+    with pytest.raises(dynamodb.exceptions.ResourceNotFoundException):
+        dynamodb.describe_table(TableName=old_table)
+    cfn.delete_stack(StackName=name)
+
+
+def test_a_named_resource_that_cannot_change_in_place_fails_the_update(
+    aws: Any, unique: str
+) -> None:
+    """The same with a TableName of its own: no replacement can take the name; the update
+    fails naming it, and the table stays as it was."""
+    cfn, dynamodb = aws("cloudformation"), aws("dynamodb")
+    name = f"named-{unique}"
+    create(cfn, name, _table("id", name=f"named-{unique}"))
+    cfn.update_stack(
+        StackName=name, TemplateBody=json.dumps(_table("connectionId", name=f"named-{unique}"))
+    )
+    assert status(cfn, name) == "UPDATE_ROLLBACK_COMPLETE"
+    assert "replacing it needs a new name" in failure_reasons(cfn, name)
+    schema = dynamodb.describe_table(TableName=f"named-{unique}")["Table"]["KeySchema"]
+    assert schema[0]["AttributeName"] == "id"
+    cfn.delete_stack(StackName=name)
+    assert gone(cfn, name)

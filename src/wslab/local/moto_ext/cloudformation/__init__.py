@@ -63,6 +63,7 @@ def install() -> None:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = resource_types.fail_on_unknown_types(parsing.parse_resource)
+    parsing.parse_and_update_resource = engine.replacing(parsing.parse_and_update_resource)
     dynamodb.install()
     awslambda.install()
 

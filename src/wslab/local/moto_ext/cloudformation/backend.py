@@ -90,10 +90,14 @@ def template_from_s3(template_url: str, account_id: str, partition: str) -> str:
     bucket, _, key = (virtual["bucket"], "", path) if virtual else path.partition("/")
     try:
         found = s3_backends[account_id][partition].get_object(bucket, key)
-    except Exception as error:
-        raise ValidationError(message=f"S3 error: {reason_of(error)}") from error
+    except Exception:  # no such bucket or key: what CloudFormation says of both
+        found = None
     if found is None:
-        raise ValidationError(message="S3 error: The specified key does not exist.")
+        # As reported from CreateStack (aws-samples/aws-hybrid-storage-workshop#3).
+        raise ValidationError(
+            message="S3 error: Access Denied For more information check "
+            "http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html"
+        )
     return bytes(found.value).decode("utf-8")
 
 

@@ -24,7 +24,11 @@ from typing import Any
 
 from moto.cloudformation.exceptions import UnsupportedAttribute, ValidationError
 from moto.cloudformation.models import Event, Stack
-from moto.cloudformation.parsing import ResourceMap, resource_class_from_type
+from moto.cloudformation.parsing import (
+    ResourceMap,
+    parse_and_create_resource,
+    resource_class_from_type,
+)
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
 
@@ -39,6 +43,7 @@ __all__ = [
     "last_event",
     "listed_resources",
     "published_exports",
+    "replacing",
     "settled_getitem",
     "stable_outputs",
     "update",
@@ -286,21 +291,60 @@ def _update_events(stack: Stack, before: dict[str, Any], diff: dict[str, list[st
             _event(stack, logical_id, kind, done, physical)
 
 
-def _check_updatable(stack: Stack, template: dict[str, Any], changed: list[str]) -> None:
-    """Fail, before anything changes, an update of a resource whose moto model cannot be
-    updated (moto: the resource drops out of the stack and is left behind)."""
+def _updates_in_place(model: Any) -> bool:
+    return not hasattr(model.update_from_cloudformation_json, "__isabstractmethod__")
+
+
+def _check_updatable(stack: Stack, before: dict[str, Any], changed: list[str]) -> None:
+    """Fail, before anything changes, the update of a resource that moto can't update in
+    place and that can't be replaced either, because it has a name of its own (the new one
+    would take the same name)."""
+    resources = stack.template_dict.get("Resources") or {}
     for logical_id in changed:
-        kind = str(template["Resources"][logical_id].get("Type"))
+        kind = str(resources[logical_id].get("Type"))
         model = resource_class_from_type(kind)
-        if model is not None and hasattr(
-            model.update_from_cloudformation_json, "__isabstractmethod__"
-        ):
+        if model is None or _updates_in_place(model):
+            continue
+        name = model.cloudformation_name_type()
+        named = [
+            (template.get(logical_id) or {}).get("Properties", {}).get(name)
+            for template in (before, resources)
+        ]
+        if name and named[0] is not None and named[0] == named[1]:
             reason = (
-                f"{kind} can't be updated in place by wslab local: give it a new logical id "
-                "to replace it, or delete the stack and create it again"
+                f"wslab local can't update a {kind} in place, and replacing it needs a new "
+                f"name ({name} is {named[0]!r}): rename it, or delete the stack and create it "
+                "again"
             )
             _event(stack, logical_id, kind, "UPDATE_FAILED", reason=reason)
             raise UnsupportedByLocalStack(f"{logical_id}: {reason}")
+
+
+def replacing(original: Any) -> Any:
+    """``parsing.parse_and_update_resource`` that replaces a resource moto can't update in
+    place: the new one is created, then the old one deleted, as CloudFormation replaces
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html).
+    moto instead drops it from the stack and leaves it behind."""
+
+    def parse_and_update_resource(
+        logical_id: str,
+        resource_json: dict[str, Any],
+        resources_map: ResourceMap,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        model = resource_class_from_type(str(resource_json.get("Type")))
+        if model is None or _updates_in_place(model):
+            return original(logical_id, resource_json, resources_map, account_id, region_name)
+        old = resources_map[logical_id]
+        new = parse_and_create_resource(
+            logical_id, resource_json, resources_map, account_id, region_name
+        )
+        if old is not None:
+            resources_map._delete_resource(old, resource_json)
+        return new
+
+    return parse_and_update_resource
 
 
 def update(
@@ -324,7 +368,7 @@ def update(
     stack.template_dict = processed
     _settle(resource_map, False)
     try:
-        _check_updatable(stack, processed, diff["Modify"])
+        _check_updatable(stack, before, diff["Modify"])
         resource_map.update(copy.deepcopy(processed), parameters)
     except Exception as error:
         _settle(resource_map, True)
