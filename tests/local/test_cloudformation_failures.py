@@ -408,3 +408,16 @@ def test_a_named_resource_that_cannot_change_in_place_fails_the_update(
     assert schema[0]["AttributeName"] == "id"
     cfn.delete_stack(StackName=name)
     assert gone(cfn, name)
+
+
+def test_a_custom_resource_fails_at_once_instead_of_waiting(aws: Any, unique: str) -> None:
+    """A custom resource: the stack fails naming it, instead of waiting for an answer."""
+    cfn = aws("cloudformation")
+    token = f"arn:aws:lambda:us-east-1:123456789012:function:provider-{unique}"
+    thing = {"Type": "Custom::Thing", "Properties": {"ServiceToken": token}}
+    template = {"Resources": {"Q": QUEUE, "Thing": thing}}
+    create(cfn, f"custom-{unique}", template)
+    assert status(cfn, f"custom-{unique}") == "ROLLBACK_COMPLETE"
+    assert "Custom resource type Custom::Thing is not supported" in failure_reasons(
+        cfn, f"custom-{unique}"
+    )

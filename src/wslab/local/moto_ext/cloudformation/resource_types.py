@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from moto.cloudformation.parsing import NULL_MODELS
 from moto.core.common_models import CloudFormationModel
 
+from ..host import HOST
 from .errors import UnsupportedByLocalStack
 
 __all__ = [
@@ -247,9 +248,19 @@ class CdkMetadata(_Attached, CloudFormationModel):
 
 
 def fail_on_unknown_types(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``parsing.parse_resource`` that fails on a type moto doesn't model (moto: skips it)."""
+    """``parsing.parse_resource`` that fails on a type moto doesn't model (moto: skips it),
+    and, in a running local stack, on a custom resource: moto would hand its event to a
+    Docker container, and no answer would ever come (the stack would wait forever)."""
 
     def parse_resource(resource_json: dict[str, Any], resources_map: Any) -> Any:
+        kind = str(resource_json.get("Type"))
+        if HOST.runtime is not None and (
+            kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource"
+        ):
+            raise UnsupportedByLocalStack(
+                f"Custom resource type {kind} is not supported by wslab local (CloudFormation "
+                "would call its function and wait for its answer)"
+            )
         parsed = original(resource_json, resources_map)
         # moto's NULL_MODELS (wait conditions) are deliberately nothing: left so.
         if parsed is None and resource_json.get("Type") not in NULL_MODELS:
