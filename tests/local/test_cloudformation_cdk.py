@@ -7,6 +7,7 @@ no call and shown by no listing, and an output with a false condition is not sho
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -273,3 +274,49 @@ def test_without_bootstrap_the_parameter_cannot_be_read(aws: Any, unique: str) -
         Capabilities=["CAPABILITY_IAM"],
     )
     assert f"/cdk-bootstrap/{unique}/version" in message
+
+
+def _cdk_change_set(cfn: Any, name: str, template: dict[str, Any], kind: str) -> dict[str, Any]:
+    """What ``cdk deploy`` does: delete its change set's name, create, describe."""
+    parameters = [{"ParameterKey": "Stage", "ParameterValue": "dev"}]
+    if kind == "UPDATE":
+        cfn.delete_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set")
+        parameters.append({"ParameterKey": "BootstrapVersion", "UsePreviousValue": True})
+    cfn.create_change_set(
+        StackName=name,
+        ChangeSetName="cdk-deploy-change-set",
+        ChangeSetType=kind,
+        TemplateBody=json.dumps(template),
+        Parameters=parameters,
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    return dict(cfn.describe_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set"))
+
+
+def test_deploying_and_redeploying_as_cdk_deploy_does(
+    aws: Any, unique: str, bootstrapped: None
+) -> None:
+    """A change set under one name, deleted before each deploy; UsePreviousValue of the
+    SSM-typed BootstrapVersion; a deploy with nothing new has no changes."""
+    cfn = aws("cloudformation")
+    name = f"cdk-cs-{unique}"
+    template = cdk_template(unique)
+    created = _cdk_change_set(cfn, name, template, "CREATE")
+    cfn.execute_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set")
+    assert status(cfn, name) == "CREATE_COMPLETE"
+    summaries = cfn.list_change_sets(StackName=name)["Summaries"]
+    assert [s["ChangeSetId"] for s in summaries] == [created["ChangeSetId"]]
+    nothing = _cdk_change_set(cfn, name, template, "UPDATE")
+    assert nothing["Status"] == "FAILED"
+    cfn.delete_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set")
+    with pytest.raises(cfn.exceptions.ChangeSetNotFoundException):
+        cfn.describe_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set")
+    changed = copy.deepcopy(template)
+    handler = changed["Resources"]["Handler886CB40B"]["Properties"]
+    handler["Code"]["ZipFile"] = HANDLER.replace("200", "201")
+    update = _cdk_change_set(cfn, name, changed, "UPDATE")
+    modified = [c["ResourceChange"]["LogicalResourceId"] for c in update["Changes"]]
+    assert modified == ["Handler886CB40B"]
+    cfn.execute_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set")
+    assert status(cfn, name) == "UPDATE_COMPLETE"
+    cfn.delete_stack(StackName=name)

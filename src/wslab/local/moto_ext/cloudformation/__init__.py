@@ -76,6 +76,7 @@ def install() -> None:
     stack.stack_resources = property(engine.listed_resources)
     stack.outputs = engine.stable_outputs(vars(Stack)["outputs"])
     stack.exports = engine.published_exports(vars(Stack)["exports"])
+    stack.stack_parameters = property(engine.parameter_values)
 
     cloudformation: Any = CloudFormationBackend
     for name in (
@@ -96,6 +97,10 @@ def install() -> None:
     api.create_stack = responses.requiring_auto_expand(CloudFormationResponse.create_stack)
     api.update_stack = responses.requiring_auto_expand(CloudFormationResponse.update_stack)
     api.get_template = responses.get_template
+    api.describe_change_set = responses.describe_change_set
+    api.delete_change_set = responses.delete_change_set
+    api.list_change_sets = responses.list_change_sets
+    api._validate_different_update = responses.changes_checked_later
     api.list_stack_resources = responses.list_stack_resources
     api.describe_stack_resources = responses.describe_stack_resources
     api.describe_stack_resource = responses.describe_stack_resource

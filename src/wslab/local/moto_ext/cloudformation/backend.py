@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
+from moto.cloudformation.exceptions import (
+    AlreadyExistsException,
+    CloudFormationError,
+    ValidationError,
+)
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
 from moto.cloudformation.utils import (
     generate_changeset_id,
@@ -39,13 +43,25 @@ __all__ = [
     "Prepared",
     "create_change_set",
     "create_stack",
+    "delete_change_set",
     "delete_stack",
     "execute_change_set",
+    "find_change_set",
     "prepare",
     "processed_template",
     "template_from_s3",
     "update_stack",
 ]
+
+
+class ChangeSetNotFound(CloudFormationError):
+    """https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html
+    (Errors: ChangeSetNotFound, HTTP 404)."""
+
+    code = "ChangeSetNotFound"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"ChangeSet [{name}] does not exist")
 
 
 class InvalidChangeSetStatus(ValidationError):
@@ -380,26 +396,40 @@ def create_change_set(
     return change_set.change_set_id, stack.stack_id
 
 
-def _change_set(
+def find_change_set(
     backend: CloudFormationBackend, name_or_id: str, stack_name: str | None
 ) -> ChangeSet:
-    if name_or_id in backend.change_sets:
-        return backend.change_sets[name_or_id]
-    for change_set in backend.change_sets.values():
-        if change_set.change_set_name == name_or_id and stack_name in (
-            None,
-            change_set.stack_name,
-            change_set.stack_id,
-        ):
-            return change_set
-    raise ValidationError(message=f"ChangeSet [{name_or_id}] does not exist")
+    """A change set by ARN, or by name within the stack named (by name or id):
+    ``ChangeSetNotFound`` otherwise (moto: "Stack with id <change set> does not exist",
+    which ``cdk deploy`` can't tell from a real error)."""
+    found = backend.change_sets.get(name_or_id)
+    if found is None:
+        stack = _find(backend, stack_name) if stack_name else None
+        for change_set in backend.change_sets.values():
+            if change_set.change_set_name == name_or_id and (
+                stack is None or change_set.stack_id == stack.stack_id
+            ):
+                found = change_set
+    if found is None:
+        raise ChangeSetNotFound(name_or_id)
+    return found
+
+
+def delete_change_set(backend: CloudFormationBackend, name_or_id: str, stack_name: str) -> None:
+    """Delete a change set; one that is not there is already deleted (``cdk deploy``
+    deletes its change set's name before it makes one)."""
+    try:
+        change_set = find_change_set(backend, name_or_id, stack_name)
+    except ChangeSetNotFound:
+        return
+    backend.change_sets.pop(change_set.change_set_id, None)
 
 
 def execute_change_set(
     self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None
 ) -> None:
     """``CloudFormationBackend.execute_change_set``."""
-    change_set = _change_set(self, change_set_name, stack_name)
+    change_set = find_change_set(self, change_set_name, stack_name)
     if change_set.execution_status != "AVAILABLE":
         raise InvalidChangeSetStatus(change_set.change_set_id, str(change_set.execution_status))
     stack = self.stacks[change_set.stack_id]

@@ -42,6 +42,7 @@ __all__ = [
     "fail_created",
     "last_event",
     "listed_resources",
+    "parameter_values",
     "published_exports",
     "replacing",
     "settled_getitem",
@@ -79,6 +80,15 @@ def settled_getitem(original: Any) -> Any:
 
 def _settle(resource_map: ResourceMap, settled: bool) -> None:
     setattr(resource_map, _SETTLED, settled)
+
+
+def _keep_as_given(resource_map: ResourceMap, template: dict[str, Any]) -> None:
+    """Give the resource map a fresh copy of the template it runs: moto writes into the
+    one it reads (``Properties: {}`` where there were none), which then looks like a
+    change to the next change set."""
+    working = copy.deepcopy(template)
+    resource_map._template = working
+    resource_map._resource_json_map = working.get("Resources") or {}
 
 
 def _created(resource_map: ResourceMap) -> dict[str, Any]:
@@ -152,12 +162,8 @@ def create(stack: Stack) -> None:
     """Create every resource of the stack's template (``Stack.create_resources``)."""
     resource_map = stack.resource_map
     template = stack.template_dict
-    # moto's models change the properties they are given: they get a copy, and the stack
-    # keeps the template as it was (what the next update is compared with).
-    working = copy.deepcopy(template)
-    resources: dict[str, Any] = working.get("Resources") or {}
-    resource_map._template = working
-    resource_map._resource_json_map = resources
+    _keep_as_given(resource_map, template)
+    resources: dict[str, Any] = resource_map._resource_json_map
     resource_map.tags.update(
         {
             "aws:cloudformation:stack-name": stack.name,
@@ -184,6 +190,7 @@ def create(stack: Stack) -> None:
             _event(stack, logical_id, kind, "CREATE_COMPLETE", _physical_id(instance))
     finally:
         _settle(resource_map, True)
+        _keep_as_given(resource_map, template)
     if all(instance.is_created() for instance in _created(resource_map).values()):
         stack.mark_creation_complete()
     # else: a custom resource is waiting for its function's answer (moto's cfn-response
@@ -375,6 +382,7 @@ def update(
         _roll_back_update(stack, previous, reason_of(error))
         return
     _settle(resource_map, True)
+    _keep_as_given(resource_map, processed)
     _update_events(stack, before, diff)
     stack.template = original
     stack.output_map = stack._create_output_map()
@@ -403,6 +411,7 @@ def _roll_back_update(
         return
     finally:
         _settle(resource_map, True)
+        _keep_as_given(resource_map, stack.template_dict)
     stack.output_map = stack._create_output_map()
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
     stack._add_stack_event(stack.status)
@@ -419,6 +428,13 @@ def stable_outputs(original: property) -> property:
         return original.fget(self) if self.status in STABLE_STATUSES else None  # type: ignore[misc]
 
     return property(outputs)
+
+
+def parameter_values(self: Stack) -> dict[str, Any]:
+    """``Stack.stack_parameters``, which ``UsePreviousValue`` reads: the values the stack was
+    given (an SSM parameter's name, not the value it resolved to, which moto gave: the
+    next ``cdk deploy`` then asked SSM for a parameter named after the version number)."""
+    return dict(self.parameters or {})
 
 
 def published_exports(original: property) -> property:

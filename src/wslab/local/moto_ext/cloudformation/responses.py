@@ -20,17 +20,22 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 from moto.cloudformation.responses import CloudFormationResponse
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 
+from . import backend
 from . import template as templates
-from .backend import processed_template, template_from_s3
+from .backend import find_change_set, processed_template, template_from_s3
 from .engine import last_event, listed_resources
 from .transforms import check_capabilities
 
 __all__ = [
+    "changes_checked_later",
+    "delete_change_set",
+    "describe_change_set",
     "describe_stack_resource",
     "describe_stack_resources",
     "get_template",
+    "list_change_sets",
     "list_stack_resources",
     "requiring_auto_expand",
     "template_from_url",
@@ -57,21 +62,49 @@ def requiring_auto_expand(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return checked
 
 
+def changes_checked_later(self: CloudFormationResponse, *arguments: Any) -> None:
+    """``CloudFormationResponse._validate_different_update``: whether an update changes
+    anything is the backend's to say, on the processed template. A change set without
+    changes is made, ``FAILED`` ("didn't contain changes"), as ``cdk deploy`` and
+    ``sam deploy`` expect; moto refused the call when the template text was the same."""
+
+
+def describe_change_set(self: CloudFormationResponse) -> ActionResult:
+    change_set = find_change_set(
+        self.cloudformation_backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+    )
+    return ActionResult(change_set)
+
+
+def delete_change_set(self: CloudFormationResponse) -> EmptyResult:
+    backend.delete_change_set(
+        self.cloudformation_backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+    )
+    return EmptyResult()
+
+
+def list_change_sets(self: CloudFormationResponse) -> ActionResult:
+    """The change sets of the stack named (moto: of every stack)."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    change_sets = self.cloudformation_backend.change_sets.values()
+    return ActionResult({"Summaries": [c for c in change_sets if c.stack_id == stack.stack_id]})
+
+
 def template_from_url(self: CloudFormationResponse, template_url: str) -> str:
     """``CloudFormationResponse._get_stack_from_s3_url``: see :func:`.backend.template_from_s3`."""
     return template_from_s3(template_url, self.current_account, self.partition)
 
 
 def get_template(self: CloudFormationResponse) -> ActionResult:
-    backend = self.cloudformation_backend
+    stacks = self.cloudformation_backend
     change_set_name = self._get_param("ChangeSetName")
     stage = self._get_param("TemplateStage") or "Original"
     if stage not in _STAGES:
         raise ValidationError(message=f"TemplateStage {stage} is not one of {_STAGES}")
     if change_set_name:
-        source: Any = backend.describe_change_set(change_set_name)
+        source: Any = find_change_set(stacks, change_set_name, self._get_param("StackName"))
     else:
-        source = backend.get_stack(self._get_param("StackName"))
+        source = stacks.get_stack(self._get_param("StackName"))
     if stage == "Processed":
         body = processed_template(source)
     else:
