@@ -279,6 +279,20 @@ def _check_cloudformation_engine() -> list[str]:
     missing += [
         name for name in ("resource_class_from_type", "NULL_MODELS") if not hasattr(parsing, name)
     ]
+    # Replaced by engine.replacing; moto's ResourceMap.update calls it by these names.
+    updating = ["logical_id", "resource_json", "resources_map", "account_id", "region_name"]
+    for name in ("parse_and_update_resource", "parse_and_create_resource"):
+        if _parameters(getattr(parsing, name)) != updating:
+            missing.append(f"parsing.{name}{updating}")
+    if "parse_and_update_resource(" not in inspect.getsource(parsing.ResourceMap.update):
+        missing.append("ResourceMap.update calls parse_and_update_resource")
+    # A model that can't update in place leaves update_from_cloudformation_json abstract.
+    from moto.dynamodb.models.table import Table
+
+    if not hasattr(Table.update_from_cloudformation_json, "__isabstractmethod__"):
+        missing.append("CloudFormationModel.update_from_cloudformation_json is abstract")
+    if not isinstance(vars(Stack).get("stack_parameters"), property):
+        missing.append("Stack.stack_parameters (a property)")
     return missing
 
 
@@ -312,6 +326,8 @@ def _check_cloudformation_api() -> list[str]:
     missing += [
         f"CloudFormationResponse.{name}"
         for name in (
+            "describe_change_set", "delete_change_set", "list_change_sets",
+            "_validate_different_update",
             "create_stack", "update_stack", "get_template", "list_stack_resources",
             "describe_stack_resources", "describe_stack_resource", "validate_template",
             "_get_param", "_get_bool_param", "_get_stack_from_s3_url", "cloudformation_backend",

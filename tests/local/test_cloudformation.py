@@ -341,3 +341,33 @@ def test_validate_template_names_iam_resources_with_names(aws: Any) -> None:
     queue = {"Type": "AWS::SQS::Queue"}
     plain = cloudformation.validate_template(TemplateBody=json.dumps({"Resources": {"Q": queue}}))
     assert plain["Capabilities"] == [] and plain["Parameters"] == []
+
+
+def test_validate_template_checks_structure_not_property_values(aws: Any) -> None:
+    """A deprecated runtime is no ValidateTemplate error (AWS doesn't lint values); a SAM
+    template lists its transform and CAPABILITY_AUTO_EXPAND; a broken one is refused with
+    CloudFormation's message, not "Stack with id ... does not exist"."""
+    cloudformation = aws("cloudformation")
+    old_runtime = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": "nodejs8.10",
+            "Handler": "index.handler",
+            "Role": "arn:aws:iam::123456789012:role/r",
+            "Code": {"ZipFile": "exports.handler = async () => 1;"},
+        },
+    }
+    body = json.dumps({"Resources": {"F": old_runtime}})
+    assert cloudformation.validate_template(TemplateBody=body)["Capabilities"] == []
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {}}},
+    }
+    validated = cloudformation.validate_template(TemplateBody=json.dumps(sam))
+    assert validated["DeclaredTransforms"] == ["AWS::Serverless-2016-10-31"]
+    assert "CAPABILITY_AUTO_EXPAND" in validated["Capabilities"]
+    broken = json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "DependsOn": "Nope"}}})
+    with pytest.raises(cloudformation.exceptions.ClientError) as raised:
+        cloudformation.validate_template(TemplateBody=broken)
+    message = raised.value.response["Error"]["Message"]
+    assert message.startswith("Template format error: Unresolved resource dependencies [Nope]")
