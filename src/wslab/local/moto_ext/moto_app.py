@@ -44,6 +44,9 @@ _READ_ONLY_ACTIONS = ("Describe", "List", "Get", "Validate", "Estimate")
 # Calls whose effects reach other services' state (a stack creates tables, functions,
 # APIs), or that reset everything.
 _CHANGES_EVERYTHING = {"cloudformation", "moto-api"}
+# What functions logged is stored before these services look at log groups (CloudFormation
+# deletes a stack's: logs stored afterwards would make the group again).
+_READS_LOGS = {"logs", "cloudformation"}
 # Lambda Invoke can run for up to 15 minutes, holding a thread: leave room for many.
 _THREADS = 256
 
@@ -162,7 +165,7 @@ class MotoApp:
     def _call(self, environ: dict[str, Any], service: str) -> tuple[int, CIMultiDict[str], bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         changes = _changes_state(service, method, path, environ)
-        if service == "logs":
+        if service in _READS_LOGS:
             self._control_plane.flush_logs()
         if service == "lambda" and _LAMBDA_INVOCATION.match(path):
             return self._run(environ)
