@@ -191,14 +191,18 @@ def bootstrapped(aws: Any) -> None:
     aws("ssm").put_parameter(Name=BOOTSTRAP_PARAMETER, Value="21", Type="String", Overwrite=True)
 
 
-def _deploy(aws: Any, name: str, unique: str, stage: str) -> None:
+def _deploy(aws: Any, unique: str, stage: str) -> tuple[str, dict[str, str]]:
+    """The stack for ``stage``, created: its name, and its resources as listed."""
+    cfn, name = aws("cloudformation"), f"cdk-{stage}-{unique}"
     create(
-        aws("cloudformation"),
+        cfn,
         name,
         cdk_template(unique),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
         Capabilities=["CAPABILITY_IAM"],
     )
+    assert status(cfn, name) == "CREATE_COMPLETE"
+    return name, listed(cfn, name)
 
 
 def test_a_dev_stack_has_only_what_its_conditions_allow(
@@ -206,10 +210,7 @@ def test_a_dev_stack_has_only_what_its_conditions_allow(
 ) -> None:
     """Stage=dev: the queue and its policy, no topic; the metadata is there and inert."""
     cfn = aws("cloudformation")
-    name = f"cdk-dev-{unique}"
-    _deploy(aws, name, unique, "dev")
-    assert status(cfn, name) == "CREATE_COMPLETE"
-    resources = listed(cfn, name)
+    name, resources = _deploy(aws, unique, "dev")
     assert set(resources) == {
         "ConnectionsTable0A1B2C3D",
         "HandlerServiceRoleFCDC14AE",
@@ -249,10 +250,7 @@ def test_a_prod_stack_gets_the_topic_and_its_policy(
 ) -> None:
     """Stage=prod in us-east-1: the topic with its policy, no queue."""
     cfn = aws("cloudformation")
-    name = f"cdk-prod-{unique}"
-    _deploy(aws, name, unique, "prod")
-    assert status(cfn, name) == "CREATE_COMPLETE"
-    resources = listed(cfn, name)
+    name, resources = _deploy(aws, unique, "prod")
     assert {"AlarmTopic", "AlarmTopicPolicy"} <= set(resources)
     assert not {"DeadLetters", "DeadLettersPolicy"} & set(resources)
     out = outputs(cfn, name)
