@@ -13,7 +13,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # tests drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab browser
+.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab browser moto-compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ browser:
 		|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "no chromium, and no root apt-get to install it: the browser tests will be skipped"; fi
 
+# moto's own tests for the services wslab extends, run on plain moto and on moto as
+# `wslab local` extends it, compared against tests/moto_compat/intended.toml.
+moto-compat: $(STAMP)
+	$(BIN)/python tests/moto_compat/gate.py
+
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
 # each notebook's stored outputs checked by nbval.
 notebooks: $(STAMP)
@@ -84,4 +89,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .cache

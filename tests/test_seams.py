@@ -233,6 +233,181 @@ def _check_cloudformation() -> list[str]:
     return missing
 
 
+def _check_cloudformation_engine() -> list[str]:
+    """The resource map and stack internals the engine drives (create, update, delete)."""
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import Event, Stack
+
+    stack = Stack(
+        stack_id="seams",
+        name="seams",
+        template='{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}',
+        parameters={},
+        account_id=ACCOUNT,
+        region_name=REGION,
+    )
+    resource_map = stack.resource_map
+    missing = _attributes(
+        resource_map,
+        "_parsed_resources _resource_json_map _template _delete_resource lazy_condition_map "
+        "input_parameters build_resource_diff update tags _account_id _region_name "
+        "validate_outputs",
+    )
+    missing += _attributes(
+        stack,
+        "template template_dict status events _create_resource_map _create_output_map "
+        "_add_stack_event mark_creation_complete output_map creation_time notification_arns "
+        "parameters role_arn tags description",
+    )
+    missing += _attributes(stack.output_map, "exports")
+    for name in ("outputs", "exports", "stack_resources"):
+        if not isinstance(vars(Stack).get(name), property):
+            missing.append(f"Stack.{name} (a property)")
+    if "__getitem__" not in vars(parsing.ResourceMap):
+        missing.append("ResourceMap.__getitem__")
+    if _parameters(parsing.ResourceMap.update) != ["self", "template", "parameters"]:
+        missing.append("ResourceMap.update(self, template, parameters)")
+    event = [
+        "self", "stack_id", "stack_name", "logical_resource_id", "physical_resource_id",
+        "resource_type", "resource_status", "resource_status_reason", "resource_properties",
+    ]  # fmt: skip
+    if _parameters(Event.__init__) != event:
+        missing.append(f"Event{event[1:]}")
+    missing += [
+        name for name in ("resource_class_from_type", "NULL_MODELS") if not hasattr(parsing, name)
+    ]
+    # Replaced by engine.replacing; moto's ResourceMap.update calls it by these names.
+    updating = ["logical_id", "resource_json", "resources_map", "account_id", "region_name"]
+    for name in ("parse_and_update_resource", "parse_and_create_resource"):
+        if _parameters(getattr(parsing, name)) != updating:
+            missing.append(f"parsing.{name}{updating}")
+    if "parse_and_update_resource(" not in inspect.getsource(parsing.ResourceMap.update):
+        missing.append("ResourceMap.update calls parse_and_update_resource")
+    # A model that can't update in place leaves update_from_cloudformation_json abstract.
+    from moto.dynamodb.models.table import Table
+
+    if not hasattr(Table.update_from_cloudformation_json, "__isabstractmethod__"):
+        missing.append("CloudFormationModel.update_from_cloudformation_json is abstract")
+    if not isinstance(vars(Stack).get("stack_parameters"), property):
+        missing.append("Stack.stack_parameters (a property)")
+    return missing
+
+
+def _check_cloudformation_api() -> list[str]:
+    """The backend and response methods replaced, with the signatures moto calls them by."""
+    from moto.cloudformation import exceptions, utils
+    from moto.cloudformation.models import ChangeSet, CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    from wslab.local.moto_ext.cloudformation import backend
+
+    missing = [
+        f"CloudFormationBackend.{name}{_parameters(getattr(CloudFormationBackend, name))}"
+        for name in ("create_stack", "update_stack", "delete_stack", "create_change_set")
+        if _parameters(getattr(CloudFormationBackend, name)) != _parameters(getattr(backend, name))
+    ]
+    if _parameters(CloudFormationBackend._resolve_update_parameters) != [
+        "self", "instance", "incoming_params",
+    ]:  # fmt: skip
+        missing.append("CloudFormationBackend._resolve_update_parameters")
+    instance = CloudFormationBackend(REGION, ACCOUNT)
+    missing += _attributes(
+        instance, "stacks deleted_stacks exports change_sets get_stack describe_change_set"
+    )
+    change_set = [
+        "self", "change_set_type", "change_set_id", "change_set_name", "stack", "template",
+        "parameters", "description", "notification_arns", "tags", "role_arn",
+    ]  # fmt: skip
+    if _parameters(ChangeSet.__init__) != change_set:
+        missing.append(f"ChangeSet{change_set[1:]}")
+    missing += [
+        f"CloudFormationResponse.{name}"
+        for name in (
+            "describe_change_set", "delete_change_set", "list_change_sets",
+            "_validate_different_update",
+            "create_stack", "update_stack", "get_template", "list_stack_resources",
+            "describe_stack_resources", "describe_stack_resource", "validate_template",
+            "_get_param", "_get_bool_param", "_get_stack_from_s3_url", "cloudformation_backend",
+        )
+        if not hasattr(CloudFormationResponse, name)
+    ]  # fmt: skip
+    missing += [
+        f"utils.{name}"
+        for name in ("generate_stack_id", "generate_changeset_id", "validate_create_change_set")
+        if not hasattr(utils, name)
+    ]
+    if _parameters(exceptions.UnsupportedAttribute.__init__) != ["self", "resource", "attr"]:
+        missing.append("UnsupportedAttribute(resource, attr)")
+    return missing
+
+
+def _check_cloudformation_targets() -> list[str]:
+    """What policy resources, the SAM transform and image functions reach in other services."""
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.utils import get_backend
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.s3.models import S3Backend
+    from moto.sns.models import Topic
+    from moto.sqs.models import SQSBackend
+    from moto.ssm.models import SimpleSystemManagerBackend
+
+    missing = [] if aws_managed_policies_data.strip().startswith("{") else ["managed policies"]
+    missing += [
+        f"SQSBackend.{n}"
+        for n in ("get_queue", "set_queue_attributes")
+        if not hasattr(SQSBackend, n)
+    ]
+    missing += [
+        f"S3Backend.{n}"
+        for n in ("get_bucket", "put_bucket_policy", "delete_bucket_policy")
+        if not hasattr(S3Backend, n)
+    ]
+    if not isinstance(vars(Topic).get("policy"), property) or vars(Topic)["policy"].fset is None:
+        missing.append("Topic.policy (a settable property)")
+    if not hasattr(SimpleSystemManagerBackend, "get_parameter"):
+        missing.append("SimpleSystemManagerBackend.get_parameter")
+    missing += [
+        f"LambdaFunction.{name}"
+        for name in ("_create_zipfile_from_plaintext_code", "update_configuration", "delete")
+        if not hasattr(LambdaFunction, name)
+    ]
+    return missing + ([] if callable(get_backend) else ["awslambda.models.get_backend"])
+
+
+def _check_bucket_policy() -> list[str]:
+    """moto's statement matching, reused for the statements whose conditions hold."""
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    missing = [] if hasattr(FakeBucket, "get_permission") else ["FakeBucket.get_permission"]
+    if _parameters(FakeBucket.get_permission) != ["self", "action", "resource"]:
+        missing.append("FakeBucket.get_permission(self, action, resource)")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    if IAMPolicyStatement(deny).is_action_permitted("s3:PutObject", "x") != PermissionResult.DENIED:
+        missing.append("IAMPolicyStatement(statement).is_action_permitted(action, resource)")
+    return missing
+
+
+def _check_cloudformation_s3_and_answers() -> list[str]:
+    """Where templates are read from S3, and where answers are written."""
+    from moto.cloudformation import models
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import BaseResponse
+    from moto.s3.models import S3Backend
+
+    missing = [] if hasattr(models, "get_stack_from_s3_url") else ["models.get_stack_from_s3_url"]
+    missing += [
+        f"BaseResponse.{name}"
+        for name in ("call_action", "serialized")
+        if not hasattr(BaseResponse, name)
+    ]
+    source = inspect.getsource(BaseResponse)
+    missing += [name for name in ("self.current_account", "self.partition") if name not in source]
+    if "_get_stack_from_s3_url" not in vars(CloudFormationResponse):
+        missing.append("CloudFormationResponse._get_stack_from_s3_url")
+    return missing + ([] if hasattr(S3Backend, "get_object") else ["S3Backend.get_object"])
+
+
 def _check_moto_server() -> list[str]:
     from moto.core import request
     from moto.moto_server import werkzeug_app
@@ -361,7 +536,11 @@ def _check_iam_models_patches() -> list[str]:
         for function, names in expected.items()
         if _parameters(function) != names
     ]
-    for name in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+    for name in (
+        "create_from_cloudformation_json",
+        "update_from_cloudformation_json",
+        "delete_from_cloudformation_json",
+    ):
         if name not in Role.__dict__:
             missing.append(f"Role.{name}")
     return missing
@@ -550,8 +729,28 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_logs,
     ),
     "moto CloudFormation (model discovery, parse_resource, rollback, ValidateTemplate)": (
-        "local/moto_ext/cloudformation.py",
+        "local/moto_ext/cloudformation/",
         _check_cloudformation,
+    ),
+    "moto CloudFormation resource map and stack (created, updated, deleted by the engine)": (
+        "local/moto_ext/cloudformation/engine.py",
+        _check_cloudformation_engine,
+    ),
+    "moto CloudFormation backend and responses (stacks, change sets, templates replaced)": (
+        "local/moto_ext/cloudformation/backend.py, responses.py",
+        _check_cloudformation_api,
+    ),
+    "moto SQS, SNS, S3, SSM, IAM and Lambda models (policy types, SAM, image functions)": (
+        "local/moto_ext/cloudformation/resource_types.py, transforms.py, awslambda.py",
+        _check_cloudformation_targets,
+    ),
+    "moto S3 bucket permission and IAM statement matching (bucket policy conditions)": (
+        "local/moto_ext/s3_bucket_policy.py",
+        _check_bucket_policy,
+    ),
+    "moto CloudFormation TemplateURL reading and answer writing (call_action)": (
+        "local/moto_ext/cloudformation/backend.py, errors.py",
+        _check_cloudformation_s3_and_answers,
     ),
     "moto server app (called in-process with werkzeug's environ)": (
         "local/moto_ext/moto_app.py",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import websocket
 
+from tests.local.cfn_helpers import failure_reasons, outputs, status
 from tests.local.lambda_helpers import role_arn
 from tests.support import scaled
 from wslab.aws import LAMBDA_TRUST_POLICY
@@ -139,21 +140,6 @@ def _template(role: str, function_name: str) -> dict[str, Any]:
     }
 
 
-def _outputs(cfn: Any, stack: str) -> dict[str, str]:
-    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    return {item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])}
-
-
-def _status(cfn: Any, stack: str) -> str:
-    return str(cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
-
-
-def _failure_reasons(cfn: Any, stack: str) -> str:
-    """The reasons in a stack's events, joined: where CloudFormation says what failed."""
-    events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
-    return " ".join(event.get("ResourceStatusReason", "") for event in events)
-
-
 def _echo(url: str, body: str) -> str:
     client = websocket.create_connection(url, timeout=scaled(15))
     try:
@@ -177,8 +163,8 @@ def test_every_resource_is_created_with_ref_and_getatt(
     """The stack completes, each resource exists, and Ref/GetAtt give the real ids."""
     name, _ = stack
     cfn, apigw = aws("cloudformation"), aws("apigatewayv2")
-    assert _status(cfn, name) == "CREATE_COMPLETE"
-    out = _outputs(cfn, name)
+    assert status(cfn, name) == "CREATE_COMPLETE"
+    out = outputs(cfn, name)
     api_id = out["ApiId"]
     assert out["WebSocketURL"] == f"ws://{endpoint_url.removeprefix('http://')}/{api_id}/prod"
     routes = {r["RouteKey"]: r for r in apigw.get_routes(ApiId=api_id)["Items"]}
@@ -216,7 +202,7 @@ def test_every_resource_is_created_with_ref_and_getatt(
 def test_the_stack_output_url_serves_the_api(aws: Any, stack: tuple[str, dict[str, Any]]) -> None:
     """A client connects to the WebSocketURL output and the $default route answers."""
     name, _ = stack
-    url = _outputs(aws("cloudformation"), name)["WebSocketURL"]
+    url = outputs(aws("cloudformation"), name)["WebSocketURL"]
     assert _echo(url, "hello") == "echo:$default"
 
 
@@ -226,7 +212,7 @@ def test_update_adds_a_route_live_after_a_new_deployment(
     """Updating the stack with a new route and a new Deployment makes the route live."""
     name, template = stack
     cfn = aws("cloudformation")
-    url = _outputs(cfn, name)["WebSocketURL"]
+    url = outputs(cfn, name)["WebSocketURL"]
     updated = copy.deepcopy(template)
     resources = updated["Resources"]
     resources["PingRoute"] = copy.deepcopy(resources["DefaultRoute"])
@@ -236,7 +222,7 @@ def test_update_adds_a_route_live_after_a_new_deployment(
     resources["Stage"]["Properties"]["DeploymentId"] = {"Ref": "DeploymentV2"}
     updated["Outputs"]["DeploymentId"] = {"Value": {"Ref": "DeploymentV2"}}
     cfn.update_stack(StackName=name, TemplateBody=json.dumps(updated))
-    assert _status(cfn, name) == "UPDATE_COMPLETE"
+    assert status(cfn, name) == "UPDATE_COMPLETE"
     assert _echo(url, json.dumps({"action": "ping"})) == "echo:ping"
 
 
@@ -246,11 +232,11 @@ def test_update_without_a_new_deployment_is_not_live(
     """A route changed by an update is not served until a deployment takes it, as on AWS."""
     name, template = stack
     cfn = aws("cloudformation")
-    url = _outputs(cfn, name)["WebSocketURL"]
+    url = outputs(cfn, name)["WebSocketURL"]
     updated = copy.deepcopy(template)
     updated["Resources"]["DefaultRoute"]["Properties"]["RouteKey"] = "renamed"
     cfn.update_stack(StackName=name, TemplateBody=json.dumps(updated))
-    api_id = _outputs(cfn, name)["ApiId"]
+    api_id = outputs(cfn, name)["ApiId"]
     keys = {r["RouteKey"] for r in aws("apigatewayv2").get_routes(ApiId=api_id)["Items"]}
     assert keys == {"$connect", "renamed"}
     assert _echo(url, json.dumps({"action": "renamed"})) == "echo:$default"
@@ -260,7 +246,7 @@ def test_delete_removes_everything(aws: Any, stack: tuple[str, dict[str, Any]]) 
     """Deleting the stack deletes the API and the function."""
     name, template = stack
     cfn, apigw = aws("cloudformation"), aws("apigatewayv2")
-    api_id = _outputs(cfn, name)["ApiId"]
+    api_id = outputs(cfn, name)["ApiId"]
     cfn.delete_stack(StackName=name)
     with pytest.raises(apigw.exceptions.NotFoundException):
         apigw.get_api(ApiId=api_id)
@@ -287,10 +273,8 @@ def test_unsupported_property_fails_the_stack(aws: Any, unique: str) -> None:
     }
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=f"bad-{unique}", TemplateBody=json.dumps(template))
-    assert _status(cfn, f"bad-{unique}") == "ROLLBACK_COMPLETE"
-    assert "BodyS3Location is not supported by wslab local" in _failure_reasons(
-        cfn, f"bad-{unique}"
-    )
+    assert status(cfn, f"bad-{unique}") == "ROLLBACK_COMPLETE"
+    assert "BodyS3Location is not supported by wslab local" in failure_reasons(cfn, f"bad-{unique}")
 
 
 def test_unknown_resource_type_fails_the_stack(aws: Any, unique: str) -> None:
@@ -305,8 +289,8 @@ def test_unknown_resource_type_fails_the_stack(aws: Any, unique: str) -> None:
     }
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=f"unknown-{unique}", TemplateBody=json.dumps(template))
-    assert _status(cfn, f"unknown-{unique}") == "ROLLBACK_COMPLETE"
-    reasons = _failure_reasons(cfn, f"unknown-{unique}")
+    assert status(cfn, f"unknown-{unique}") == "ROLLBACK_COMPLETE"
+    reasons = failure_reasons(cfn, f"unknown-{unique}")
     assert "AWS::ApiGatewayV2::ApiMapping is not supported" in reasons
 
 
@@ -326,8 +310,8 @@ def test_deployment_without_routes_fails_the_stack(aws: Any, unique: str) -> Non
     }
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=f"early-{unique}", TemplateBody=json.dumps(template))
-    assert _status(cfn, f"early-{unique}") == "ROLLBACK_COMPLETE"
-    reasons = _failure_reasons(cfn, f"early-{unique}")
+    assert status(cfn, f"early-{unique}") == "ROLLBACK_COMPLETE"
+    reasons = failure_reasons(cfn, f"early-{unique}")
     assert "At least one route is required" in reasons
     assert not [a for a in aws("apigatewayv2").get_apis()["Items"] if a["Name"] == "x"]
 
@@ -357,3 +341,33 @@ def test_validate_template_names_iam_resources_with_names(aws: Any) -> None:
     queue = {"Type": "AWS::SQS::Queue"}
     plain = cloudformation.validate_template(TemplateBody=json.dumps({"Resources": {"Q": queue}}))
     assert plain["Capabilities"] == [] and plain["Parameters"] == []
+
+
+def test_validate_template_checks_structure_not_property_values(aws: Any) -> None:
+    """A deprecated runtime is no ValidateTemplate error (AWS doesn't lint values); a SAM
+    template lists its transform and CAPABILITY_AUTO_EXPAND; a broken one is refused with
+    CloudFormation's message, not "Stack with id ... does not exist"."""
+    cloudformation = aws("cloudformation")
+    old_runtime = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": "nodejs8.10",
+            "Handler": "index.handler",
+            "Role": "arn:aws:iam::123456789012:role/r",
+            "Code": {"ZipFile": "exports.handler = async () => 1;"},
+        },
+    }
+    body = json.dumps({"Resources": {"F": old_runtime}})
+    assert cloudformation.validate_template(TemplateBody=body)["Capabilities"] == []
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {}}},
+    }
+    validated = cloudformation.validate_template(TemplateBody=json.dumps(sam))
+    assert validated["DeclaredTransforms"] == ["AWS::Serverless-2016-10-31"]
+    assert "CAPABILITY_AUTO_EXPAND" in validated["Capabilities"]
+    broken = json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "DependsOn": "Nope"}}})
+    with pytest.raises(cloudformation.exceptions.ClientError) as raised:
+        cloudformation.validate_template(TemplateBody=broken)
+    message = raised.value.response["Error"]["Message"]
+    assert message.startswith("Template format error: Unresolved resource dependencies [Nope]")

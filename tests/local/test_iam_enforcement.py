@@ -24,6 +24,7 @@ from tests.local.iam_helpers import (
     session_arn,
     signed_request,
 )
+from wslab.aws import LAMBDA_TRUST_POLICY
 from wslab.packaging import zip_sources
 
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{{}}"
@@ -419,3 +420,27 @@ def _as_role(aws: Any, endpoint_url: str, role_arn: str) -> Any:
         aws_secret_access_key=credentials.secret_key,
         aws_session_token=credentials.token,
     )
+
+
+def test_a_stack_deletes_a_role_it_gave_managed_policies(aws: Any, unique: str) -> None:
+    """CloudFormation detaches the managed policies it attached before it deletes the role
+    (IAM alone would refuse: DeleteConflict, "must detach all policies first")."""
+    cfn = aws("cloudformation")
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": json.dumps(LAMBDA_TRUST_POLICY),
+                    "ManagedPolicyArns": [
+                        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+                    ],
+                },
+            }
+        }
+    }
+    name = f"managed-{unique}"
+    stack_id = cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))["StackId"]
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack_id)
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id)

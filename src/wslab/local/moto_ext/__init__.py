@@ -3,10 +3,11 @@
 * :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://`` endpoints.
 * :mod:`.lambda_backend`: ``Invoke`` runs the deployed code; packages must be zips.
 * :mod:`.lambda_limits`: Lambda's limits (names, environment, sizes, runtimes), as AWS refuses.
-* :mod:`.cloudformation`: API Gateway v2 resource types; unsupported ones fail the stack.
+* :mod:`.cloudformation`: CloudFormation as AWS runs it (see its package).
 * :mod:`.account_settings`: API Gateway's CloudWatch Logs role, needed by stage logging.
 * :mod:`.iam_enforcement`: calls signed with a role's temporary credentials checked by IAM.
 * :mod:`.iam_models`: AWS managed policies on demand; CloudFormation roles' managed policies.
+* :mod:`.s3_bucket_policy`: bucket policies' conditions evaluated (HTTPS assumed).
 * :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
 * :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
 * :mod:`.host`: the process-wide state the extensions share.
@@ -27,13 +28,21 @@ def install(*, cloudformation: bool = True) -> None:
     seconds (moto's CloudFormation loads every service it models): the stack installs them
     in the background with :func:`install_cloudformation`.
     """
-    from . import account_settings, apigatewayv2, iam_models, lambda_backend, lambda_limits
+    from . import (
+        account_settings,
+        apigatewayv2,
+        iam_models,
+        lambda_backend,
+        lambda_limits,
+        s3_bucket_policy,
+    )
 
     account_settings.install()
     iam_models.install()
     apigatewayv2.install()
     lambda_backend.install()
     lambda_limits.install()
+    s3_bucket_policy.install()
     if cloudformation:
         install_cloudformation()
 

@@ -235,6 +235,11 @@ class MotoControlPlane:
         with self._host.locks.of(LAMBDA):
             function = _moto_function(spec.arn)
             code = getattr(function, "code_bytes", None) if function is not None else None
+        if not code and spec.package_type == "Image":
+            raise LookupError(
+                f"function {spec.name} is a container image (PackageType Image): "
+                "wslab local runs .zip packages only"
+            )
         if not code:
             raise LookupError(f"function {spec.name} has no deployment package")
         return bytes(code)

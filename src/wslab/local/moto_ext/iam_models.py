@@ -72,6 +72,7 @@ def install() -> None:
     attach, get_policy = IAMBackend.attach_role_policy, IAMBackend.get_policy
     create_role = Role.create_from_cloudformation_json
     update_role = Role.update_from_cloudformation_json
+    delete_role = Role.delete_from_cloudformation_json
 
     def attach_role_policy(self: IAMBackend, policy_arn: str, role_name: str) -> None:
         _load_aws_managed(self, policy_arn)
@@ -108,8 +109,24 @@ def install() -> None:
         _sync_role(iam_backends[account_id]["aws"], role, properties)
         return role
 
+    def delete_from_cloudformation_json(
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        # The stack attached the role's managed policies: it detaches them, as CloudFormation
+        # does, before IAM would refuse the deletion (DeleteConflict).
+        backend = iam_backends[account_id]["aws"]
+        for role in list(backend.roles.values()):
+            if role.name == resource_name:
+                for arn in list(role.managed_policies):
+                    backend.detach_role_policy(arn, role.name)
+        delete_role(resource_name, cloudformation_json, account_id, region_name)
+
     IAMBackend.attach_role_policy = attach_role_policy  # type: ignore[method-assign]
     IAMBackend.get_policy = get_managed_policy  # type: ignore[method-assign]
     Role.create_from_cloudformation_json = staticmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
     Role.update_from_cloudformation_json = staticmethod(update_from_cloudformation_json)  # type: ignore[method-assign]
+    Role.delete_from_cloudformation_json = staticmethod(delete_from_cloudformation_json)  # type: ignore[method-assign]
     _installed = True

@@ -23,7 +23,7 @@ from ..control import FunctionThrottled, InvocationResult
 from .control_plane import spec_from_moto
 from .host import HOST
 
-__all__ = ["install"]
+__all__ = ["install", "is_image"]
 
 _UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
@@ -33,6 +33,22 @@ class TooManyRequestsException(JsonRESTError):
 
     def __init__(self) -> None:
         super().__init__("TooManyRequestsException", "Rate Exceeded.")
+
+
+class ImageFunctionsDoNotRun(JsonRESTError):
+    """A container image function is kept and listed, but there is no container runtime
+    to run it: Invoke says so, in Lambda's error format (HTTP 502, as Lambda's
+    ``InvalidRuntimeException``; https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)."""
+
+    code = 502
+
+    def __init__(self, function: LambdaFunction) -> None:
+        super().__init__(
+            "InvalidRuntimeException",
+            f"wslab local cannot run {function.function_name}: it is a container image "
+            f"function (PackageType Image, {function.code.get('ImageUri')}), and wslab local "
+            "runs .zip packages only. Package the function as a .zip to run it locally.",
+        )
 
 
 class ServiceUnavailable(JsonRESTError):
@@ -46,8 +62,13 @@ def _is_zip(code: bytes | None) -> bool:
     return bool(code) and zipfile.is_zipfile(io.BytesIO(code or b""))
 
 
+def is_image(function: LambdaFunction) -> bool:
+    """A container image function (its code is an ``ImageUri``, not a package)."""
+    return function.package_type == "Image" or "ImageUri" in (function.code or {})
+
+
 def _check_package(function: LambdaFunction) -> None:
-    if function.package_type == "Zip" and not _is_zip(function.code_bytes):
+    if not is_image(function) and not _is_zip(getattr(function, "code_bytes", None)):
         raise InvalidParameterValueException(_UNZIP_ERROR)
 
 
@@ -92,6 +113,8 @@ def _invoke(
     payload = _payload_bytes(body)
     if invocation_type == "DryRun":
         return b""
+    if is_image(function):
+        raise ImageFunctionsDoNotRun(function)
     if invocation_type == "Event":
         runtime = HOST.runtime
         if runtime is None:
@@ -125,8 +148,8 @@ def install() -> None:
         function = original_create(self, spec)
         try:
             _check_package(function)
-        except InvalidParameterValueException:
-            self.delete_function(function.function_name, None)
+        except Exception:
+            self.delete_function(function.function_name, None)  # a refused function is no function
             raise
         return function
 
@@ -136,7 +159,7 @@ def install() -> None:
             for name in ("code", "code_bytes", "code_size", "code_sha_256", "code_digest")
         }
         result = original_update_code(self, updated_spec)
-        if not _is_zip(self.code_bytes):
+        if "ImageUri" not in updated_spec and not _is_zip(getattr(self, "code_bytes", None)):
             for name, value in saved.items():
                 setattr(self, name, value)
             raise InvalidParameterValueException(_UNZIP_ERROR)

@@ -1,49 +1,38 @@
-"""CloudFormation for API Gateway v2 on the local stack, and loud failures.
+"""CloudFormation for API Gateway v2 on the local stack.
 
 moto 5.2's CloudFormation skips every ``AWS::ApiGatewayV2::*`` resource with a warning and
 still reports ``CREATE_COMPLETE``. These models create them for real, through moto's own
 extension point (every direct subclass of ``CloudFormationModel`` is a resource type).
-``Ref`` and ``Fn::GetAtt`` answer as the CloudFormation reference says.
-
-Anything the local stack can't do fails the stack with a reason instead of being skipped:
-a property these models don't handle, or a resource type moto doesn't know. A stack whose
-creation fails rolls back (``ROLLBACK_COMPLETE``) with the reason in its events, as on AWS.
-
-``ValidateTemplate`` lists the template's parameters and the capabilities it needs, which
-moto leaves empty.
-
-moto caches its map of resource types on first use: ``install()`` runs before that.
+``Ref`` and ``Fn::GetAtt`` answer as the CloudFormation reference says; a property these
+models don't handle fails the resource, naming it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from moto.apigatewayv2.exceptions import BadRequestException, StageNotFound
 from moto.apigatewayv2.models import apigatewayv2_backends
-from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.models import Stack
-from moto.cloudformation.responses import CloudFormationResponse
-from moto.cloudformation.utils import yaml_tag_constructor
 from moto.core.common_models import CloudFormationModel
 
-from .account_settings import require_logging_role
-from .control_plane import new_deployment_id
-from .host import HOST
+from ..account_settings import require_logging_role
+from ..control_plane import new_deployment_id
+from ..host import HOST
+from .errors import UnsupportedByLocalStack
 
 DEPLOYMENTS = HOST.deployments
 
-__all__ = ["UnsupportedByLocalStack", "install"]
-
-
-class UnsupportedByLocalStack(ValidationError):
-    """The template asks for something the local stack does not implement."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message=message)
+__all__ = [
+    "WebSocketApi",
+    "WebSocketAuthorizer",
+    "WebSocketDeployment",
+    "WebSocketIntegration",
+    "WebSocketIntegrationResponse",
+    "WebSocketRoute",
+    "WebSocketRouteResponse",
+    "WebSocketStage",
+]
 
 
 def _camel(value: Any) -> Any:
@@ -577,159 +566,3 @@ class WebSocketStage(_Resource, CloudFormationModel):
     def remove(self, api: Any) -> None:
         api.delete_stage(self.model.name)
         DEPLOYMENTS.forget_stage(api, self.model.name)
-
-
-def _table_with_ttl_and_recovery(original: Callable[..., Any]) -> Callable[..., Any]:
-    """moto's AWS::DynamoDB::Table ignores TimeToLiveSpecification and point-in-time
-    recovery; the tutorial's tables use both."""
-
-    def create(
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        from moto.dynamodb.models import dynamodb_backends
-
-        table = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        properties = cloudformation_json.get("Properties") or {}
-        backend = dynamodb_backends[account_id][region_name]
-        if "TimeToLiveSpecification" in properties:
-            backend.update_time_to_live(table.name, properties["TimeToLiveSpecification"])
-        if "PointInTimeRecoverySpecification" in properties:
-            backend.update_continuous_backups(
-                table.name, properties["PointInTimeRecoverySpecification"]
-            )
-        return table
-
-    return create
-
-
-def _fail_on_unknown_types(original: Callable[..., Any]) -> Callable[..., Any]:
-    def parse_resource(resource_json: dict[str, Any], resources_map: Any) -> Any:
-        parsed = original(resource_json, resources_map)
-        if parsed is None:
-            raise UnsupportedByLocalStack(
-                f"Resource type {resource_json.get('Type')} is not supported by wslab local"
-            )
-        return parsed
-
-    return parse_resource
-
-
-def _roll_back_on_failure(original: Callable[[Stack], None]) -> Callable[[Stack], None]:
-    def create_resources(stack: Stack) -> None:
-        try:
-            original(stack)
-        except Exception as error:  # any resource's failure fails the stack, as on AWS
-            reason = getattr(error, "message", None) or str(error)
-            stack._add_stack_event("CREATE_FAILED", resource_status_reason=reason)
-            stack.status = "ROLLBACK_IN_PROGRESS"
-            try:
-                stack.resource_map.delete()
-            except Exception as cleanup_error:
-                stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=str(cleanup_error))
-                stack.status = "ROLLBACK_FAILED"
-                return
-            stack._add_stack_event("ROLLBACK_COMPLETE", resource_status_reason=reason)
-            stack.status = "ROLLBACK_COMPLETE"
-            # A rolled-back stack has no outputs; moto would evaluate them, and create again
-            # the resources they name, on the next DescribeStacks.
-            stack.output_map = parsing.OutputMap(
-                stack.resource_map, {"Outputs": {}}, stack.stack_id
-            )
-
-    return create_resources
-
-
-# Resource properties that give an IAM resource a name of its own: CAPABILITY_NAMED_IAM.
-_IAM_NAME_PROPERTIES = (
-    "RoleName",
-    "UserName",
-    "GroupName",
-    "ManagedPolicyName",
-    "InstanceProfileName",
-)
-
-
-def _parse_template(body: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        import yaml  # type: ignore[import-untyped]
-
-        # As moto reads templates: its constructor turns !Ref and friends into plain dicts.
-        yaml.add_multi_constructor("", yaml_tag_constructor)
-        parsed = yaml.load(body, Loader=yaml.Loader)
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def validation_summary(body: str) -> dict[str, Any]:
-    """What ValidateTemplate says of a template besides its description: its parameters
-    (``ParameterKey``, ``DefaultValue``, ``NoEcho``, ``Description``) and capabilities."""
-    template = _parse_template(body)
-    parameters = []
-    for key, declared in (template.get("Parameters") or {}).items():
-        parameter: dict[str, Any] = {"ParameterKey": key, "NoEcho": False}
-        if isinstance(declared, dict):
-            if "Default" in declared:
-                parameter["DefaultValue"] = str(declared["Default"])
-            parameter["NoEcho"] = str(declared.get("NoEcho", "false")).lower() == "true"
-            if "Description" in declared:
-                parameter["Description"] = str(declared["Description"])
-        parameters.append(parameter)
-    iam_types: set[str] = set()
-    named = False
-    for resource in (template.get("Resources") or {}).values():
-        kind = str(resource.get("Type", "")) if isinstance(resource, dict) else ""
-        if kind.startswith("AWS::IAM::"):
-            iam_types.add(kind)
-            properties = resource.get("Properties") or {}
-            named = named or any(name in properties for name in _IAM_NAME_PROPERTIES)
-    summary: dict[str, Any] = {"Parameters": parameters, "Capabilities": []}
-    if iam_types:
-        summary["Capabilities"] = ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"]
-        summary["CapabilitiesReason"] = (
-            f"The following resource(s) require capabilities: [{', '.join(sorted(iam_types))}]"
-        )
-    return summary
-
-
-def _with_parameters_and_capabilities(original: Callable[..., Any]) -> Callable[..., Any]:
-    def validate_template(self: CloudFormationResponse) -> Any:
-        result = original(self)  # checks the template, raises on an invalid one
-        body = self._get_param("TemplateBody")
-        url = self._get_param("TemplateURL")
-        if url:
-            body = self._get_stack_from_s3_url(url)
-        if isinstance(result.result, dict) and body:
-            result.result.update(validation_summary(body))
-        return result
-
-    return validate_template
-
-
-_installed = False
-
-
-def install() -> None:
-    """Register the models and make failures loud. Idempotent; before the first stack."""
-    global _installed
-    if _installed:
-        return
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
-    parsing.parse_resource = _fail_on_unknown_types(parsing.parse_resource)
-    from moto.dynamodb.models.table import Table
-
-    Table.create_from_cloudformation_json = staticmethod(  # type: ignore[method-assign]
-        _table_with_ttl_and_recovery(Table.create_from_cloudformation_json)
-    )
-    original_create = Stack.create_resources
-    Stack.create_resources = _roll_back_on_failure(original_create)  # type: ignore[method-assign,assignment]
-    CloudFormationResponse.validate_template = _with_parameters_and_capabilities(  # type: ignore[method-assign]
-        CloudFormationResponse.validate_template
-    )
-    _installed = True
