@@ -4,6 +4,9 @@
 * :mod:`.lambda_backend`: ``Invoke`` runs the deployed code; packages must be zips.
 * :mod:`.cloudformation`: API Gateway v2 resource types; unsupported ones fail the stack.
 * :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
+* :mod:`.dynamodb_index`: a Query reads its partition, not the whole table.
+* :mod:`.dynamodb_results`: item answers encoded straight to JSON.
+* :mod:`.lookups`: what moto's server looked up on every request, looked up once.
 * :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
 * :mod:`.host`: the process-wide state the extensions share.
 
@@ -23,10 +26,13 @@ def install(*, cloudformation: bool = True) -> None:
     seconds (moto's CloudFormation loads every service it models): the stack installs them
     in the background with :func:`install_cloudformation`.
     """
-    from . import apigatewayv2, lambda_backend
+    from . import apigatewayv2, dynamodb_index, dynamodb_results, lambda_backend, lookups
 
     apigatewayv2.install()
     lambda_backend.install()
+    dynamodb_index.install()
+    dynamodb_results.install()
+    lookups.install()
     if cloudformation:
         install_cloudformation()
 
