@@ -104,6 +104,10 @@ class _BatchedLines:
             sys.stdout.flush()
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 class LocalAWS:
     """Starts on ``async with`` (or ``await``), stops on exit, leaving no process behind."""
 
@@ -114,13 +118,17 @@ class LocalAWS:
         lambda_concurrency: int = DEFAULT_LAMBDA_CONCURRENCY,
         gateway_settings: GatewaySettings | None = None,
         log: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
+        """``log``: where access-log and function lines go (standard output, batched);
+        ``warn``: where warnings about the stack itself go (standard error)."""
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
         self._gateway_settings = gateway_settings or GatewaySettings()
         self._batched = _BatchedLines() if log is None else None
         self._log: Callable[[str], None] = log or self._batched or print
+        self._warn: Callable[[str], None] = warn or _to_stderr
         self._runner: web.AppRunner | None = None
         self._work_dir: Path | None = None
         self._port: int | None = None
@@ -182,6 +190,7 @@ class LocalAWS:
             },
             default_concurrency=self._lambda_concurrency,
             echo=lambda function, line: self._log(f"[{function}] {line}"),
+            warn=self._warn,
         )
         HOST.attach(self, f"{self._host}:{self._port}", self.lambdas.invoke, loop)
         localise_endpoints()
