@@ -202,6 +202,13 @@ async def _serve_local(args: argparse.Namespace) -> None:
         file=sys.stderr,
         flush=True,
     )
+    print(
+        "wslab local: what you create here (tables, functions, APIs, stacks, connections) "
+        "lives in this process's memory only: it is gone when it stops, and a new start "
+        "begins empty.",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:

@@ -19,13 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Generator
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -41,13 +38,13 @@ from .moto_ext.control_plane import MotoControlPlane
 from .moto_ext.host import HOST
 from .moto_ext.moto_app import MotoApp
 from .runtime.service import LambdaService
+from .workdir import WorkDir, remove_orphans
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
 
 
 # The credential scope of SigV4-signed CloudFormation calls.
 _CLOUDFORMATION_SCOPE = "/cloudformation/aws4_request"
-WORK_DIR_PREFIX = "wslab-local-"
 
 
 def _in_daemon_thread(work: Callable[[], None]) -> asyncio.Future[None]:
@@ -130,7 +127,7 @@ class LocalAWS:
         self._log: Callable[[str], None] = log or self._batched or print
         self._warn: Callable[[str], None] = warn or _to_stderr
         self._runner: web.AppRunner | None = None
-        self._work_dir: Path | None = None
+        self._work_dir: WorkDir | None = None
         self._port: int | None = None
         self._started_at = 0.0
         self._cloudformation_ready: asyncio.Future[None] | None = None
@@ -178,9 +175,11 @@ class LocalAWS:
         site = web.TCPSite(self._runner, self._host, self._requested_port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
-        self._work_dir = Path(tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
+        # Folders of stacks that were killed (their owner is gone) go first.
+        remove_orphans()
+        self._work_dir = WorkDir.create()
         self.lambdas = LambdaService(
-            self._work_dir,
+            self._work_dir.path,
             code=self._control,
             logs=self._control,
             endpoint_environment={
@@ -236,7 +235,7 @@ class LocalAWS:
             self._control.close()
             self._control = None
         if self._work_dir is not None:
-            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir.remove()
             self._work_dir = None
         if self._batched is not None:
             self._batched.flush()
