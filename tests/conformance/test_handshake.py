@@ -127,4 +127,21 @@ def test_a_client_leaving_during_connect_is_one_line_and_a_disconnect(
         what="the access-log line",
     )
     assert len(lines) == 1
-    assert not [line for line in local_stack.output() if "Traceback" in line]
+    # The stack's own lines (a function's own output starts with its name in brackets).
+    stack_lines = [line for line in local_stack.output() if not line.startswith("[")]
+    assert not [line for line in stack_lines if "Traceback" in line]
+
+
+def test_an_unknown_api_is_forbidden_and_the_log_says_why(
+    api: WiredApi, local_stack: LocalStackProcess
+) -> None:
+    """An API made before a restart (or deleted) gets 403 as an undeployed stage does,
+    not an answer from moto's S3; the log line says the local AWS keeps APIs in memory."""
+    gone = api.api_id[::-1]  # an id of the right shape that this stack never made
+    ghost = WiredApi(gone, api.api_endpoint.rsplit("/", 1)[0] + "/" + gone, api.stage)
+    status_line, _ = _answer(ghost, _request(ghost, new_tag()))
+    assert status_line.split()[1] == "403"
+    poll(
+        lambda: any(gone in line and "in memory" in line for line in local_stack.output()),
+        what="the refusal's log line",
+    )

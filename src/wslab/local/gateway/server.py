@@ -135,7 +135,12 @@ class Gateway:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
             return True
-        return len(parts) == 2 and self._control.is_websocket_api(parts[0])
+        if len(parts) != 2:
+            return False
+        # A WebSocket upgrade to an API this stack does not have (deleted, or made before
+        # a restart) is refused here too, rather than handed to moto's S3.
+        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+        return upgrade or self._control.is_websocket_api(parts[0])
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = request.path.strip("/").split("/")
@@ -179,7 +184,16 @@ class Gateway:
     async def _connect(self, request: web.Request, api_id: str, stage: str) -> web.StreamResponse:
         served = self._control.served_stage(api_id, stage)
         if served is None:
-            # An unknown or never-deployed stage: nothing answers there on AWS either.
+            # An unknown API or stage, or one never deployed: nothing answers there on AWS
+            # either. The log line says which, and that APIs live in the stack's memory.
+            known = self._control.is_websocket_api(api_id)
+            why = (
+                f"stage {stage!r} of {api_id} is not deployed"
+                if known
+                else f"no WebSocket API {api_id} on this local AWS (it keeps its APIs in "
+                "memory: made before a restart, or deleted?)"
+            )
+            self._log_refusal(request, api_id, stage, 403, why)
             return _reject(403, "Forbidden")
         version = request.version
         refusal = handshake_refusal(
@@ -225,10 +239,10 @@ class Gateway:
         await self._serve_messages(connection, served)
         return ws
 
-    def _refuse_handshake(
-        self, request: web.Request, api_id: str, stage: str, refusal: HandshakeRefusal
-    ) -> web.Response:
-        """One access-log line for a malformed handshake, and its answer; nothing runs."""
+    def _log_refusal(
+        self, request: web.Request, api_id: str, stage: str, status: int, why: str
+    ) -> None:
+        """One access-log line for an upgrade refused before any connection existed."""
         self._log(
             access_log_line(
                 now_ms=now_ms(),
@@ -238,11 +252,19 @@ class Gateway:
                 event_type="CONNECT",
                 route_key=CONNECT_ROUTE,
                 connection_id="-",
-                status=refusal.status,
+                status=status,
                 request_id="-",
                 integration_latency_ms=None,
-                error=f"handshake refused: {refusal.message}",
+                error=why,
             )
+        )
+
+    def _refuse_handshake(
+        self, request: web.Request, api_id: str, stage: str, refusal: HandshakeRefusal
+    ) -> web.Response:
+        """A malformed handshake: one log line, and its answer; nothing runs."""
+        self._log_refusal(
+            request, api_id, stage, refusal.status, f"handshake refused: {refusal.message}"
         )
         return web.json_response(
             {"message": refusal.message}, status=refusal.status, headers=refusal.headers
