@@ -145,3 +145,18 @@ def test_an_unknown_api_is_forbidden_and_the_log_says_why(
         lambda: any(gone in line and "in memory" in line for line in local_stack.output()),
         what="the refusal's log line",
     )
+
+
+def test_a_request_aiohttp_cannot_parse_is_one_line_not_a_traceback(
+    api: WiredApi, local_stack: LocalStackProcess
+) -> None:
+    request = _request(api, new_tag()).replace(b"Sec-WebSocket-Version: 13", b"X-Odd: \x7f")
+    status_line, _ = _answer(api, request)
+    assert status_line.split()[1] == "400"
+    lines = poll(
+        lambda: [line for line in local_stack.output() if "Invalid header value char" in line],
+        what="the line",
+    )
+    assert lines[0].startswith("wslab local: Error handling request")
+    stack_lines = [line for line in local_stack.output() if not line.startswith("[")]
+    assert not [line for line in stack_lines if "Traceback" in line]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -105,6 +106,20 @@ def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+class _OneLine(logging.Handler):
+    """aiohttp logs a request it cannot even parse (garbage instead of HTTP, a header with
+    a control character) with a traceback: here it is one line, the error's gist."""
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._warn = warn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        gist = " ".join(str(error).split())[:200] if error is not None else ""
+        self._warn(f"wslab local: {record.getMessage()}" + (f": {gist}" if gist else ""))
+
+
 class LocalAWS:
     """Starts on ``async with`` (or ``await``), stops on exit, leaving no process behind."""
 
@@ -131,6 +146,7 @@ class LocalAWS:
         self._port: int | None = None
         self._started_at = 0.0
         self._cloudformation_ready: asyncio.Future[None] | None = None
+        self._aiohttp_log = _OneLine(self._warn)
         self._control: MotoControlPlane | None = None
         self._moto: MotoApp | None = None
         self.lambdas: LambdaService | None = None
@@ -163,6 +179,9 @@ class LocalAWS:
         # it loads in the background, and only CloudFormation calls wait for it.
         self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
         self._started_at = time.monotonic()
+        aiohttp_logger = logging.getLogger("aiohttp")
+        aiohttp_logger.addHandler(self._aiohttp_log)
+        aiohttp_logger.propagate = False
         self._control = MotoControlPlane()
         self._moto = MotoApp(self._control)
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -239,6 +258,9 @@ class LocalAWS:
             self._work_dir = None
         if self._batched is not None:
             self._batched.flush()
+        aiohttp_logger = logging.getLogger("aiohttp")
+        aiohttp_logger.removeHandler(self._aiohttp_log)
+        aiohttp_logger.propagate = True
 
     def __await__(self) -> Generator[Any, None, LocalAWS]:
         """``stack = await LocalAWS(port=0)``: started; ``await stack.stop()`` ends it."""

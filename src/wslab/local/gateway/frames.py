@@ -29,6 +29,7 @@ __all__ = [
     "CLOSE_NORMAL",
     "CLOSE_NO_STATUS",
     "CLOSE_POLICY_VIOLATION",
+    "CLOSE_PROTOCOL_ERROR",
     "CLOSE_UNSUPPORTED_DATA",
     "DEFAULT_INTEGRATION_TIMEOUT_MS",
     "FORBIDDEN_MESSAGE",
@@ -45,6 +46,7 @@ __all__ = [
     "REASON_MESSAGE_TOO_BIG",
     "REASON_NORMAL",
     "REASON_NO_STATUS",
+    "REASON_PROTOCOL_ERROR",
     "REASON_SLOW_CONSUMER",
     "REASON_UNSUPPORTED_DATA",
     "SEND_BUFFER_LIMIT_BYTES",
@@ -104,6 +106,12 @@ reasons (also in ``$disconnect``'s ``disconnectReason``). UNCONFIRMED: no captur
 either expiry exists; community reports name 1001 "Going away", which is also what
 RFC 6455 reserves for a server going down or a browser leaving a page. The reason texts
 are this stack's own."""
+
+CLOSE_PROTOCOL_ERROR: Final = 1002
+REASON_PROTOCOL_ERROR: Final = "Protocol error"
+"""A frame from the client that is not masked (RFC 6455 §5.1 requires the server to close
+with 1002). UNCONFIRMED for AWS: any server following the RFC does this; the reason text
+follows the RFC 6455 name of the code."""
 
 CLOSE_UNSUPPORTED_DATA: Final = 1003
 REASON_UNSUPPORTED_DATA: Final = "Unsupported data"

@@ -135,18 +135,20 @@ class Gateway:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
             return True
-        if len(parts) != 2:
-            return False
         # A WebSocket upgrade to an API this stack does not have (deleted, or made before
-        # a restart) is refused here too, rather than handed to moto's S3.
-        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-        return upgrade or self._control.is_websocket_api(parts[0])
+        # a restart), or without a stage, is refused here too, rather than handed to moto
+        # (whose S3 would answer it).
+        upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+        if len(parts) == 1:
+            return upgrade and bool(parts[0])
+        return len(parts) == 2 and (upgrade or self._control.is_websocket_api(parts[0]))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
             return await self._management.handle(request, parts)
-        return await self._connect(request, parts[0], parts[1])
+        stage = parts[1] if len(parts) == 2 else ""
+        return await self._connect(request, parts[0], stage)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -27,7 +27,12 @@ from aiohttp._websocket.models import WSMessage
 from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
 from aiohttp.http_websocket import WebSocketError
 
-from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, REASON_MESSAGE_TOO_BIG
+from .frames import (
+    MAX_FRAME_BYTES,
+    MAX_MESSAGE_BYTES,
+    REASON_MESSAGE_TOO_BIG,
+    REASON_PROTOCOL_ERROR,
+)
 
 __all__ = ["FrameSizeGuard", "GatewayWebSocketResponse"]
 
@@ -44,8 +49,9 @@ class FrameSizeGuard:
     """Feeds aiohttp's parser the frames within API Gateway's limits.
 
     ``on_violation`` is called once, with the WebSocket error to close with, when a data
-    frame's payload is over ``max_frame`` or would take its message over ``max_message``.
-    From then on data frames are dropped and only control frames reach the parser.
+    frame's payload is over ``max_frame`` or would take its message over ``max_message``
+    (1009), or when a frame is not masked (1002). From then on data frames are dropped and
+    only control frames reach the parser.
     """
 
     def __init__(
@@ -86,7 +92,8 @@ class FrameSizeGuard:
             if len(self._header) < self._header_length():
                 continue
             fin, opcode, length = self._parse_header()
-            self._forwarding = self._admit(fin, opcode, length)
+            masked = bool(self._header[1] & 0x80)
+            self._forwarding = self._admit_masked(masked) and self._admit(fin, opcode, length)
             if self._forwarding:
                 kept += self._header
             self._header.clear()
@@ -95,6 +102,18 @@ class FrameSizeGuard:
             return False, b""
         result: tuple[bool, bytes] = self._inner.feed_data(bytes(kept))
         return result
+
+    def _admit_masked(self, masked: bool) -> bool:
+        """RFC 6455 §5.1: a server closes with 1002 on a frame from the client that is not
+        masked (aiohttp reads such a frame as if it were)."""
+        if masked:
+            return True
+        if not self._violated:
+            self._violated = True
+            self._on_violation(
+                WebSocketError(WSCloseCode.PROTOCOL_ERROR, "a client frame must be masked")
+            )
+        return False
 
     def _admit(self, fin: bool, opcode: int, length: int) -> bool:
         if opcode >= _CONTROL_OPCODES_FROM:
@@ -211,7 +230,10 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         callback = None if self._heartbeat is None else self._on_data_received
 
         def report(error: WebSocketError) -> None:
-            self.request_close(error.code, REASON_MESSAGE_TOO_BIG)
+            too_big = error.code == WSCloseCode.MESSAGE_TOO_BIG
+            self.request_close(
+                error.code, REASON_MESSAGE_TOO_BIG if too_big else REASON_PROTOCOL_ERROR
+            )
 
         handler.set_parser(FrameSizeGuard(self._parser, report), data_received_cb=callback)
 
