@@ -11,7 +11,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # wscat, a third-party WebSocket client the conformance tests drive (skipped without npm).
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab
+.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
+
+# The load, fault and fuzz suite at full size (tests/load/; make test runs it short):
+# 10 to 15 minutes, figures printed at the end.
+load: $(STAMP)
+	$(BIN)/python -m tests.load
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
