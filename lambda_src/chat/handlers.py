@@ -48,7 +48,13 @@ from .responses import (
     status,
     utc_timestamp,
 )
-from .store import find_connection, move_connection, register_connection, remove_connection
+from .store import (
+    Connection,
+    find_connection,
+    move_connection,
+    register_connection,
+    remove_connection,
+)
 from .tokens import TokenError, resolve_secret, verify_token
 from .validation import (
     ROUTED_ACTIONS,
@@ -191,6 +197,15 @@ def _send_to_caller(ws: WebSocketEvent, settings: Settings, payload: dict[str, A
     return result.delivery
 
 
+def _registered(ws: WebSocketEvent, settings: Settings) -> tuple[Connection, float]:
+    """The sender's live item, and the time it was read at; `not_connected` if none."""
+    connection = find_connection(_connections_table(settings), ws.connection_id)
+    now = time.time()
+    if connection is None or connection.is_expired(now):
+        raise _not_connected()
+    return connection, now
+
+
 def _reject(
     ws: WebSocketEvent, settings: Settings, record: dict[str, Any], err: BadRequest
 ) -> Result:
@@ -259,10 +274,7 @@ def send_message(ws: WebSocketEvent, settings: Settings, record: dict[str, Any])
     """Number the message, keep it in the room's history, and post it to the room."""
     try:
         text = validate_text(parse_body(ws.body), settings.max_message_bytes)
-        sender = find_connection(_connections_table(settings), ws.connection_id)
-        now = time.time()
-        if sender is None or sender.is_expired(now):
-            raise _not_connected()
+        sender, now = _registered(ws, settings)
     except BadRequest as err:
         return _reject(ws, settings, record, err)
     record["room"] = sender.room
@@ -307,13 +319,12 @@ def join_room(ws: WebSocketEvent, settings: Settings, record: dict[str, Any]) ->
     """Move to `roomId` (or stay, when it is left out) and receive the room's history."""
     try:
         message = parse_body(ws.body)
-        connections = _connections_table(settings)
-        current = find_connection(connections, ws.connection_id)
-        now = time.time()
-        if current is None or current.is_expired(now):
-            raise _not_connected()
+        current, now = _registered(ws, settings)
         room = validate_room(message["roomId"]) if "roomId" in message else current.room
-        if room != current.room and move_connection(connections, ws.connection_id, room) is None:
+        moved = room == current.room or move_connection(
+            _connections_table(settings), ws.connection_id, room
+        )
+        if not moved:
             raise _not_connected()
     except BadRequest as err:
         return _reject(ws, settings, record, err)
@@ -346,10 +357,7 @@ def history(ws: WebSocketEvent, settings: Settings, record: dict[str, Any]) -> R
     """
     try:
         request = validate_history_request(parse_body(ws.body))
-        sender = find_connection(_connections_table(settings), ws.connection_id)
-        now = time.time()
-        if sender is None or sender.is_expired(now):
-            raise _not_connected()
+        sender, now = _registered(ws, settings)
     except BadRequest as err:
         return _reject(ws, settings, record, err)
     room = request.room or sender.room

@@ -21,7 +21,6 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.support import scaled
+from tests.support import DeployedChat, scaled
 from wslab.aws import Target
 from wslab.deploy import ChatStack, delete, deploy
 from wslab.local.process import LocalStackProcess
@@ -53,27 +52,8 @@ VALID_ACTIONS = ["sendmessage", "joinroom"]
 # The deployed chat ----------------------------------------------------------------------
 
 
-@dataclass
-class Chat:
+class Chat(DeployedChat):
     """One deployed stack: where clients connect, its tables, its functions' logs."""
-
-    target: ChatStack
-    outputs: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.outputs["WebSocketURL"]
-
-    @property
-    def connections_table(self) -> str:
-        return self.outputs["ConnectionsTableName"]
-
-    @property
-    def history_table(self) -> str:
-        return self.outputs["HistoryTableName"]
-
-    def client(self, service: str) -> Any:
-        return self.target.client(service)
 
     def log_lines(self, function: str) -> list[dict[str, Any]]:
         """Every JSON line the function ``{stack}-{function}`` has logged so far."""

@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.support import DeployedChat
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
 from wslab.deploy import ChatStack, deploy
 from wslab.local.process import LocalStackProcess
@@ -51,35 +52,10 @@ OPENING_AT_ONCE = 50
 
 
 @dataclass
-class Chat:
-    """The chat stack deployed on ``stack``."""
+class Chat(DeployedChat):
+    """The chat stack deployed on ``stack``, a ``wslab local`` of its own."""
 
     stack: LocalStackProcess
-    deployment: ChatStack
-    outputs: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.outputs["WebSocketURL"]
-
-    @property
-    def management_url(self) -> str:
-        return self.outputs["ManagementURL"]
-
-    @property
-    def connections_table(self) -> str:
-        return self.outputs["ConnectionsTableName"]
-
-    @property
-    def history_table(self) -> str:
-        return self.outputs["HistoryTableName"]
-
-    def client(self, service: str) -> Any:
-        return self.deployment.client(service)
-
-    def function_name(self, route: str) -> str:
-        """The deployed function of a route (``sendmessage``, ``joinroom``, ``history``...)."""
-        return f"{self.deployment.stack_name}-{route}"
 
 
 @contextlib.contextmanager
@@ -87,7 +63,7 @@ def deployed_chat(*stack_args: str, name: str = "load") -> Iterator[Chat]:
     """A private ``wslab local`` with the chat deployed on it; stopped on exit."""
     with LocalStackProcess(port=0, extra_args=stack_args) as stack:
         target = ChatStack(Target.local(stack.endpoint_url), name, say=lambda line: None)
-        yield Chat(stack, target, deploy(target))
+        yield Chat(target, deploy(target), stack)
 
 
 _QUIET = "def handler(event, context):\n    return {'statusCode': 200}\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
+from tests.handlers.support import CONNECTIONS_TABLE, HISTORY_TABLE, REGION, create_tables
 from wslab.local.moto_ext import dynamodb_index
 
 ROOMS = [f"room{n}" for n in range(8)]
@@ -24,43 +26,16 @@ ROOMS = [f"room{n}" for n in range(8)]
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
+    """The chat's two tables (the connections table has its room index), in moto."""
     dynamodb_index.install()
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="connections",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "id", "AttributeType": "S"},
-                {"AttributeName": "roomId", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "roomId-index",
-                    "KeySchema": [{"AttributeName": "roomId", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        client.create_table(
-            TableName="history",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "roomId", "AttributeType": "S"},
-                {"AttributeName": "seq", "AttributeType": "N"},
-            ],
-            KeySchema=[
-                {"AttributeName": "roomId", "KeyType": "HASH"},
-                {"AttributeName": "seq", "KeyType": "RANGE"},
-            ],
-        )
-        yield client
+        create_tables()
+        yield boto3.client("dynamodb", region_name=REGION)
 
 
 def room_ids(client: Any, room: str, **extra: Any) -> list[str]:
     pages = client.get_paginator("query").paginate(
-        TableName="connections",
+        TableName=CONNECTIONS_TABLE,
         IndexName="roomId-index",
         KeyConditionExpression="roomId = :r",
         ExpressionAttributeValues={":r": {"S": room}},
@@ -71,32 +46,32 @@ def room_ids(client: Any, room: str, **extra: Any) -> list[str]:
 
 def scanned_rooms(client: Any) -> dict[str, list[str]]:
     rooms: dict[str, list[str]] = {room: [] for room in ROOMS}
-    for page in client.get_paginator("scan").paginate(TableName="connections"):
+    for page in client.get_paginator("scan").paginate(TableName=CONNECTIONS_TABLE):
         for item in page["Items"]:
             if "roomId" in item:
                 rooms[item["roomId"]["S"]].append(item["id"]["S"])
     return {room: sorted(ids) for room, ids in rooms.items()}
 
 
-def random_write(client: Any, rng: random.Random) -> None:
+def random_write(client: Any, rng: random.Random) -> str:
     key = f"c{rng.randrange(60)}"
     room = rng.choice(ROOMS)
     kind = rng.choice(["put", "move", "delete", "batch", "transact", "partiql", "unset"])
     if kind == "put":
-        client.put_item(TableName="connections", Item={"id": {"S": key}, "roomId": {"S": room}})
+        client.put_item(TableName=CONNECTIONS_TABLE, Item={"id": {"S": key}, "roomId": {"S": room}})
     elif kind == "move":
         client.update_item(
-            TableName="connections",
+            TableName=CONNECTIONS_TABLE,
             Key={"id": {"S": key}},
             UpdateExpression="SET roomId = :r",
             ExpressionAttributeValues={":r": {"S": room}},
         )
     elif kind == "delete":
-        client.delete_item(TableName="connections", Key={"id": {"S": key}})
+        client.delete_item(TableName=CONNECTIONS_TABLE, Key={"id": {"S": key}})
     elif kind == "batch":
         client.batch_write_item(
             RequestItems={
-                "connections": [
+                CONNECTIONS_TABLE: [
                     {"PutRequest": {"Item": {"id": {"S": key}, "roomId": {"S": room}}}},
                     {"DeleteRequest": {"Key": {"id": {"S": f"c{rng.randrange(60)}"}}}},
                 ]
@@ -107,7 +82,7 @@ def random_write(client: Any, rng: random.Random) -> None:
             TransactItems=[
                 {
                     "Update": {
-                        "TableName": "connections",
+                        "TableName": CONNECTIONS_TABLE,
                         "Key": {"id": {"S": key}},
                         "UpdateExpression": "SET roomId = :r",
                         "ExpressionAttributeValues": {":r": {"S": room}},
@@ -117,37 +92,40 @@ def random_write(client: Any, rng: random.Random) -> None:
         )
     elif kind == "partiql":
         client.execute_statement(
-            Statement=f"UPDATE connections SET roomId='{room}' WHERE id='{key}'"
+            Statement=f"UPDATE \"{CONNECTIONS_TABLE}\" SET roomId='{room}' WHERE id='{key}'"
         )
     else:  # the index attribute removed: the item leaves the (sparse) index
         client.update_item(
-            TableName="connections", Key={"id": {"S": key}}, UpdateExpression="REMOVE roomId"
+            TableName=CONNECTIONS_TABLE, Key={"id": {"S": key}}, UpdateExpression="REMOVE roomId"
         )
+    return kind
 
 
 def test_every_write_path_keeps_the_index_answers_right(dynamodb: Any) -> None:
     rng = random.Random(13)
+    written: Counter[str] = Counter()
     for round_ in range(40):
         for _ in range(15):
             # A PartiQL update of a missing item fails, for instance: nothing written.
             with contextlib.suppress(dynamodb.exceptions.ClientError):
-                random_write(dynamodb, rng)
+                written[random_write(dynamodb, rng)] += 1
         expected = scanned_rooms(dynamodb)
         for room in ROOMS:
             assert room_ids(dynamodb, room) == expected[room], (round_, room)
+    assert len(written) == 7 and min(written.values()) > 20, written  # every kind of write
 
 
 def test_pages_limits_and_filters_are_moto_s_own(dynamodb: Any) -> None:
     for n in range(30):
         dynamodb.put_item(
-            TableName="connections",
+            TableName=CONNECTIONS_TABLE,
             Item={"id": {"S": f"x{n:02d}"}, "roomId": {"S": "room0"}, "n": {"N": str(n)}},
         )
     assert room_ids(dynamodb, "room0", PaginationConfig={"PageSize": 7}) == sorted(
         f"x{n:02d}" for n in range(30)
     )
     filtered = dynamodb.query(
-        TableName="connections",
+        TableName=CONNECTIONS_TABLE,
         IndexName="roomId-index",
         KeyConditionExpression="roomId = :r",
         FilterExpression="n >= :low",
@@ -160,10 +138,10 @@ def test_a_table_query_reads_one_partition_in_order(dynamodb: Any) -> None:
     for room in ("a", "b"):
         for seq in (3, 1, 2):
             dynamodb.put_item(
-                TableName="history", Item={"roomId": {"S": room}, "seq": {"N": str(seq)}}
+                TableName=HISTORY_TABLE, Item={"roomId": {"S": room}, "seq": {"N": str(seq)}}
             )
     answer = dynamodb.query(
-        TableName="history",
+        TableName=HISTORY_TABLE,
         KeyConditionExpression="roomId = :r AND seq > :s",
         ExpressionAttributeValues={":r": {"S": "b"}, ":s": {"N": "1"}},
         ScanIndexForward=False,
@@ -175,9 +153,11 @@ def test_a_query_never_walks_the_table(dynamodb: Any, monkeypatch: pytest.Monkey
     """Once the index is mapped, Queries of both tables read no other partition."""
     for n in range(200):
         dynamodb.put_item(
-            TableName="connections", Item={"id": {"S": f"c{n}"}, "roomId": {"S": ROOMS[n % 8]}}
+            TableName=CONNECTIONS_TABLE, Item={"id": {"S": f"c{n}"}, "roomId": {"S": ROOMS[n % 8]}}
         )
-        dynamodb.put_item(TableName="history", Item={"roomId": {"S": "h"}, "seq": {"N": str(n)}})
+        dynamodb.put_item(
+            TableName=HISTORY_TABLE, Item={"roomId": {"S": "h"}, "seq": {"N": str(n)}}
+        )
     room_ids(dynamodb, "room1")  # maps the index: one walk
     walks: list[str] = []
     original = Table.all_items
@@ -190,7 +170,7 @@ def test_a_query_never_walks_the_table(dynamodb: Any, monkeypatch: pytest.Monkey
     for room in ROOMS:
         assert len(room_ids(dynamodb, room)) == 25
     dynamodb.query(
-        TableName="history",
+        TableName=HISTORY_TABLE,
         KeyConditionExpression="roomId = :r",
         ExpressionAttributeValues={":r": {"S": "h"}},
     )
