@@ -20,6 +20,7 @@ Everything here runs under the DynamoDB service lock ``moto_app`` holds for each
 
 from __future__ import annotations
 
+import functools
 import inspect
 import weakref
 from collections.abc import Callable, Iterable
@@ -176,6 +177,7 @@ def install() -> None:
     original_query: Callable[..., Any] = Table.query
     signature = inspect.signature(original_query)
 
+    @functools.wraps(original_query)
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         arguments = signature.bind(self, *args, **kwargs).arguments
         candidates = partition_candidates(
@@ -195,6 +197,7 @@ def install() -> None:
 
     original_put: Callable[..., Item] = Table.put_item
 
+    @functools.wraps(original_put)
     def put_item(self: Table, *args: Any, **kwargs: Any) -> Item:
         item = original_put(self, *args, **kwargs)
         partitions = _track(self)
@@ -204,6 +207,7 @@ def install() -> None:
 
     original_delete: Callable[..., Item | None] = Table.delete_item
 
+    @functools.wraps(original_delete)
     def delete_item(self: Table, *args: Any, **kwargs: Any) -> Item | None:
         item = original_delete(self, *args, **kwargs)
         partitions = _track(self)
