@@ -46,6 +46,10 @@ _READ_ONLY_ACTIONS = ("Describe", "List", "Get", "Validate", "Estimate")
 # Calls whose effects reach other services' state (a stack creates tables, functions,
 # APIs), or that reset everything.
 _CHANGES_EVERYTHING = {"cloudformation", "moto-api"}
+# Services whose calls see the log lines of invocations that ended before them: a read of
+# the logs, and CloudFormation, whose stacks delete their log groups (lines stored after
+# that would make the group again).
+_STORES_LOGS_FIRST = {"logs", "cloudformation"}
 # Lambda Invoke can run for up to 15 minutes, holding a thread: leave room for many.
 _INVOCATION_THREADS = 256
 
@@ -174,7 +178,7 @@ class MotoApp:
     def _call(self, environ: dict[str, Any], service: str) -> tuple[int, CIMultiDict[str], bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         changes = _changes_state(service, method, path, environ)
-        if service == "logs":
+        if service in _STORES_LOGS_FIRST:
             self._control_plane.flush_logs()
         if service == "lambda" and _LAMBDA_INVOCATION.match(path):
             return self._run(environ)
