@@ -179,7 +179,9 @@ class FakeSocket:
         return self.frames.pop(0)
 
 
-def test_receive_json_and_text() -> None:
+def test_receive_json_and_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The timeout given is the one used (WSLAB_TEST_TIMEOUT_SCALE would stretch it).
+    monkeypatch.delenv("WSLAB_TEST_TIMEOUT_SCALE", raising=False)
     ws = FakeSocket([json.dumps({"type": "joined"}), "plain text"])
     assert tutorial.receive_json(ws) == {"type": "joined"}
     assert tutorial.receive_text(ws) == "plain text"
