@@ -13,7 +13,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # tests drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab browser moto-compat
+.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
+
+# The load, fault and fuzz suite at full size (tests/load/; make test runs it short):
+# 10 to 15 minutes, figures printed at the end.
+load: $(STAMP)
+	$(BIN)/python -m tests.load
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .cache

@@ -7,8 +7,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from wslab.deploy import ChatStack
 
 # Slow machines: WSLAB_TEST_TIMEOUT_SCALE=3 triples every wait in the tests.
 TIMEOUT_SCALE = float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
@@ -59,3 +62,34 @@ class OutputLines:
                 if self.ended or left <= 0:
                     raise AssertionError("no matching line; got:\n" + "\n".join(self.lines))
                 self._changed.wait(left)
+
+
+@dataclass
+class DeployedChat:
+    """The chat of ``cloudformation/template.yaml`` as deployed: its outputs, its clients."""
+
+    target: ChatStack
+    outputs: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.outputs["WebSocketURL"]
+
+    @property
+    def management_url(self) -> str:
+        return self.outputs["ManagementURL"]
+
+    @property
+    def connections_table(self) -> str:
+        return self.outputs["ConnectionsTableName"]
+
+    @property
+    def history_table(self) -> str:
+        return self.outputs["HistoryTableName"]
+
+    def client(self, service: str) -> Any:
+        return self.target.client(service)
+
+    def function_name(self, route: str) -> str:
+        """The function of a route (``sendmessage``, ``joinroom``, ``history``, ...)."""
+        return f"{self.target.stack_name}-{route}"

@@ -576,6 +576,59 @@ def _check_lambda_limits() -> list[str]:
     return missing
 
 
+def _check_dynamodb_query() -> list[str]:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    missing = [
+        f"Table.query({name}=)"
+        for name in ("hash_key", "index_name", "hash_key_conditions")
+        if name not in _parameters(Table.query)
+    ]
+    if "self.all_items()" not in inspect.getsource(Table.query):
+        missing.append("Table.query enumerates with self.all_items()")
+    missing += [
+        f"Table.{name}"
+        for name in ("all_items", "all_indexes", "put_item", "delete_item", "get_item")
+        if not hasattr(Table, name)
+    ]
+    if _parameters(Table.delete_item) != ["self", "hash_key", "range_key"]:
+        missing.append("Table.delete_item(self, hash_key, range_key)")
+    if _parameters(DynamoDBBackend.update_item)[:3] != ["self", "table_name", "key"]:
+        missing.append("DynamoDBBackend.update_item(self, table_name, key, ...)")
+    source = inspect.getsource(Table.__init__)
+    missing += [name for name in ("self.items", "self.global_indexes") if name not in source]
+    return missing + [
+        name
+        for name in ("get_keys_value", "tables")
+        if name not in inspect.getsource(DynamoDBBackend)
+    ]
+
+
+def _check_dynamodb_results() -> list[str]:
+    from moto.core.responses import ActionContext
+    from moto.dynamodb.responses import DynamoResult
+
+    missing = [] if hasattr(DynamoResult, "execute_result") else ["DynamoResult.execute_result"]
+    if "operation_model" not in _parameters(ActionContext):
+        missing.append("ActionContext(operation_model=)")
+    return missing
+
+
+def _check_server_lookups() -> list[str]:
+    import moto.backends
+    import moto.core.responses
+    from moto.moto_server import werkzeug_app
+
+    missing = [] if hasattr(moto.backends, "list_of_moto_modules") else ["list_of_moto_modules"]
+    if "backends.list_of_moto_modules()" not in inspect.getsource(werkzeug_app):
+        missing.append("werkzeug_app calls backends.list_of_moto_modules()")
+    source = inspect.getsource(moto.core.responses)
+    if "method_names_from_class(self.__class__)" not in source:
+        missing.append("responses calls method_names_from_class(self.__class__)")
+    return missing
+
+
 def _check_mock_random() -> list[str]:
     from moto.moto_api._internal import mock_random
 
@@ -779,6 +832,18 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto Lambda configuration (update_function_configuration patched)": (
         "local/moto_ext/lambda_limits.py",
         _check_lambda_limits,
+    ),
+    "moto DynamoDB Table.query, writes and update_item (a Query reads its partition)": (
+        "local/moto_ext/dynamodb_index.py",
+        _check_dynamodb_query,
+    ),
+    "moto DynamoResult.execute_result (item answers encoded straight to JSON)": (
+        "local/moto_ext/dynamodb_results.py",
+        _check_dynamodb_results,
+    ),
+    "moto server lookups per request (module list, a class's method names)": (
+        "local/moto_ext/lookups.py",
+        _check_server_lookups,
     ),
     "moto mock_random (ids moto's reset seeds)": (
         "local/moto_ext/apigatewayv2.py, control_plane.py",

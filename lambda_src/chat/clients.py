@@ -17,7 +17,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-__all__ = ["MANAGEMENT_ENDPOINT_VARIABLE", "dynamodb", "management_api", "secrets_manager"]
+__all__ = [
+    "MANAGEMENT_ENDPOINT_VARIABLE",
+    "dynamodb",
+    "management_api",
+    "secrets_manager",
+    "table",
+]
 
 # The SDK's own per-service endpoint variable. When it is set (a custom domain, the local
 # stack), boto3 reads it if no endpoint_url is passed; passing one would override it.
@@ -29,6 +35,12 @@ _cache: dict[tuple[str, ...], Any] = {}
 def dynamodb() -> Any:
     """The DynamoDB service resource (tables are `dynamodb().Table(name)`)."""
     return _cached(("dynamodb",), lambda: boto3.resource("dynamodb"))
+
+
+def table(name: str) -> Any:
+    """The `Table` resource of a table, made once per name: boto3 builds a resource's
+    class from its model each time `Table(...)` is called, which costs more than a call."""
+    return _cached(("table", name), lambda: dynamodb().Table(name))
 
 
 def management_api(event_endpoint: str, pool_size: int) -> Any:

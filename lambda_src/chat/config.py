@@ -36,6 +36,7 @@ class Settings:
     default_room: str = "lobby"
     connection_ttl_seconds: int = API_GATEWAY_CONNECTION_LIMIT_SECONDS + 15 * 60
     history_limit: int = 20
+    history_keep: int = 100
     history_ttl_seconds: int = 24 * 60 * 60
     max_message_bytes: int = 4096
     fanout_max_workers: int = 16
@@ -79,6 +80,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         for origin in env.get("ALLOWED_ORIGINS", "").split(",")
         if origin.strip()
     )
+    history_limit = _int(env, "HISTORY_LIMIT", Settings.history_limit, 1, 100)
+    # Kept for `history` requests: a client that missed a message fetches it from here.
+    history_keep = _int(env, "HISTORY_KEEP", Settings.history_keep, 1, 10_000)
+    if history_keep < history_limit:
+        raise ConfigError(
+            f"HISTORY_KEEP ({history_keep}) must be at least HISTORY_LIMIT ({history_limit})"
+        )
     return Settings(
         connections_table=_text(env, "CONNECTIONS_TABLE", Settings.connections_table),
         room_index=_text(env, "ROOM_INDEX", Settings.room_index),
@@ -93,7 +101,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             API_GATEWAY_CONNECTION_LIMIT_SECONDS,
             7 * 24 * 60 * 60,
         ),
-        history_limit=_int(env, "HISTORY_LIMIT", Settings.history_limit, 1, 100),
+        history_limit=history_limit,
+        history_keep=history_keep,
         history_ttl_seconds=_int(
             env, "HISTORY_TTL_SECONDS", Settings.history_ttl_seconds, 60, 365 * 24 * 60 * 60
         ),

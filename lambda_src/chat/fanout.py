@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -143,6 +143,18 @@ class BroadcastResult:
             self.errors[code] = self.errors.get(code, 0) + 1
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _posting_pool(max_workers: int) -> ThreadPoolExecutor:
+    """The posting threads, started once per execution environment (and pool size):
+    starting a dozen threads for every broadcast cost more than a small room's posts."""
+    pool = _pools.get(max_workers)
+    if pool is None:
+        pool = _pools[max_workers] = ThreadPoolExecutor(max_workers, thread_name_prefix="fanout")
+    return pool
+
+
 def broadcast_to_room(
     *,
     table: Any,
@@ -167,21 +179,27 @@ def broadcast_to_room(
     now = time.time() if now is None else now
     result = BroadcastResult(room=room)
     stats = RoomQueryStats()
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fanout") as pool:
-        futures = [
-            pool.submit(
-                post_with_retry,
-                client,
-                connection.connection_id,
-                data,
-                max_attempts=max_attempts,
-                sleep=sleep,
+    pool = _posting_pool(max_workers)
+    futures = []
+    try:
+        for connection in connections_in_room(table, index_name, room, now, stats):
+            futures.append(
+                pool.submit(
+                    post_with_retry,
+                    client,
+                    connection.connection_id,
+                    data,
+                    max_attempts=max_attempts,
+                    sleep=sleep,
+                )
             )
-            for connection in connections_in_room(table, index_name, room, now, stats)
-        ]
-        result.recipients = len(futures)
-        for future in as_completed(futures):
-            result.record(future.result())
+    finally:
+        # Every post started ends before this returns, or raises: Lambda freezes the
+        # execution environment once the handler returns, posts in flight included.
+        wait(futures)
+    result.recipients = len(futures)
+    for future in futures:
+        result.record(future.result())
     result.pages = stats.pages
     result.expired_skipped = stats.expired
     if result.gone_ids:

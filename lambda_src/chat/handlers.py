@@ -31,25 +31,59 @@ from . import clients
 from .config import Settings, load_settings
 from .events import AuthorizerEvent, WebSocketEvent
 from .fanout import Delivery, broadcast_to_room, post_with_retry
-from .history import append_message, fit_to_size, last_sequence, recent_messages
+from .history import (
+    append_message,
+    fit_to_size,
+    last_sequence,
+    messages_since,
+    recent_messages,
+)
 from .logs import elapsed_ms, log_json
 from .responses import (
     encode,
     error_payload,
+    history_payload,
     iam_policy,
     joined_payload,
     status,
     utc_timestamp,
 )
-from .store import find_connection, move_connection, register_connection, remove_connection
+from .store import (
+    Connection,
+    find_connection,
+    move_connection,
+    register_connection,
+    remove_connection,
+)
 from .tokens import TokenError, resolve_secret, verify_token
-from .validation import VALID_ACTIONS, BadRequest, parse_body, validate_room, validate_text
+from .validation import (
+    ROUTED_ACTIONS,
+    BadRequest,
+    parse_body,
+    validate_history_request,
+    validate_room,
+    validate_text,
+)
 
-__all__ = ["authorize", "connect", "default", "disconnect", "join_room", "send_message"]
+__all__ = [
+    "authorize",
+    "connect",
+    "default",
+    "disconnect",
+    "history",
+    "join_room",
+    "send_message",
+]
 
 # History goes out in one PostToConnection, which refuses more than 128 KB; the rest of
-# the `joined` object needs far less than the 8 KB kept free here.
+# the `joined` or `history` object needs far less than the 8 KB kept free here.
 HISTORY_BUDGET_BYTES = 120 * 1024
+
+# DynamoDB's answers when a table or the account is over its throughput, once the SDK's
+# own retries are spent.
+DYNAMODB_THROTTLING = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
 
 Event = dict[str, Any]
 Result = dict[str, Any]
@@ -76,8 +110,15 @@ def _route(name: str) -> Callable[[RouteBody], Callable[[Event, Any], Result]]:
                 "request_id": ws.request_id,
                 "aws_request_id": getattr(context, "aws_request_id", None),
             }
+            settings = load_settings()
             try:
-                return body(ws, load_settings(), record)
+                return body(ws, settings, record)
+            except ClientError as exc:
+                if _error_code(exc) not in DYNAMODB_THROTTLING:
+                    record["outcome"] = "exception"
+                    record["error"] = _error_code(exc)
+                    raise
+                return _throttled(ws, settings, record)
             except Exception as exc:
                 record["outcome"] = "exception"
                 record["error"] = type(exc).__name__
@@ -92,12 +133,37 @@ def _route(name: str) -> Callable[[RouteBody], Callable[[Event, Any], Result]]:
     return wrap
 
 
+def _error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", "")) or type(err).__name__
+
+
+def _throttled(ws: WebSocketEvent, settings: Settings, record: dict[str, Any]) -> Result:
+    """DynamoDB stayed over its throughput: nothing was done, and the client may retry.
+
+    `$connect` answers 429, which refuses the upgrade (the client connects again later);
+    `$disconnect` has nobody to tell (the item expires, or the next broadcast's 410
+    removes it); any other route tells the sender, who may send the same message again.
+    """
+    record.update(outcome="throttled", error="throttled")
+    if ws.event_type == "CONNECT":
+        return status(429)
+    if ws.event_type == "MESSAGE":
+        _send_to_caller(
+            ws,
+            settings,
+            error_payload(
+                "throttled", "The chat is too busy right now; send the same again in a moment."
+            ),
+        )
+    return status(429)
+
+
 def _connections_table(settings: Settings) -> Any:
-    return clients.dynamodb().Table(settings.connections_table)
+    return clients.table(settings.connections_table)
 
 
 def _history_table(settings: Settings) -> Any:
-    return clients.dynamodb().Table(settings.history_table)
+    return clients.table(settings.history_table)
 
 
 def _management_api(ws: WebSocketEvent, settings: Settings) -> Any:
@@ -129,6 +195,15 @@ def _send_to_caller(ws: WebSocketEvent, settings: Settings, payload: dict[str, A
     elif result.delivery is Delivery.FAILED:
         log_json("WARNING", "reply_failed", connection=ws.connection_id, error=result.error)
     return result.delivery
+
+
+def _registered(ws: WebSocketEvent, settings: Settings) -> tuple[Connection, float]:
+    """The sender's live item, and the time it was read at; `not_connected` if none."""
+    connection = find_connection(_connections_table(settings), ws.connection_id)
+    now = time.time()
+    if connection is None or connection.is_expired(now):
+        raise _not_connected()
+    return connection, now
 
 
 def _reject(
@@ -199,10 +274,7 @@ def send_message(ws: WebSocketEvent, settings: Settings, record: dict[str, Any])
     """Number the message, keep it in the room's history, and post it to the room."""
     try:
         text = validate_text(parse_body(ws.body), settings.max_message_bytes)
-        sender = find_connection(_connections_table(settings), ws.connection_id)
-        now = time.time()
-        if sender is None or sender.is_expired(now):
-            raise _not_connected()
+        sender, now = _registered(ws, settings)
     except BadRequest as err:
         return _reject(ws, settings, record, err)
     record["room"] = sender.room
@@ -213,19 +285,29 @@ def send_message(ws: WebSocketEvent, settings: Settings, record: dict[str, Any])
         text=text,
         sent_at=utc_timestamp(now),
         now=now,
-        keep=settings.history_limit,
+        keep=settings.history_keep,
         ttl_seconds=settings.history_ttl_seconds,
     )
-    result = broadcast_to_room(
-        table=_connections_table(settings),
-        index_name=settings.room_index,
-        room=sender.room,
-        data=encode(envelope),
-        client=_management_api(ws, settings),
-        max_workers=settings.fanout_max_workers,
-        max_attempts=settings.post_max_attempts,
-        now=now,
-    )
+    try:
+        result = broadcast_to_room(
+            table=_connections_table(settings),
+            index_name=settings.room_index,
+            room=sender.room,
+            data=encode(envelope),
+            client=_management_api(ws, settings),
+            max_workers=settings.fanout_max_workers,
+            max_attempts=settings.post_max_attempts,
+            now=now,
+        )
+    except ClientError as err:
+        if _error_code(err) not in DYNAMODB_THROTTLING:
+            raise
+        # Numbered and stored, but the room could not be read: sending it again would
+        # make a second message. The sender gets its copy; the others see the gap at the
+        # next message and fetch this one with `history`.
+        record.update(seq=envelope["seq"], outcome="not_broadcast", error="throttled")
+        _send_to_caller(ws, settings, envelope)
+        return status(200)
     record.update(
         seq=envelope["seq"], delivered=result.delivered, gone=result.gone, failed=result.failed
     )
@@ -237,31 +319,55 @@ def join_room(ws: WebSocketEvent, settings: Settings, record: dict[str, Any]) ->
     """Move to `roomId` (or stay, when it is left out) and receive the room's history."""
     try:
         message = parse_body(ws.body)
-        connections = _connections_table(settings)
-        current = find_connection(connections, ws.connection_id)
-        now = time.time()
-        if current is None or current.is_expired(now):
-            raise _not_connected()
+        current, now = _registered(ws, settings)
         room = validate_room(message["roomId"]) if "roomId" in message else current.room
-        if room != current.room and move_connection(connections, ws.connection_id, room) is None:
+        moved = room == current.room or move_connection(
+            _connections_table(settings), ws.connection_id, room
+        )
+        if not moved:
             raise _not_connected()
     except BadRequest as err:
         return _reject(ws, settings, record, err)
     record.update(room=room, previous_room=current.room)
-    history = _history_table(settings)
+    history_table = _history_table(settings)
     # The move comes first, so a message sent meanwhile arrives live and may also be in
     # the history below: clients drop a `seq` they already have.
     messages = fit_to_size(
-        recent_messages(history, room, settings.history_limit, now), HISTORY_BUDGET_BYTES
+        recent_messages(history_table, room, settings.history_limit, now), HISTORY_BUDGET_BYTES
     )
     payload = joined_payload(
         room=room,
         you=_sender_name(current.user_name or ws.authorizer_user, ws.connection_id),
         history=messages,
-        last_seq=last_sequence(history, room),
+        last_seq=last_sequence(history_table, room),
     )
     record["history"] = len(messages)
     _send_to_caller(ws, settings, payload)
+    return status(200)
+
+
+@_route("history")
+def history(ws: WebSocketEvent, settings: Settings, record: dict[str, Any]) -> Result:
+    """Send the sender a room's messages numbered after `sinceSeq`: the ones it missed.
+
+    Clients number what they receive; a `seq` that skips one means a message did not
+    arrive (API Gateway delivers at most once), and this fetches it from history. The
+    messages are exactly as they went out live, oldest first, at most `limit` of them
+    and at most what fits in one post; `latestSeq` is the room's last number.
+    """
+    try:
+        request = validate_history_request(parse_body(ws.body))
+        sender, now = _registered(ws, settings)
+    except BadRequest as err:
+        return _reject(ws, settings, record, err)
+    room = request.room or sender.room
+    history_table = _history_table(settings)
+    found = messages_since(history_table, room, request.since_seq, request.limit, now)
+    messages = fit_to_size(found, HISTORY_BUDGET_BYTES, keep_newest=False)
+    # Read after the messages, so it is at least the seq of every one of them.
+    latest = last_sequence(history_table, room)
+    record.update(room=room, since_seq=request.since_seq, returned=len(messages), latest_seq=latest)
+    _send_to_caller(ws, settings, history_payload(room=room, messages=messages, latest_seq=latest))
     return status(200)
 
 
@@ -274,7 +380,7 @@ def default(ws: WebSocketEvent, settings: Settings, record: dict[str, Any]) -> R
         if action is None:
             raise BadRequest("missing_action", 'The message has no "action" field.')
         shown = json.dumps(action, ensure_ascii=False)[:64]
-        if action in VALID_ACTIONS:
+        if action in ROUTED_ACTIONS:
             # Only reachable when the API lacks that route, e.g. it was added but the
             # API was not deployed again.
             raise BadRequest(

@@ -14,7 +14,7 @@ one both live and in history): each room counts 1, 2, 3, ... with no reuse.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -29,6 +29,7 @@ __all__ = [
     "append_message",
     "fit_to_size",
     "last_sequence",
+    "messages_since",
     "next_sequence",
     "recent_messages",
 ]
@@ -112,6 +113,21 @@ def append_message(
     return envelope
 
 
+def _envelopes(items: Iterable[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+    """The unexpired message items as envelopes, in the order given."""
+    return [
+        message_envelope(
+            room=str(item["roomId"]),
+            seq=int(item["seq"]),
+            sender=str(item.get("sender", "")),
+            text=str(item.get("text", "")),
+            sent_at=str(item.get("sentAt", "")),
+        )
+        for item in items
+        if int(item.get("expiresAt", now + 1)) > now
+    ]
+
+
 def recent_messages(table: Any, room: str, limit: int, now: float) -> list[dict[str, Any]]:
     """Up to `limit` latest unexpired messages of `room` as envelopes, oldest first."""
     response = table.query(
@@ -120,33 +136,43 @@ def recent_messages(table: Any, room: str, limit: int, now: float) -> list[dict[
         Limit=limit,
         ConsistentRead=True,
     )
-    messages = [
-        message_envelope(
-            room=str(item["roomId"]),
-            seq=int(item["seq"]),
-            sender=str(item.get("sender", "")),
-            text=str(item.get("text", "")),
-            sent_at=str(item.get("sentAt", "")),
-        )
-        for item in response.get("Items", [])
-        if int(item.get("expiresAt", now + 1)) > now
-    ]
+    messages = _envelopes(response.get("Items", []), now)
     messages.reverse()
     return messages
 
 
-def fit_to_size(messages: Sequence[dict[str, Any]], budget_bytes: int) -> list[dict[str, Any]]:
-    """The newest messages whose JSON fits in `budget_bytes`, oldest first.
+def messages_since(
+    table: Any, room: str, since_seq: int, limit: int, now: float
+) -> list[dict[str, Any]]:
+    """Up to `limit` unexpired messages of `room` numbered after `since_seq`, oldest first.
+
+    A number missing between two returned messages is gone for good: trimmed, expired, or
+    never stored (its sender failed after taking the number).
+    """
+    response = table.query(
+        KeyConditionExpression=Key("roomId").eq(room) & Key("seq").gt(max(since_seq, COUNTER_SEQ)),
+        ScanIndexForward=True,
+        Limit=limit,
+        ConsistentRead=True,
+    )
+    return _envelopes(response.get("Items", []), now)
+
+
+def fit_to_size(
+    messages: Sequence[dict[str, Any]], budget_bytes: int, *, keep_newest: bool = True
+) -> list[dict[str, Any]]:
+    """The newest (or the oldest) messages whose JSON fits in `budget_bytes`, oldest first.
 
     History goes to the client in one PostToConnection, which refuses more than 128 KB.
     """
     kept: list[dict[str, Any]] = []
     used = 0
-    for message in reversed(messages):
+    for message in reversed(messages) if keep_newest else messages:
         size = len(encode(message)) + 1  # the comma between array items
         if used + size > budget_bytes:
             break
         kept.append(message)
         used += size
-    kept.reverse()
+    if keep_newest:
+        kept.reverse()
     return kept

@@ -4,6 +4,7 @@ Every payload a client receives is a JSON object with a `type`:
 
 - `message`: a chat message in a room (the envelope, see `message_envelope`);
 - `joined`: the answer to `joinroom`, carrying the room's recent history;
+- `history`: the answer to `history`, the messages of a gap in the numbering;
 - `error`: the sender's own message was refused, with a stable `error` code.
 """
 
@@ -20,6 +21,7 @@ __all__ = [
     "EXAMPLES",
     "encode",
     "error_payload",
+    "history_payload",
     "iam_policy",
     "joined_payload",
     "message_envelope",
@@ -78,6 +80,14 @@ def joined_payload(
         "lastSeq": last_seq,
         "history": list(history),
     }
+
+
+def history_payload(
+    *, room: str, messages: Sequence[dict[str, Any]], latest_seq: int
+) -> dict[str, Any]:
+    """The answer to `history`: messages after the asked `seq`, each exactly as it went
+    out live, and the last `seq` the room has handed out."""
+    return {"type": "history", "room": room, "messages": list(messages), "latestSeq": latest_seq}
 
 
 def error_payload(code: str, message: str) -> dict[str, Any]:

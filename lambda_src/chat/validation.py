@@ -9,18 +9,36 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeGuard
 
 __all__ = [
+    "HISTORY_ACTION",
+    "HISTORY_DEFAULT_LIMIT",
+    "HISTORY_MAX_LIMIT",
     "ROOM_PATTERN",
+    "ROUTED_ACTIONS",
     "VALID_ACTIONS",
     "BadRequest",
+    "HistoryRequest",
     "parse_body",
+    "validate_history_request",
     "validate_room",
     "validate_text",
 ]
 
 VALID_ACTIONS = ("sendmessage", "joinroom")
+"""What people send; every error lists them, each with an example."""
+
+HISTORY_ACTION = "history"
+"""What clients send by themselves, to fetch the messages of a gap in the numbering."""
+
+ROUTED_ACTIONS = (*VALID_ACTIONS, HISTORY_ACTION)
+"""Every action the chat has a route for."""
+
+HISTORY_DEFAULT_LIMIT = 50
+HISTORY_MAX_LIMIT = 100
 
 # Rooms become DynamoDB key values and appear in logs and URLs: a short, plain alphabet
 # keeps them safe in all three without escaping.
@@ -36,13 +54,27 @@ class BadRequest(Exception):
         self.message = message
 
 
+def _not_a_number(name: str) -> Any:
+    # Python reads NaN, Infinity and -Infinity; JSON (RFC 8259) has no such values, and
+    # API Gateway routes such a body as it routes any text that is not JSON (UNCONFIRMED:
+    # no AWS source says how its parser treats them; a strict parser refuses them).
+    raise ValueError(f"{name} is not JSON")
+
+
+def _integer(text: str) -> int | Decimal:
+    # JSON numbers have no size limit; Python's int() refuses over 4,300 digits.
+    return int(text) if len(text) < 4000 else Decimal(text)
+
+
 def parse_body(body: str | None) -> dict[str, Any]:
     """The message as a JSON object, or `BadRequest` saying why it is not one."""
     if body is None or not body.strip():
         raise BadRequest("empty_body", "The message is empty; send a JSON object.")
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        parsed = json.loads(body, parse_constant=_not_a_number, parse_int=_integer)
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser goes. Any text the parser
+        # refuses is the client's mistake, answered like any other.
         raise BadRequest("invalid_json", "The message is not valid JSON.") from None
     if not isinstance(parsed, dict):
         raise BadRequest(
@@ -85,10 +117,40 @@ def validate_text(message: dict[str, Any], max_bytes: int) -> str:
     return data
 
 
+@dataclass(frozen=True)
+class HistoryRequest:
+    """`{"action": "history", "roomId": ..., "sinceSeq": ..., "limit": ...}`, checked."""
+
+    room: str | None  # None: the sender's own room
+    since_seq: int  # exclusive
+    limit: int
+
+
+def _count(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_history_request(message: dict[str, Any]) -> HistoryRequest:
+    """The `history` request in `message`, or `BadRequest` naming the bad field."""
+    room = validate_room(message["roomId"]) if "roomId" in message else None
+    since = message.get("sinceSeq")
+    if not _count(since) or since < 0:
+        raise BadRequest(
+            "invalid_since_seq",
+            '"sinceSeq" must be a whole number, 0 or more: the last seq you have.',
+        )
+    limit = message.get("limit", HISTORY_DEFAULT_LIMIT)
+    if not _count(limit) or not 1 <= limit <= HISTORY_MAX_LIMIT:
+        raise BadRequest(
+            "invalid_limit", f'"limit" must be a whole number from 1 to {HISTORY_MAX_LIMIT}.'
+        )
+    return HistoryRequest(room, since, limit)
+
+
 def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return "number"
     if isinstance(value, str):
         return "string"

@@ -1,7 +1,9 @@
 """A chat client for the reference handlers: a library for scripts and a terminal client.
 
-It speaks the protocol of ``lambda_src/`` (``sendmessage``, ``joinroom``; ``message``,
-``joined`` and ``error`` back) over a real WebSocket, with websocket-client.
+It speaks the protocol of ``lambda_src/`` (``sendmessage``, ``joinroom``, ``history``;
+``message``, ``joined``, ``history`` and ``error`` back) over a real WebSocket, with
+websocket-client. The terminal client shows each room's messages in ``seq`` order, once,
+and fetches the ones a gap in the numbering shows it missed (``wslab.room_order``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlencode
 import websocket
 
 from wslab.chat_errors import closed, refused
+from wslab.room_order import Feed
 
 __all__ = ["ChatClient", "format_event", "run_terminal"]
 
@@ -128,6 +131,9 @@ def format_event(event: dict[str, Any]) -> str:
         )
     if kind == "error":
         return f"! {event.get('error')}: {event.get('message')}"
+    if kind == "lost":
+        numbers = ", ".join(f"#{seq}" for seq in event.get("seqs", []))
+        return f"! {event.get('room')}: {numbers} missed, and no longer in the room's history"
     return f"? {json.dumps(event)}"
 
 
@@ -149,6 +155,9 @@ def run_terminal(
     except (websocket.WebSocketException, OSError, ValueError) as error:
         raise refused(error, url, with_token=bool(token)) from None
     lock = threading.Lock()
+    # Messages in seq order, each once; the history requests that fill gaps.
+    feed = Feed()
+    feed_lock = threading.Lock()
     # Requests still waiting for their answer: a join gets `joined`, a message comes back
     # to its sender; either may get an `error` instead. Input from a pipe ends at once, and
     # the answers to it are shown before leaving.
@@ -171,11 +180,18 @@ def run_terminal(
             try:
                 event = client.next(timeout_s=0.2)
             except queue.Empty:
-                continue
-            show(format_event(event))
-            if answered(event):
-                with lock:
-                    unanswered[0] -= 1
+                with feed_lock:
+                    shown, requests = feed.tick()
+            else:
+                with feed_lock:
+                    shown, requests = feed.take(event)
+            for request in requests:
+                client.ws.send(json.dumps(request))
+            for each in shown:
+                show(format_event(each))
+                if answered(each):
+                    with lock:
+                        unanswered[0] -= 1
 
     def settle() -> None:
         deadline = time.monotonic() + settle_timeout_s
@@ -188,6 +204,9 @@ def run_terminal(
         settle()
         with lock:
             unanswered[0] += 1
+        if action == "joinroom":
+            with feed_lock:
+                feed.joining()
         client.send(action, **fields)
 
     threading.Thread(target=pump, daemon=True).start()

@@ -47,8 +47,9 @@ def _status_line(status: int, with_token: bool) -> str:
         )
     if status == 403:
         return (
-            "refused with HTTP 403: the URL's stage is not deployed, or the chat's "
-            "Origin allowlist refused this client"
+            "refused with HTTP 403: no API or stage is deployed at this URL (wslab local "
+            "keeps them in memory: a restart forgets them), or the chat's Origin allowlist "
+            "refused this client"
         )
     if status == 400:
         return f"refused with HTTP 400: a room name is {_ROOM_RULE}"

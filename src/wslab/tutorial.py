@@ -192,12 +192,34 @@ def target_from_environment(
     return Target.local(endpoint, LOCAL_REGION)
 
 
+def _started_here(started: list[str]) -> Callable[[], str]:
+    """``ensure_running``, noting in ``started`` when no stack answered and it started one."""
+
+    def ensure_local() -> str:
+        from wslab.local.process import ensure_running, health
+
+        fresh = health() is None
+        endpoint = ensure_running()
+        if fresh:
+            started.append(endpoint)
+        return endpoint
+
+    return ensure_local
+
+
 def start() -> Target:
     """The first cell of every notebook: choose the target and say which it is."""
-    target = target_from_environment()
+    started: list[str] = []
+    target = target_from_environment(ensure_local=_started_here(started))
     if target.is_local:
         print(f"Working on {target.describe()}.")
         print("Nothing here costs money; set WSLAB_TARGET=aws to run the same cells on AWS.")
+        if started:
+            print(
+                "This notebook started the local AWS: it keeps everything in memory, so what "
+                "earlier notebooks made before it last stopped is gone; each notebook makes "
+                "again what it needs first."
+            )
         return target
     try:
         where = target.describe()

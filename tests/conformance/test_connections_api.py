@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
+import socket
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import botocore.exceptions
 import pytest
@@ -20,6 +24,7 @@ from tests.conformance.support import (
     connect,
     connection_id_of,
     expect_close,
+    new_tag,
     poll,
     wire,
 )
@@ -193,3 +198,102 @@ def test_handler_reaches_connections_through_the_sdk_endpoint_variable(ws: Any) 
     """A handler's plain ``boto3.client("apigatewaymanagementapi")`` posts to the client."""
     ws.send(json.dumps({"action": "oneway", "post": "from the handler"}))
     assert ws.recv() == "from the handler"
+
+
+def _post_raw(api: WiredApi, connection_id: str, head: dict[str, str], body: bytes) -> str:
+    """Send a POST's head and the start of its body on a socket; the status line answered.
+
+    The body sent is all that is ever sent: a stack that read the whole declared body
+    before answering would never answer."""
+    url = urlparse(api.management_url)
+    path = f"{url.path}/@connections/{quote(connection_id, safe='')}"
+    lines = [f"POST {path} HTTP/1.1", f"Host: {url.netloc}"]
+    lines += [f"{name}: {value}" for name, value in head.items()]
+    with socket.create_connection((url.hostname, url.port), timeout=scaled(WAIT)) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        answer = sock.recv(4096)
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def test_oversized_content_length_is_413_before_the_body_is_read(api: WiredApi, ws: Any) -> None:
+    """Refused from Content-Length alone: the client has sent 10 bytes of 64 MiB."""
+    connection_id = connection_id_of(ws)
+    status = _post_raw(api, connection_id, {"Content-Length": str(64 * 1024 * KB)}, b"x" * 10)
+    assert status.split()[1] == "413"
+
+
+def test_a_chunked_body_is_413_as_soon_as_it_streams_past_128kb(api: WiredApi, ws: Any) -> None:
+    """No length declared: the answer comes once 128 KB + 1 have arrived, body unfinished."""
+    connection_id = connection_id_of(ws)
+    chunk = b"y" * (128 * KB + 1)
+    body = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"  # no terminating 0-chunk
+    status = _post_raw(api, connection_id, {"Transfer-Encoding": "chunked"}, body)
+    assert status.split()[1] == "413"
+    assert ask(ws, {"action": "echo"})  # still connected, nothing delivered before
+
+
+def test_data_that_is_not_utf8_arrives_as_one_binary_frame_unchanged(
+    management: Any, ws: Any
+) -> None:
+    """UNCONFIRMED for AWS; RFC 6455 forbids invalid UTF-8 in a text frame."""
+    connection_id = connection_id_of(ws)
+    data = b"\xff\xfe not utf-8 \xc3\x28"
+    management.post_to_connection(ConnectionId=connection_id, Data=data)
+    opcode, payload = ws.recv_data()
+    assert (opcode, payload) == (ABNF.OPCODE_BINARY, data)
+    management.post_to_connection(ConnectionId=connection_id, Data="utf-8 ✓".encode())
+    assert ws.recv_data() == (ABNF.OPCODE_TEXT, "utf-8 ✓".encode())
+
+
+@pytest.fixture(scope="module")
+def watched(aws: Any, behave: str) -> WiredApi:
+    """An API whose $connect and $disconnect are recorded in the event log."""
+    return wire(aws, behave, ["$connect", "$disconnect", "$default"])
+
+
+def test_a_client_that_stops_reading_never_stalls_a_poster(
+    watched: WiredApi, event_log: Any
+) -> None:
+    """A frozen client (it never reads again): each post answers within the bounded wait;
+    once its buffer stays full the post answers LimitExceededException (429), the
+    connection is dropped, later posts are GoneException, and $disconnect gets 1008."""
+    tag = new_tag()
+    url = urlparse(watched.url)
+    frozen = socket.socket()
+    frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    frozen.connect((url.hostname, url.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    frozen.sendall(
+        (
+            f"GET {url.path}?tag={tag} HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert frozen.recv(4096).startswith(b"HTTP/1.1 101")  # and never read again
+    (connected,) = poll(lambda: event_log.tagged(tag, "CONNECT"), what="$connect")
+    connection_id = connected.event["requestContext"]["connectionId"]
+    # The SDK's own retries off, as the handlers have them: each answer is seen as it is.
+    poster = client(
+        "apigatewaymanagementapi",
+        watched.management_url,
+        read_timeout=scaled(30),
+        retries={"total_max_attempts": 1},
+    )
+    outcomes: list[str] = []
+    try:
+        while len(outcomes) < 500 and "GoneException" not in outcomes:
+            started = time.monotonic()
+            try:
+                poster.post_to_connection(ConnectionId=connection_id, Data=b"p" * (100 * KB))
+                outcomes.append("200")
+            except botocore.exceptions.ClientError as error:
+                outcomes.append(error.response["Error"]["Code"])
+            assert time.monotonic() - started < scaled(5), f"post {len(outcomes)} stalled"
+        assert outcomes[-2:] == ["LimitExceededException", "GoneException"], outcomes[-5:]
+        assert set(outcomes[:-2]) == {"200"}
+        (gone,) = event_log.wait(connection_id, "DISCONNECT")
+        context = gone.event["requestContext"]
+        assert context["disconnectStatusCode"] == 1008
+        assert "Slow consumer" in context["disconnectReason"]
+    finally:
+        frozen.close()

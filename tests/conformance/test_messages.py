@@ -101,6 +101,13 @@ def test_binary_frame_closes_with_1003(ws: Any) -> None:
     assert expect_close(ws)[0] == 1003
 
 
+def test_unmasked_frame_closes_with_1002(ws: Any) -> None:
+    """RFC 6455 §5.1: a client's frames are masked; the server closes on one that is not
+    (UNCONFIRMED for AWS, which follows the RFC elsewhere)."""
+    ws.sock.sendall(bytes((0x81, 2)) + b"hi")  # FIN + text, no mask bit, 2 bytes
+    assert expect_close(ws) == (1002, "Protocol error")
+
+
 def test_message_event_matches_the_aws_capture(api: WiredApi, ws: Any, event_log: EventLog) -> None:
     """The MESSAGE event: AWS's key set, a fresh messageId and requestId, no headers."""
     connection_id = connection_id_of(ws)

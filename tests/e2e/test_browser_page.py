@@ -233,7 +233,8 @@ def test_a_gap_is_filled_from_the_history_route(
 
 
 def test_without_a_history_route_a_gap_is_shown(chat: Chat, tabs: Tabs, unique: str) -> None:
-    """Against a chat that has no "history" route, the page shows the gap and why."""
+    """Against a chat that has no "history" route deployed, the page shows the gap and why
+    (the handlers' ``$default`` knows the action, so it says the route isn't deployed)."""
     room = f"nogap-{unique}"
     page = tabs.open(chat.link("judy", room))
     _joined(page, "judy", room)
@@ -244,10 +245,10 @@ def test_without_a_history_route_a_gap_is_shown(chat: Chat, tabs: Tabs, unique: 
     _wait_for_seq(page, 3)
     gap = page.locator("#messages li.gap")
     expect(gap).to_have_text(
-        "message #2 missing: this chat has no history route (it answered unknown_action)"
+        "message #2 missing: this chat has no history route (it answered route_not_deployed)"
     )
     assert _shown(page) == [(1, "judy", "first"), (3, "judy", "third")]
-    expect(page.locator("#notices li.error").last).to_contain_text("unknown_action: ")
+    expect(page.locator("#notices li.error").last).to_contain_text("route_not_deployed: ")
     assert not tabs.script_errors
 
 

@@ -21,7 +21,6 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.support import scaled
+from tests.support import DeployedChat, scaled
 from wslab.aws import Target
 from wslab.deploy import ChatStack, delete, deploy
 from wslab.local.process import LocalStackProcess
@@ -53,27 +52,8 @@ VALID_ACTIONS = ["sendmessage", "joinroom"]
 # The deployed chat ----------------------------------------------------------------------
 
 
-@dataclass
-class Chat:
+class Chat(DeployedChat):
     """One deployed stack: where clients connect, its tables, its functions' logs."""
-
-    target: ChatStack
-    outputs: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.outputs["WebSocketURL"]
-
-    @property
-    def connections_table(self) -> str:
-        return self.outputs["ConnectionsTableName"]
-
-    @property
-    def history_table(self) -> str:
-        return self.outputs["HistoryTableName"]
-
-    def client(self, service: str) -> Any:
-        return self.target.client(service)
 
     def log_lines(self, function: str) -> list[dict[str, Any]]:
         """Every JSON line the function ``{stack}-{function}`` has logged so far."""
@@ -352,8 +332,32 @@ def test_history_is_delivered_on_joinroom(
     assert live["seq"] == total + 1
     for member in (dave, erin):
         assert member.wait_for(lambda frame: _is_message(frame, "live"))["seq"] == total + 1
-    # The table keeps the counter (seq 0) and the last HISTORY_LIMIT messages only.
-    assert chat.history_seqs(room) == [0, *kept[1:], total + 1]
+    # The table keeps the counter (seq 0) and the last HISTORY_KEEP messages (here all).
+    assert chat.history_seqs(room) == list(range(total + 2))
+
+
+def test_a_gap_is_filled_with_the_history_action(
+    chat: Chat, connect: Callable[..., Client], unique: str
+) -> None:
+    """The deployed `history` route answers the asker alone with the messages after a
+    seq, exactly as they went out live, and the room's latest seq."""
+    room = f"gap-{unique}"
+    alice, bob = connect(chat.url, room=room), connect(chat.url, room=room)
+    alice.join()
+    bob.join()
+    sent = [alice.say(f"g{n}") for n in range(1, 6)]
+    live = [bob.wait_for(lambda frame, n=n: _is_message(frame, f"g{n}")) for n in range(1, 6)]
+    assert live == sent
+
+    bob.send({"action": "history", "sinceSeq": 2, "limit": 2})
+    answer = bob.wait_for(lambda frame: frame.get("type") == "history")
+    assert answer == {"type": "history", "room": room, "messages": sent[2:4], "latestSeq": 5}
+    bob.send({"action": "history", "sinceSeq": 4})
+    assert bob.wait_for(lambda frame: frame.get("type") == "history")["messages"] == sent[4:]
+    bob.send({"action": "history"})
+    assert bob.wait_for(lambda frame: frame.get("type") == "error")["error"] == "invalid_since_seq"
+    alice.send({"action": "history", "sinceSeq": 5})
+    assert alice.wait_for(lambda frame: frame.get("type") == "history")["messages"] == []
 
 
 # Stale connections -------------------------------------------------------------------------

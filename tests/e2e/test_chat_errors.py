@@ -60,11 +60,13 @@ def test_a_bad_room_is_400(guarded: DeployedChat) -> None:
                          "A-Z a-z 0-9 _ -")  # fmt: skip
 
 
-def test_an_unknown_api_is_404(guarded: DeployedChat, endpoint_url: str) -> None:
+def test_an_unknown_api_is_403(guarded: DeployedChat, endpoint_url: str) -> None:
+    """As an undeployed stage: nothing answers there (a restarted stack forgets its APIs)."""
     url = f"{endpoint_url.replace('http', 'ws')}/nosuchapi0/prod"
     line = _one_line(_chat(url))
-    assert line.endswith("refused with HTTP 404: no WebSocket API answers at this URL; "
-                         "check its API id")  # fmt: skip
+    assert line.endswith("refused with HTTP 403: no API or stage is deployed at this URL "
+                         "(wslab local keeps them in memory: a restart forgets them), or the "
+                         "chat's Origin allowlist refused this client")  # fmt: skip
 
 
 def test_nothing_listening_is_connection_refused() -> None:

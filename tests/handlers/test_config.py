@@ -18,6 +18,7 @@ def test_defaults() -> None:
     assert settings.default_room == "lobby"
     assert settings.connection_ttl_seconds == 8100
     assert (settings.history_limit, settings.history_ttl_seconds) == (20, 86400)
+    assert settings.history_keep == 100
     assert settings.max_message_bytes == 4096
     assert (settings.fanout_max_workers, settings.post_max_attempts) == (16, 3)
     assert settings.allowed_origins == frozenset()
@@ -35,6 +36,7 @@ def test_values_are_read() -> None:
             "DEFAULT_ROOM": "main",
             "CONNECTION_TTL_SECONDS": "7200",
             "HISTORY_LIMIT": "50",
+            "HISTORY_KEEP": "500",
             "HISTORY_TTL_SECONDS": "600",
             "MAX_MESSAGE_BYTES": " 1000 ",
             "FANOUT_MAX_WORKERS": "32",
@@ -52,6 +54,7 @@ def test_values_are_read() -> None:
         default_room="main",
         connection_ttl_seconds=7200,
         history_limit=50,
+        history_keep=500,
         history_ttl_seconds=600,
         max_message_bytes=1000,
         fanout_max_workers=32,
@@ -68,6 +71,7 @@ def test_values_are_read() -> None:
     [
         ("HISTORY_LIMIT", "many"),
         ("HISTORY_LIMIT", "0"),
+        ("HISTORY_KEEP", "10"),
         ("CONNECTION_TTL_SECONDS", "3600"),
         ("MAX_MESSAGE_BYTES", "200000"),
         ("FANOUT_MAX_WORKERS", "0"),

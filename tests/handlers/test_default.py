@@ -81,3 +81,43 @@ def test_nothing_is_broadcast_or_stored(chat: Chat) -> None:
     )
     assert chat.api.received("BOBbbbbbbbbbbb=") == []
     assert chat.history.scan()["Items"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"action": "sendmessage", "data": NaN}',
+        '{"action": "sendmessage", "data": Infinity}',
+        '{"action": "joinroom", "n": -Infinity}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 5_000 + "1" + "}" * 5_000,
+        '{"action": "sendmessage", "data": "\\ud800" ',
+        "\x00\x01\x02",
+    ],
+)
+def test_anything_the_parser_refuses_is_invalid_json(chat: Chat, body: str) -> None:
+    """NaN and Infinity (not JSON), nesting deeper than the parser goes, broken text: the
+    client gets `invalid_json`, never `Internal server error` or a misleading code."""
+    assert handlers.default(message_event(ALICE, body, route="$default"), None) == {
+        "statusCode": 400
+    }
+    (error,) = chat.api.received(ALICE)
+    assert error["error"] == "invalid_json"
+
+
+def test_a_number_of_thousands_of_digits_is_still_json(chat: Chat) -> None:
+    """JSON numbers have no size limit (Python's int() stops at 4,300 digits)."""
+    body = '{"action": "dance", "n": ' + "7" * 5_000 + "}"
+    handlers.default(message_event(ALICE, body, route="$default"), None)
+    (error,) = chat.api.received(ALICE)
+    assert error["error"] == "unknown_action"
+
+
+def test_history_on_default_means_the_route_is_missing(chat: Chat) -> None:
+    """`history` is an action clients send by themselves: it has a route of its own."""
+    handlers.default(
+        message_event(ALICE, '{"action": "history", "sinceSeq": 0}', route="$default"), None
+    )
+    (error,) = chat.api.received(ALICE)
+    assert error["error"] == "route_not_deployed"
+    assert '"history"' in error["message"]

@@ -99,8 +99,9 @@ def test_joined_names_the_member(chat: Chat) -> None:
 
 
 def test_history_is_bounded(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
-    """HISTORY_LIMIT messages are kept per room, the newest, and no more are stored."""
+    """A joiner gets the newest HISTORY_LIMIT messages; HISTORY_KEEP are stored, no more."""
     monkeypatch.setenv("HISTORY_LIMIT", "5")
+    monkeypatch.setenv("HISTORY_KEEP", "6")
     connect(BOB, "lobby")
     for n in range(1, 9):
         send(BOB, f"m{n}")
@@ -114,7 +115,7 @@ def test_history_is_bounded(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None
     stored = chat.history.query(
         KeyConditionExpression="roomId = :r", ExpressionAttributeValues={":r": "lobby"}
     )["Items"]
-    assert sorted(int(item["seq"]) for item in stored) == [0, 4, 5, 6, 7, 8]  # 0 is the counter
+    assert sorted(int(item["seq"]) for item in stored) == [0, 3, 4, 5, 6, 7, 8]  # 0: the counter
 
 
 def test_expired_history_is_not_sent(chat: Chat) -> None:

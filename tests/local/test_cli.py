@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +152,31 @@ def test_health_names_the_stack(local_stack: LocalStackProcess) -> None:
     assert found is not None
     assert found["endpoint_url"] == local_stack.endpoint_url
     assert found["pid"] == local_stack.pid
+
+
+def _folders_of(pid: int) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"wslab-local-{pid}-*"))
+
+
+def test_a_killed_stack_s_folder_is_removed_by_the_next_start_and_no_other() -> None:
+    """SIGKILL leaves the stack's temporary folder behind; the next stack to start removes
+    it, and leaves a running stack's folder alone."""
+    killed, running = LocalStackProcess(port=0), LocalStackProcess(port=0)
+    killed.start()
+    running.start()
+    try:
+        assert _folders_of(killed.pid) and _folders_of(running.pid)
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.stop()
+        assert _folders_of(killed.pid), "the folder a killed stack leaves"
+        with LocalStackProcess(port=0):
+            assert _folders_of(killed.pid) == []
+            assert _folders_of(running.pid)
+    finally:
+        running.stop()
+    assert _folders_of(running.pid) == []  # a stack that stops removes its own
+
+
+def test_the_banner_says_state_lives_in_memory(local_stack: LocalStackProcess) -> None:
+    banner = [line for line in local_stack.output() if line.startswith("wslab local")]
+    assert any("memory" in line and "gone when it stops" in line for line in banner), banner

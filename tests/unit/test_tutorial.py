@@ -75,6 +75,27 @@ def test_start_says_where_the_notebook_runs(
     assert f"the local AWS at {endpoint_url}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("running", [True, False])
+def test_start_says_when_it_started_a_fresh_stack_whose_state_lives_in_memory(
+    endpoint_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    running: bool,
+) -> None:
+    """Only a notebook that had to start the local AWS says its state is in memory."""
+    from wslab.local import process
+
+    monkeypatch.delenv(tutorial.ENDPOINT_VARIABLE, raising=False)
+    monkeypatch.delenv(tutorial.TARGET_VARIABLE, raising=False)
+    monkeypatch.setattr(
+        process, "health", lambda *_: {"endpoint_url": endpoint_url} if running else None
+    )
+    monkeypatch.setattr(process, "ensure_running", lambda *_: endpoint_url)
+    tutorial.start()
+    said = capsys.readouterr().out
+    assert ("keeps everything in memory" in said) is not running
+
+
 def test_names_and_tags_share_the_prefix() -> None:
     names = [
         tutorial.CONNECTIONS_TABLE,
@@ -157,7 +178,9 @@ class FakeSocket:
         return self.frames.pop(0)
 
 
-def test_receive_json_and_text() -> None:
+def test_receive_json_and_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The timeout given is the one used (WSLAB_TEST_TIMEOUT_SCALE would stretch it).
+    monkeypatch.delenv("WSLAB_TEST_TIMEOUT_SCALE", raising=False)
     ws = FakeSocket([json.dumps({"type": "joined"}), "plain text"])
     assert tutorial.receive_json(ws) == {"type": "joined"}
     assert tutorial.receive_text(ws) == "plain text"

@@ -6,6 +6,7 @@
 * :mod:`.moto_ext`: moto's extensions, the only importer of moto.
 * :mod:`.control`: the control-plane interface between them.
 * :mod:`.process`: ``wslab local`` as a separate process (tests, notebooks, scripts).
+* :mod:`.workdir`: the stack's temporary folder, and the ones killed stacks left.
 
 Importing this package is cheap: :class:`LocalAWS` (which loads moto) is imported on first
 use, so helpers that only look for a running stack never pay for moto.

@@ -34,6 +34,7 @@ __all__ = [
     "FunctionSpec",
     "FunctionThrottled",
     "IntegrationSnapshot",
+    "InvocationNotStarted",
     "InvocationResult",
     "Invoker",
     "LogSink",
@@ -175,6 +176,13 @@ class FunctionThrottled(Exception):
     """Reserved concurrency 0: Lambda refuses every invocation of the function."""
 
 
+class InvocationNotStarted(Exception):
+    """No execution environment of the function became free before the caller's deadline
+    (``start_by``): the invocation was dropped without running. Locally, invocations wait
+    for one of a function's few environments where Lambda would start more; this is what
+    keeps that wait from outlasting the caller."""
+
+
 @dataclass(frozen=True)
 class InvocationResult:
     request_id: str
@@ -291,9 +299,13 @@ class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
 
 
 class Invoker(Protocol):
-    """Runs a function once: the runtime, as the control plane's ``Invoke`` reaches it."""
+    """Runs a function once: the runtime, as the control plane's ``Invoke`` reaches it.
+
+    ``start_by`` (a ``time.monotonic()`` time): when no execution environment is free by
+    then, the invocation fails with :class:`InvocationNotStarted` instead of running late.
+    """
 
     def __call__(
-        self, spec: FunctionSpec, payload: bytes
+        self, spec: FunctionSpec, payload: bytes, start_by: float | None = None
     ) -> Awaitable[InvocationResult]:  # pragma: no cover - a protocol
         ...

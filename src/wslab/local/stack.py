@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Generator
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -44,13 +42,13 @@ from .moto_ext.host import HOST
 from .moto_ext.moto_app import MotoApp
 from .pages import add_chat_page
 from .runtime.service import LambdaService
+from .workdir import WorkDir, remove_orphans
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
 
 
 # The credential scope of SigV4-signed CloudFormation calls.
 _CLOUDFORMATION_SCOPE = "/cloudformation/aws4_request"
-WORK_DIR_PREFIX = "wslab-local-"
 
 
 def _in_daemon_thread(work: Callable[[], None]) -> asyncio.Future[None]:
@@ -107,6 +105,24 @@ class _BatchedLines:
             sys.stdout.flush()
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class _OneLine(logging.Handler):
+    """aiohttp logs a request it cannot even parse (garbage instead of HTTP, a header with
+    a control character) with a traceback: here it is one line, the error's gist."""
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._warn = warn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        gist = " ".join(str(error).split())[:200] if error is not None else ""
+        self._warn(f"wslab local: {record.getMessage()}" + (f": {gist}" if gist else ""))
+
+
 class LocalAWS:
     """Starts on ``async with`` (or ``await``), stops on exit, leaving no process behind."""
 
@@ -117,18 +133,23 @@ class LocalAWS:
         lambda_concurrency: int = DEFAULT_LAMBDA_CONCURRENCY,
         gateway_settings: GatewaySettings | None = None,
         log: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
+        """``log``: where access-log and function lines go (standard output, batched);
+        ``warn``: where warnings about the stack itself go (standard error)."""
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
         self._gateway_settings = gateway_settings or GatewaySettings()
         self._batched = _BatchedLines() if log is None else None
         self._log: Callable[[str], None] = log or self._batched or print
+        self._warn: Callable[[str], None] = warn or _to_stderr
         self._runner: web.AppRunner | None = None
-        self._work_dir: Path | None = None
+        self._work_dir: WorkDir | None = None
         self._port: int | None = None
         self._started_at = 0.0
         self._cloudformation_ready: asyncio.Future[None] | None = None
+        self._aiohttp_log = _OneLine(self._warn)
         self._control: MotoControlPlane | None = None
         self._moto: MotoApp | None = None
         self.lambdas: LambdaService | None = None
@@ -161,6 +182,9 @@ class LocalAWS:
         # it loads in the background, and only CloudFormation calls wait for it.
         self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
         self._started_at = time.monotonic()
+        aiohttp_logger = logging.getLogger("aiohttp")
+        aiohttp_logger.addHandler(self._aiohttp_log)
+        aiohttp_logger.propagate = False
         self._control = MotoControlPlane()
         self._moto = MotoApp(self._control)
         # Room for what Lambda refuses with its own error (a 50 MB zip is ~67 MB in base64).
@@ -177,9 +201,11 @@ class LocalAWS:
         site = web.TCPSite(self._runner, self._host, self._requested_port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
-        self._work_dir = Path(tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
+        # Folders of stacks that were killed (their owner is gone) go first.
+        remove_orphans()
+        self._work_dir = WorkDir.create()
         self.lambdas = LambdaService(
-            self._work_dir,
+            self._work_dir.path,
             code=self._control,
             logs=self._control,
             credentials=self._control,
@@ -192,6 +218,7 @@ class LocalAWS:
             },
             default_concurrency=self._lambda_concurrency,
             echo=lambda function, line: self._log(f"[{function}] {line}"),
+            warn=self._warn,
         )
         HOST.attach(self, f"{self._host}:{self._port}", self.lambdas.invoke, loop)
         localise_endpoints()
@@ -254,10 +281,13 @@ class LocalAWS:
             self._control.close()
             self._control = None
         if self._work_dir is not None:
-            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir.remove()
             self._work_dir = None
         if self._batched is not None:
             self._batched.flush()
+        aiohttp_logger = logging.getLogger("aiohttp")
+        aiohttp_logger.removeHandler(self._aiohttp_log)
+        aiohttp_logger.propagate = True
 
     def __await__(self) -> Generator[Any, None, LocalAWS]:
         """``stack = await LocalAWS(port=0)``: started; ``await stack.stop()`` ends it."""

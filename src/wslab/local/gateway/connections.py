@@ -1,7 +1,16 @@
-"""The live WebSocket connections of every API and stage."""
+"""The live WebSocket connections of every API and stage.
+
+Sending to a connection never waits long for its client: data the client has not read
+queues in its socket, then in the connection's buffer; a send that would take that buffer
+past :data:`~.frames.SEND_BUFFER_LIMIT_BYTES` waits up to
+:data:`~.frames.SEND_WAIT_SECONDS` for the client to read, and if it does not, the
+connection is dropped (``$disconnect`` gets 1008) and the send reports the client too
+slow. A frozen client in a busy room therefore costs each sender at most that wait once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import time
 from collections import OrderedDict
@@ -9,8 +18,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .events import ConnectionContext
+from .frames import (
+    CLOSE_POLICY_VIOLATION,
+    REASON_SLOW_CONSUMER,
+    SEND_BUFFER_LIMIT_BYTES,
+    SEND_WAIT_SECONDS,
+)
 
-__all__ = ["Connection", "ConnectionRegistry", "ConnectionState", "now_ms"]
+__all__ = ["Connection", "ConnectionRegistry", "ConnectionState", "SendOutcome", "now_ms"]
+
+_ROOM_POLL_S = 0.02
 
 
 def now_ms() -> int:
@@ -23,11 +40,18 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
+class SendOutcome(enum.Enum):
+    SENT = "sent"  # handed to the connection's socket
+    GONE = "gone"  # not open: never opened, closed, or being closed
+    TOO_SLOW = "too_slow"  # its client stopped reading: the connection was dropped
+
+
 @dataclass(eq=False)
 class Connection:
     context: ConnectionContext
     state: ConnectionState = ConnectionState.CONNECTING
     ws: Any = None
+    transport: Any = None  # the asyncio transport under ws
     last_active_ms: int = field(default_factory=now_ms)
     last_active_monotonic: float = field(default_factory=time.monotonic)
     opened_monotonic: float = field(default_factory=time.monotonic)
@@ -52,15 +76,57 @@ class Connection:
         self.last_active_ms = now_ms()
         self.last_active_monotonic = time.monotonic()
 
-    async def send_text(self, text: str) -> bool:
-        if not self.is_open or self.ws is None or self.ws.closed:
-            return False
-        try:
-            await self.ws.send_str(text)
-        except (ConnectionError, RuntimeError):
-            return False
-        self.touch()
+    def _writable(self) -> bool:
+        return self.is_open and self.ws is not None and not self.ws.closed
+
+    def _buffered(self) -> int:
+        transport = self.transport
+        return int(transport.get_write_buffer_size()) if transport is not None else 0
+
+    async def _room_for(self, size: int) -> bool:
+        """Wait (a bounded time) until ``size`` more bytes keep the buffer in its limit."""
+        deadline = time.monotonic() + SEND_WAIT_SECONDS
+        while self._buffered() + size > SEND_BUFFER_LIMIT_BYTES:
+            if not self._writable() or time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(_ROOM_POLL_S)
         return True
+
+    async def send(self, payload: str | bytes) -> SendOutcome:
+        """Send one text (``str``) or binary (``bytes``) message, waiting at most
+        :data:`~.frames.SEND_WAIT_SECONDS` for a client that is behind."""
+        if not self._writable():
+            return SendOutcome.GONE
+        if not await self._room_for(len(payload)):
+            if not self._writable():
+                return SendOutcome.GONE
+            self.drop(CLOSE_POLICY_VIOLATION, REASON_SLOW_CONSUMER)
+            return SendOutcome.TOO_SLOW
+        try:
+            if isinstance(payload, str):
+                await self.ws.send_str(payload)
+            else:
+                await self.ws.send_bytes(payload)
+        except (ConnectionError, RuntimeError):
+            return SendOutcome.GONE
+        self.touch()
+        return SendOutcome.SENT
+
+    def say_going_away(self, code: int, reason: str) -> None:
+        """The stack is stopping: the close frame goes out now, and nothing waits for the
+        client to answer it (the connection is dropped right after)."""
+        if self.server_close is None:
+            self.server_close = (code, reason)
+        if self.ws is not None:
+            self.ws.write_close_frame(code, reason)
+
+    def drop(self, code: int, reason: str) -> None:
+        """Cut the connection now, its unsent data discarded: a client that does not read
+        cannot take part in a closing handshake. ``$disconnect`` reports ``code``."""
+        if self.server_close is None:
+            self.server_close = (code, reason)
+        if self.transport is not None:
+            self.transport.abort()
 
     def request_close(self, code: int, reason: str) -> None:
         """Ask the task reading the connection to close it with ``code`` (any other task).

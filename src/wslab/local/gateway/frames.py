@@ -28,6 +28,8 @@ __all__ = [
     "CLOSE_MESSAGE_TOO_BIG",
     "CLOSE_NORMAL",
     "CLOSE_NO_STATUS",
+    "CLOSE_POLICY_VIOLATION",
+    "CLOSE_PROTOCOL_ERROR",
     "CLOSE_UNSUPPORTED_DATA",
     "DEFAULT_INTEGRATION_TIMEOUT_MS",
     "FORBIDDEN_MESSAGE",
@@ -44,7 +46,11 @@ __all__ = [
     "REASON_MESSAGE_TOO_BIG",
     "REASON_NORMAL",
     "REASON_NO_STATUS",
+    "REASON_PROTOCOL_ERROR",
+    "REASON_SLOW_CONSUMER",
     "REASON_UNSUPPORTED_DATA",
+    "SEND_BUFFER_LIMIT_BYTES",
+    "SEND_WAIT_SECONDS",
     "TIMEOUT_MESSAGE",
     "client_close_status",
     "error_frame",
@@ -70,6 +76,15 @@ IDLE_TIMEOUT_SECONDS: Final = 600
 MAX_CONNECTION_SECONDS: Final = 7200
 """A connection is closed 2 hours after it was opened, whatever its traffic."""
 
+SEND_BUFFER_LIMIT_BYTES: Final = 1024 * 1024
+"""Data queued for a client beyond what its socket took: past this, a send waits."""
+
+SEND_WAIT_SECONDS: Final = 1.0
+"""How long a send waits for a client to read before the gateway gives up on it: a client
+that stopped reading never stalls a ``PostToConnection`` caller longer than this. Both
+bounds are this stack's own: API Gateway documents only that ``PostToConnection`` answers
+``LimitExceededException`` when "the WebSocket client side buffer is full"."""
+
 DEFAULT_INTEGRATION_TIMEOUT_MS: Final = control.DEFAULT_INTEGRATION_TIMEOUT_MS
 """``TimeoutInMillis`` of an integration that does not set it."""
 
@@ -92,6 +107,12 @@ either expiry exists; community reports name 1001 "Going away", which is also wh
 RFC 6455 reserves for a server going down or a browser leaving a page. The reason texts
 are this stack's own."""
 
+CLOSE_PROTOCOL_ERROR: Final = 1002
+REASON_PROTOCOL_ERROR: Final = "Protocol error"
+"""A frame from the client that is not masked (RFC 6455 §5.1 requires the server to close
+with 1002). UNCONFIRMED for AWS: any server following the RFC does this; the reason text
+follows the RFC 6455 name of the code."""
+
 CLOSE_UNSUPPORTED_DATA: Final = 1003
 REASON_UNSUPPORTED_DATA: Final = "Unsupported data"
 """A binary frame. The code is documented; the reason text is UNCONFIRMED and follows the
@@ -106,6 +127,14 @@ CLOSE_ABNORMAL: Final = 1006
 REASON_ABNORMAL: Final = ""
 """Never sent on the wire: reported to ``$disconnect`` when the TCP connection dropped
 without any close frame. UNCONFIRMED: no AWS capture; this is the RFC 6455 meaning."""
+
+CLOSE_POLICY_VIOLATION: Final = 1008
+REASON_SLOW_CONSUMER: Final = "Slow consumer: the client stopped reading"
+"""A client that kept more than :data:`SEND_BUFFER_LIMIT_BYTES` unread for
+:data:`SEND_WAIT_SECONDS`: the connection is dropped (its unread data with it) and
+``$disconnect`` reports 1008 with this reason. UNCONFIRMED: API Gateway's behaviour with a
+client that stops reading is not documented; 1008 ("policy violation") is RFC 6455's code
+for a peer breaking the endpoint's rules, where 1001 would suggest the server is leaving."""
 
 CLOSE_MESSAGE_TOO_BIG: Final = 1009
 REASON_MESSAGE_TOO_BIG: Final = "Message too big"

@@ -3,7 +3,10 @@
 API Gateway finds the function in the integration URI, needs the function's resource
 policy to let ``apigateway.amazonaws.com`` invoke it (unless the integration has its own
 credentials), and gives up waiting after the integration's ``TimeoutInMillis`` while the
-function itself runs on.
+function itself runs on. Lambda would start an execution environment for it at once;
+locally it may have to wait for one of a few, and one that cannot start before API
+Gateway gives up is dropped unrun instead of running minutes late (the access log says
+so), so a client that sends again on ``Endpoint request timed out`` sends no duplicate.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..control import (
     DeployedFunction,
     FunctionThrottled,
     IntegrationSnapshot,
+    InvocationNotStarted,
     InvocationResult,
     Invoker,
 )
@@ -41,6 +45,7 @@ _URI = re.compile(
     r"(?P<function>.+)/invocations$"
 )
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+_START_MARGIN_S = 0.05
 
 
 class IntegrationFailure(enum.Enum):
@@ -184,9 +189,14 @@ async def call_lambda(
             ),
         )
     started = time.perf_counter()
-    invocation = asyncio.ensure_future(invoke(function.spec, json.dumps(event).encode()))
-    invocation.add_done_callback(_consume_outcome)
     timeout_s = integration.timeout_ms / 1000
+    # It must start a moment before the timeout to be of any use; an invocation dropped
+    # then fails before API Gateway's own wait ends, so its reason is the one logged.
+    start_by = time.monotonic() + max(timeout_s - _START_MARGIN_S, 0.0)
+    invocation = asyncio.ensure_future(
+        invoke(function.spec, json.dumps(event).encode(), start_by=start_by)
+    )
+    invocation.add_done_callback(_consume_outcome)
     # The function runs on after API Gateway stops waiting, as on AWS: never cancel it.
     if not await _wait(invocation, timeout_s):
         return IntegrationResult(
@@ -195,6 +205,12 @@ async def call_lambda(
             reason=f"no answer within {timeout_s * 1000:.0f} ms",
         )
     error = invocation.exception()
+    if isinstance(error, InvocationNotStarted):
+        return IntegrationResult(
+            failure=IntegrationFailure.TIMEOUT,
+            latency_ms=int((time.perf_counter() - started) * 1000),
+            reason=str(error),
+        )
     if isinstance(error, FunctionThrottled):
         return IntegrationResult(failure=IntegrationFailure.ERROR, reason="function throttled")
     if error is not None:

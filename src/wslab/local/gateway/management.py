@@ -26,9 +26,14 @@ from aiohttp import web
 
 from ..control import ControlPlane
 from ..headers import SECURITY_TOKEN, sigv4_credential
-from .connections import Connection, ConnectionRegistry
+from .connections import Connection, ConnectionRegistry, SendOutcome
 from .events import iso8601_ms
-from .frames import CLOSE_NORMAL, MAX_POST_TO_CONNECTION_BYTES, REASON_NORMAL
+from .frames import (
+    CLOSE_NORMAL,
+    MAX_POST_TO_CONNECTION_BYTES,
+    REASON_NORMAL,
+    SEND_BUFFER_LIMIT_BYTES,
+)
 from .ids import is_valid_connection_id
 
 __all__ = ["CONNECTIONS_SEGMENT", "ManagementApi"]
@@ -54,6 +59,53 @@ def _gone() -> web.Response:
 
 MANAGE_CONNECTIONS = "execute-api:ManageConnections"
 _INVALID_TOKEN = "The security token included in the request is invalid."
+
+
+def _too_large(size: int | None) -> web.Response:
+    told = f"{size} bytes" if size is not None else "more bytes than that"
+    return _error(
+        413,
+        "PayloadTooLargeException",
+        f"Request size {told} exceeds the limit of {MAX_POST_TO_CONNECTION_BYTES} bytes",
+    )
+
+
+def _client_too_slow() -> web.Response:
+    # LimitExceededException is what the API documents for "the WebSocket client side
+    # buffer is full" (botocore's model of PostToConnection).
+    return _error(
+        429,
+        "LimitExceededException",
+        f"The client is not reading: over {SEND_BUFFER_LIMIT_BYTES} bytes wait for it",
+    )
+
+
+async def _body_within_limit(request: web.Request) -> bytes | None:
+    """The POST's body, or None once it is known to be over the limit: from its
+    Content-Length, or as soon as it streams past. What is over is never kept (aiohttp
+    reads and drops the rest, so the caller still gets its 413 cleanly)."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_POST_TO_CONNECTION_BYTES:
+        return None
+    body = bytearray()
+    while chunk := await request.content.readany():
+        body += chunk
+        if len(body) > MAX_POST_TO_CONNECTION_BYTES:
+            return None
+    return bytes(body)
+
+
+def _message(data: bytes) -> str | bytes:
+    """A text message for UTF-8 data; otherwise the bytes, as one binary message.
+
+    UNCONFIRMED: which frame API Gateway sends for ``Data`` that is not UTF-8 is not
+    documented (spec §6.1). RFC 6455 §5.6 forbids invalid UTF-8 in a text frame (the client
+    would fail the connection, §8.1), so the bytes go out unchanged in a binary frame
+    rather than altered into replacement characters."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
 
 
 class ManagementApi:
@@ -139,18 +191,14 @@ class ManagementApi:
         if refused is not None:
             return refused
         if request.method == "POST":
-            data = await request.read()
-            if len(data) > MAX_POST_TO_CONNECTION_BYTES:
-                return _error(
-                    413,
-                    "PayloadTooLargeException",
-                    f"Request size {len(data)} bytes exceeds the limit of "
-                    f"{MAX_POST_TO_CONNECTION_BYTES} bytes",
-                )
+            data = await _body_within_limit(request)
+            if data is None:
+                return _too_large(request.content_length)
             connection = self._find(parts, connection_id)
-            if connection is None or not await connection.send_text(
-                data.decode("utf-8", "replace")
-            ):
+            outcome = await connection.send(_message(data)) if connection else SendOutcome.GONE
+            if outcome is SendOutcome.TOO_SLOW:
+                return _client_too_slow()
+            if outcome is SendOutcome.GONE:
                 return _gone()
             return web.Response(status=200)
         connection = self._find(parts, connection_id)

@@ -77,14 +77,21 @@ class _NotJson(Exception):
 
 
 def _reject_constant(name: str) -> object:
-    # Python's json module accepts NaN and Infinity; JSON does not, and neither does AWS.
+    # Python's json module accepts NaN and Infinity; JSON (RFC 8259) does not. How API
+    # Gateway's parser treats them is UNCONFIRMED (no AWS source says): taken to refuse
+    # them as a strict parser does, so the message is not JSON and goes to $default.
     raise _NotJson(name)
+
+
+def _integer(text: str) -> int | Decimal:
+    # JSON numbers have no size limit; Python's int() refuses over 4,300 digits.
+    return int(text) if len(text) < 4000 else Decimal(text)
 
 
 def parse_json_body(body: str) -> tuple[bool, object]:
     """Parse a message body; return ``(True, value)`` for JSON and ``(False, None)`` otherwise."""
     try:
-        return True, json.loads(body, parse_constant=_reject_constant)
+        return True, json.loads(body, parse_constant=_reject_constant, parse_int=_integer)
     except (_NotJson, ValueError, RecursionError):
         return False, None
 

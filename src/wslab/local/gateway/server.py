@@ -39,6 +39,7 @@ from .events import (
     new_trace_id,
 )
 from .frames import (
+    CLOSE_ABNORMAL,
     CLOSE_GOING_AWAY,
     CLOSE_UNSUPPORTED_DATA,
     IDLE_TIMEOUT_SECONDS,
@@ -52,6 +53,7 @@ from .frames import (
     internal_error_frame,
     timeout_frame,
 )
+from .handshake import HandshakeRefusal, handshake_refusal
 from .ids import new_id
 from .integrations import IntegrationFailure, IntegrationResult, call_lambda
 from .management import CONNECTIONS_SEGMENT, ManagementApi
@@ -61,7 +63,8 @@ from .websocket import GatewayWebSocketResponse
 __all__ = ["Gateway", "GatewaySettings"]
 
 _AUTHORIZER_TIMEOUT_MS = 10_000
-_SHUTDOWN_CLOSE_WAIT_S = 1.0
+_SHUTDOWN_CLOSE_WAIT_S = 0.25
+_SHUTDOWN_HANDLERS_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,13 @@ class GatewaySettings:
 
 def _reject(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
+
+
+def _headers_by_name(request: web.Request) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        found.setdefault(name.lower(), []).append(value)
+    return found
 
 
 def _raw_headers(request: web.Request) -> list[tuple[str, str]]:
@@ -111,6 +121,8 @@ class Gateway:
         self._connections = ConnectionRegistry()
         self._management = ManagementApi(self._connections, control)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # The request handlers serving open WebSockets: stopping waits for them to end.
+        self._serving: set[asyncio.Task[Any]] = set()
         self._closing = False
 
     @property
@@ -123,13 +135,20 @@ class Gateway:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
             return True
-        return len(parts) == 2 and self._control.is_websocket_api(parts[0])
+        # A WebSocket upgrade to an API this stack does not have (deleted, or made before
+        # a restart), or without a stage, is refused here too, rather than handed to moto
+        # (whose S3 would answer it).
+        upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+        if len(parts) == 1:
+            return upgrade and bool(parts[0])
+        return len(parts) == 2 and (upgrade or self._control.is_websocket_api(parts[0]))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
             return await self._management.handle(request, parts)
-        return await self._connect(request, parts[0], parts[1])
+        stage = parts[1] if len(parts) == 2 else ""
+        return await self._connect(request, parts[0], stage)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -167,10 +186,23 @@ class Gateway:
     async def _connect(self, request: web.Request, api_id: str, stage: str) -> web.StreamResponse:
         served = self._control.served_stage(api_id, stage)
         if served is None:
-            # An unknown or never-deployed stage: nothing answers there on AWS either.
+            # An unknown API or stage, or one never deployed: nothing answers there on AWS
+            # either. The log line says which, and that APIs live in the stack's memory.
+            known = self._control.is_websocket_api(api_id)
+            why = (
+                f"stage {stage!r} of {api_id} is not deployed"
+                if known
+                else f"no WebSocket API {api_id} on this local AWS (it keeps its APIs in "
+                "memory: made before a restart, or deleted?)"
+            )
+            self._log_refusal(request, api_id, stage, 403, why)
             return _reject(403, "Forbidden")
-        if request.headers.get("Upgrade", "").lower() != "websocket":
-            return _reject(426, "Upgrade Required: connect with a WebSocket client")
+        version = request.version
+        refusal = handshake_refusal(
+            request.method, (version.major, version.minor), _headers_by_name(request)
+        )
+        if refusal is not None:
+            return self._refuse_handshake(request, api_id, stage, refusal)
         headers = _raw_headers(request)
         query = list(request.query.items())
         connected_at = now_ms()
@@ -193,14 +225,67 @@ class Gateway:
                 return protocol
             ws = GatewayWebSocketResponse(protocols=(protocol,) if protocol else ())
             await ws.prepare(request)
+        except ConnectionError:
+            return self._left_during_connect(connection, served)
         except BaseException:
             self._connections.remove(connection)
             raise
         connection.ws = ws
+        connection.transport = request.transport
         connection.state = ConnectionState.OPEN
         connection.touch()
+        serving = asyncio.current_task()
+        if serving is not None:
+            self._serving.add(serving)
+            serving.add_done_callback(self._serving.discard)
         await self._serve_messages(connection, served)
         return ws
+
+    def _log_refusal(
+        self, request: web.Request, api_id: str, stage: str, status: int, why: str
+    ) -> None:
+        """One access-log line for an upgrade refused before any connection existed."""
+        self._log(
+            access_log_line(
+                now_ms=now_ms(),
+                source_ip=request.remote or "-",
+                api_id=api_id,
+                stage=stage,
+                event_type="CONNECT",
+                route_key=CONNECT_ROUTE,
+                connection_id="-",
+                status=status,
+                request_id="-",
+                integration_latency_ms=None,
+                error=why,
+            )
+        )
+
+    def _refuse_handshake(
+        self, request: web.Request, api_id: str, stage: str, refusal: HandshakeRefusal
+    ) -> web.Response:
+        """A malformed handshake: one log line, and its answer; nothing runs."""
+        self._log_refusal(
+            request, api_id, stage, refusal.status, f"handshake refused: {refusal.message}"
+        )
+        return web.json_response(
+            {"message": refusal.message}, status=refusal.status, headers=refusal.headers
+        )
+
+    def _left_during_connect(self, connection: Connection, served: ServedStage) -> web.Response:
+        """The client went away while the authorizer or $connect ran: the upgrade cannot
+        be answered. $connect said yes to a connection that never opened, so $disconnect
+        tells the backend it is gone (UNCONFIRMED: what API Gateway does here is not
+        documented; without it the backend's item would wait for its TTL)."""
+        self._connections.remove(connection)
+        context = connection.context
+        self._access(
+            context, "CONNECT", CONNECT_ROUTE, 400, "-", error="client left during $connect"
+        )
+        route = served.snapshot.routes.get(CONNECT_ROUTE)
+        if route is not None and route.integration_id is not None and not self._closing:
+            self._spawn(self._disconnect(connection, CLOSE_ABNORMAL, "Client left during $connect"))
+        return web.Response(status=400)  # nobody reads it: aiohttp drops it quietly
 
     async def _authorize_and_connect(
         self,
@@ -345,7 +430,9 @@ class Gateway:
                     break
         finally:
             expiry.cancel()
-            if not ws.closed:
+            if self._closing:
+                connection.drop(CLOSE_GOING_AWAY, REASON_GOING_AWAY)  # its close frame is out
+            elif not ws.closed:
                 await ws.close()
             self._connections.remove(connection)
         if connection.server_close is not None:
@@ -382,7 +469,7 @@ class Gateway:
             routes.keys(), served.snapshot.route_selection_expression if served else "", body
         )
         if served is None or route_key is None:
-            await connection.send_text(forbidden_frame(context.connection_id, request_id))
+            await connection.send(forbidden_frame(context.connection_id, request_id))
             self._access(context, "MESSAGE", route_key or "-", 403, request_id)
             return
         route = routes[route_key]
@@ -395,19 +482,19 @@ class Gateway:
             _route_arn(context, route_key),
         )
         if result.failure is IntegrationFailure.TIMEOUT:
-            await connection.send_text(timeout_frame(context.connection_id, request_id))
+            await connection.send(timeout_frame(context.connection_id, request_id))
             self._access(context, "MESSAGE", route_key, 504, request_id, result)
             return
         if result.failure is IntegrationFailure.ERROR:
-            await connection.send_text(internal_error_frame(context.connection_id, request_id))
+            await connection.send(internal_error_frame(context.connection_id, request_id))
             self._access(context, "MESSAGE", route_key, 500, request_id, result)
             return
         if route.two_way and isinstance(result.payload, dict):
             reply = result.payload.get("body")
             if isinstance(reply, str) and reply:
-                await connection.send_text(reply)
+                await connection.send(reply)
             elif reply is not None and not isinstance(reply, str):
-                await connection.send_text(json.dumps(reply))
+                await connection.send(json.dumps(reply))
         self._access(context, "MESSAGE", route_key, 200, request_id, result)
 
     # $disconnect ------------------------------------------------------------------------
@@ -432,14 +519,24 @@ class Gateway:
         self._access(context, "DISCONNECT", DISCONNECT_ROUTE, status, request_id, result)
 
     async def close(self) -> None:
-        """Close every connection (1001), skipping $disconnect: the stack is going away."""
+        """Close every connection (1001), skipping $disconnect: the stack is going away.
+
+        Every client is sent its close frame at once; those that answer within a moment
+        end cleanly, the rest are cut off: stopping takes the same short time with ten or
+        ten thousand connections, whether their clients read or not.
+        """
         self._closing = True
         for connection in self._connections.all():
-            connection.request_close(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
-        # Clients that answer promptly get a clean close; nobody holds the stop up long.
+            connection.say_going_away(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
         deadline = time.monotonic() + _SHUTDOWN_CLOSE_WAIT_S
         while len(self._connections) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        for connection in self._connections.all():
+            connection.drop(CLOSE_GOING_AWAY, REASON_GOING_AWAY)
+        # Each handler now ends at once; waiting here spares aiohttp's own shutdown a
+        # bounded wait per connection.
+        if self._serving:
+            await asyncio.wait(list(self._serving), timeout=_SHUTDOWN_HANDLERS_WAIT_S)
         for task in list(self._tasks):
             task.cancel()
         with contextlib.suppress(Exception):

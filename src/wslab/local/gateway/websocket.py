@@ -9,7 +9,8 @@ the bytes arrive, and on the first frame that breaks a limit it reports the viol
 gateway then closes with 1009), drops that frame and every later data frame unparsed, and
 still passes control frames on, so the closing handshake completes with the client's own
 close frame and nothing unread is left behind. In the other direction, text over 32 KB
-goes out as one message in frames of at most 32 KB, as API Gateway sends it.
+goes out as one message in frames of at most 32 KB, as API Gateway sends it (binary too),
+and sends never wait for the client to read: the connection bounds that wait itself.
 
 The hook is aiohttp's ``WebSocketResponse._post_start``, a private method: the project pins
 aiohttp's minor version, and conformance tests send a 32 KB + 1 frame and a 128 KB + 1
@@ -26,22 +27,31 @@ from aiohttp._websocket.models import WSMessage
 from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
 from aiohttp.http_websocket import WebSocketError
 
-from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, REASON_MESSAGE_TOO_BIG
+from .frames import (
+    MAX_FRAME_BYTES,
+    MAX_MESSAGE_BYTES,
+    REASON_MESSAGE_TOO_BIG,
+    REASON_PROTOCOL_ERROR,
+)
 
 __all__ = ["FrameSizeGuard", "GatewayWebSocketResponse"]
 
 _CONTINUATION = 0x0
 _TEXT = 0x1
+_BINARY = 0x2
+_CLOSE = 0x8
 _CONTROL_OPCODES_FROM = 0x8  # close, ping, pong and the reserved control opcodes
 _READ_CHUNK = 2**16
+_WRITER_NEVER_WAITS = 2**62
 
 
 class FrameSizeGuard:
     """Feeds aiohttp's parser the frames within API Gateway's limits.
 
     ``on_violation`` is called once, with the WebSocket error to close with, when a data
-    frame's payload is over ``max_frame`` or would take its message over ``max_message``.
-    From then on data frames are dropped and only control frames reach the parser.
+    frame's payload is over ``max_frame`` or would take its message over ``max_message``
+    (1009), or when a frame is not masked (1002). From then on data frames are dropped and
+    only control frames reach the parser.
     """
 
     def __init__(
@@ -82,7 +92,8 @@ class FrameSizeGuard:
             if len(self._header) < self._header_length():
                 continue
             fin, opcode, length = self._parse_header()
-            self._forwarding = self._admit(fin, opcode, length)
+            masked = bool(self._header[1] & 0x80)
+            self._forwarding = self._admit_masked(masked) and self._admit(fin, opcode, length)
             if self._forwarding:
                 kept += self._header
             self._header.clear()
@@ -91,6 +102,18 @@ class FrameSizeGuard:
             return False, b""
         result: tuple[bool, bytes] = self._inner.feed_data(bytes(kept))
         return result
+
+    def _admit_masked(self, masked: bool) -> bool:
+        """RFC 6455 §5.1: a server closes with 1002 on a frame from the client that is not
+        masked (aiohttp reads such a frame as if it were)."""
+        if masked:
+            return True
+        if not self._violated:
+            self._violated = True
+            self._on_violation(
+                WebSocketError(WSCloseCode.PROTOCOL_ERROR, "a client frame must be masked")
+            )
+        return False
 
     def _admit(self, fin: bool, opcode: int, length: int) -> bool:
         if opcode >= _CONTROL_OPCODES_FROM:
@@ -160,6 +183,16 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         if len(payload) <= MAX_FRAME_BYTES or compress:
             await super().send_str(data, compress)
             return
+        await self._send_in_frames(payload, _TEXT)
+
+    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+        """Send one binary message, in frames of at most 32 KB as text is."""
+        if len(data) <= MAX_FRAME_BYTES or compress:
+            await super().send_bytes(data, compress)
+            return
+        await self._send_in_frames(bytes(data), _BINARY)
+
+    async def _send_in_frames(self, payload: bytes, opcode: int) -> None:
         writer = self._writer
         if writer is None:
             raise RuntimeError("Call .prepare() first")
@@ -170,14 +203,16 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         frames = bytearray()
         for start in range(0, len(payload), MAX_FRAME_BYTES):
             chunk = payload[start : start + MAX_FRAME_BYTES]
-            opcode = _TEXT if start == 0 else _CONTINUATION
             last = start + MAX_FRAME_BYTES >= len(payload)
-            frames += _frame_header(last, opcode, len(chunk)) + chunk
+            frames += _frame_header(last, opcode if start == 0 else _CONTINUATION, len(chunk))
+            frames += chunk
         writer.transport.write(bytes(frames))
-        if self._payload_writer is not None:
-            await self._payload_writer.drain()
 
     def _post_start(self, request: Any, protocol: str | None, writer: Any) -> None:
+        # aiohttp's writer waits, without a bound, for a client to read once enough has
+        # gone out; Connection.send bounds that wait itself (a client that stops reading
+        # must never stall a sender), so the writer itself never waits.
+        writer._limit = _WRITER_NEVER_WAITS
         # Bytes the client sent right behind its handshake are handed to the first parser
         # installed; keep them for the guarded parser that replaces it below.
         handler = request.protocol
@@ -195,9 +230,21 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         callback = None if self._heartbeat is None else self._on_data_received
 
         def report(error: WebSocketError) -> None:
-            self.request_close(error.code, REASON_MESSAGE_TOO_BIG)
+            too_big = error.code == WSCloseCode.MESSAGE_TOO_BIG
+            self.request_close(
+                error.code, REASON_MESSAGE_TOO_BIG if too_big else REASON_PROTOCOL_ERROR
+            )
 
         handler.set_parser(FrameSizeGuard(self._parser, report), data_received_cb=callback)
+
+    def write_close_frame(self, code: int, reason: str) -> None:
+        """Put a close frame on the wire now, without waiting for the client's answer (the
+        stack stopping: the connection is cut right after)."""
+        writer = self._writer
+        if writer is None or self.closed or writer.transport.is_closing():
+            return
+        payload = code.to_bytes(2, "big") + reason.encode("utf-8")
+        writer.transport.write(_frame_header(True, _CLOSE, len(payload)) + payload)
 
     def request_close(self, code: int, reason: str) -> None:
         """Have ``receive()`` return an ERROR message carrying ``WebSocketError(code, reason)``.

@@ -9,6 +9,9 @@
 * :mod:`.iam_models`: AWS managed policies on demand; CloudFormation roles' managed policies.
 * :mod:`.s3_bucket_policy`: bucket policies' conditions evaluated (HTTPS assumed).
 * :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
+* :mod:`.dynamodb_index`: a Query reads its partition, not the whole table.
+* :mod:`.dynamodb_results`: item answers encoded straight to JSON.
+* :mod:`.lookups`: what moto's server looked up on every request, looked up once.
 * :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
 * :mod:`.host`: the process-wide state the extensions share.
 
@@ -31,9 +34,12 @@ def install(*, cloudformation: bool = True) -> None:
     from . import (
         account_settings,
         apigatewayv2,
+        dynamodb_index,
+        dynamodb_results,
         iam_models,
         lambda_backend,
         lambda_limits,
+        lookups,
         s3_bucket_policy,
     )
 
@@ -43,6 +49,9 @@ def install(*, cloudformation: bool = True) -> None:
     lambda_backend.install()
     lambda_limits.install()
     s3_bucket_policy.install()
+    dynamodb_index.install()
+    dynamodb_results.install()
+    lookups.install()
     if cloudformation:
         install_cloudformation()
 

@@ -10,10 +10,12 @@ boto3 keeps its one keep-alive connection to the stack.
 The same place makes moto safe to share: each call holds its service's lock (moto's
 backends are plain objects; DynamoDB's ``UpdateItem`` must be atomic as it is on AWS), and
 each call that changes a service bumps its change counter, which the control plane's
-caches watch. Lambda ``Invoke`` holds no lock: it waits for the function, which may call
-any service, Lambda included. And it is where IAM looks first: a call signed with a role's
-temporary credentials that the role may not make is refused before moto runs it
-(``iam_enforcement``).
+caches watch. The calls of one service run one after another on a thread of their own
+(its lane): they would wait for the lock anyway, and dozens of threads queueing on one
+lock cost the interpreter more than the calls themselves. Lambda ``Invoke`` takes no lane
+and no lock: it waits for the function, which may call any service, Lambda included.
+It is also where IAM looks first: a call signed with a role's temporary credentials that
+the role may not make is refused before moto runs it (``iam_enforcement``).
 """
 
 from __future__ import annotations
@@ -46,12 +48,12 @@ _READ_ONLY_ACTIONS = ("Describe", "List", "Get", "Validate", "Estimate")
 # Calls whose effects reach other services' state (a stack creates tables, functions,
 # APIs), or that reset everything.
 _CHANGES_EVERYTHING = {"cloudformation", "moto-api"}
-# Function logs waiting to be stored are stored before these calls: a read of the logs must
-# see them, and a stack operation may delete the log groups they belong to (stored after it,
-# they would create the group again).
+# Services whose calls see the log lines of invocations that ended before them: a read of
+# the logs, and CloudFormation, whose stacks delete their log groups (lines stored after
+# that would make the group again).
 _STORES_LOGS_FIRST = {"logs", "cloudformation"}
 # Lambda Invoke can run for up to 15 minutes, holding a thread: leave room for many.
-_THREADS = 256
+_INVOCATION_THREADS = 256
 
 
 def service_of(headers: Any, path: str) -> str:
@@ -145,7 +147,16 @@ class MotoApp:
         self._control_plane = control_plane
         self._iam = IamEnforcement(control_plane.iam)
         self._app = DomainDispatcherApplication(create_backend_app)
-        self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="moto")
+        self._invocations = ThreadPoolExecutor(_INVOCATION_THREADS, thread_name_prefix="invoke")
+        self._lanes: dict[str, ThreadPoolExecutor] = {}
+
+    def _executor_for(self, service: str, path: str) -> ThreadPoolExecutor:
+        if service == "lambda" and _LAMBDA_INVOCATION.match(path):
+            return self._invocations
+        lane = self._lanes.get(service)
+        if lane is None:
+            lane = self._lanes[service] = ThreadPoolExecutor(1, thread_name_prefix=service)
+        return lane
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -161,8 +172,9 @@ class MotoApp:
         )
         service = service_of(request.headers, request.path)
         loop = asyncio.get_running_loop()
+        executor = self._executor_for(service, environ["PATH_INFO"])
         status, headers, payload = await loop.run_in_executor(
-            self._executor, self._call, environ, service
+            executor, self._call, environ, service
         )
         return web.Response(status=status, body=payload, headers=headers)
 
@@ -212,4 +224,5 @@ class MotoApp:
         return int(status.split(" ", 1)[0]), headers, payload
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in (self._invocations, *self._lanes.values()):
+            executor.shutdown(wait=False, cancel_futures=True)

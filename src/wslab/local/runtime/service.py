@@ -36,11 +36,15 @@ from ..control import (
     TemporaryCredentials,
 )
 from .launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
-from .pool import FunctionPool
+from .pool import Backlog, FunctionPool
 from .runtimes import launch_for
 from .worker import Invocation, Outcome, Worker, error_payload
 
 __all__ = ["CodeStore", "LambdaService", "new_log_stream_name"]
+
+# The backlog warning is written at most this often: under sustained overload every
+# invocation queued is late, and one line a second says all there is to say.
+_WARNING_INTERVAL_S = 1.0
 
 # Variables a process inherits from wslab local: nothing of the user's own AWS set-up
 # (profiles, keys) may reach a function, which sees only what Lambda would give it.
@@ -75,10 +79,12 @@ class LambdaService:
         endpoint_environment: Mapping[str, str],
         default_concurrency: int = 10,
         echo: Callable[[str, str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         """``endpoint_environment``: what the SDK inside a function needs to reach the local
         stack instead of AWS (``AWS_ENDPOINT_URL`` and friends); ``credentials`` gives each
-        function its execution role's temporary credentials, as Lambda does."""
+        function its execution role's temporary credentials, as Lambda does; ``warn``: where
+        the backlog warning goes (the stack's stderr)."""
         self._work_dir = work_dir
         self._code = code
         self._logs = logs
@@ -86,6 +92,8 @@ class LambdaService:
         self._endpoint_environment = dict(endpoint_environment)
         self._default_concurrency = default_concurrency
         self._echo = echo
+        self._warn = warn
+        self._warned_at = -_WARNING_INTERVAL_S
         self._pools: dict[tuple[str, str, str], _Pool] = {}
         self._pools_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
@@ -194,14 +202,40 @@ class LambdaService:
                 await worker.start()
                 return worker
 
-            pool = FunctionPool(limit, new_worker)
+            pool = FunctionPool(
+                limit, new_worker, on_backlog=lambda backlog: self._backlogged(spec, backlog)
+            )
             self._pools[spec.key] = _Pool(spec.fingerprint, pool)
             return pool
 
+    def _backlogged(self, spec: FunctionSpec, backlog: Backlog) -> None:
+        """Say, at most once a second, that invocations queue past their callers' wait:
+        the overload is visible while it happens, not minutes later."""
+        now = time.monotonic()
+        if self._warn is None or now - self._warned_at < _WARNING_INTERVAL_S:
+            return
+        self._warned_at = now
+        expected = backlog.expected_wait_s
+        pace = (
+            "one was dropped unrun"
+            if expected is None
+            else f"at the recent pace the last starts in {expected:.0f} s"
+        )
+        self._warn(
+            f"wslab local: overloaded: {backlog.waiting} invocations of {spec.name} wait for "
+            f"its {backlog.limit} execution environments, longer than their callers wait "
+            f"({backlog.deadline_s:.0f} s): {pace}. Those that cannot start in time are "
+            "dropped unrun (API Gateway answers 'Endpoint request timed out'); for more "
+            "room: --lambda-concurrency, or the function's reserved concurrency."
+        )
+
     # Invocation -------------------------------------------------------------------------
 
-    async def invoke(self, spec: FunctionSpec, payload: bytes) -> InvocationResult:
-        """Run one invocation to its end (success, error, crash or timeout)."""
+    async def invoke(
+        self, spec: FunctionSpec, payload: bytes, start_by: float | None = None
+    ) -> InvocationResult:
+        """Run one invocation to its end (success, error, crash or timeout); one that
+        cannot start by ``start_by`` (monotonic) raises ``InvocationNotStarted``."""
         # A version-4 UUID, as Lambda's request ids are, without a system call for entropy.
         request_id = str(uuid.UUID(int=random.getrandbits(128), version=4))
         if self._concurrency(spec) == 0:
@@ -213,7 +247,7 @@ class LambdaService:
         else:
             deadline_ms = int((time.time() + spec.timeout_s) * 1000)
             invocation = Invocation(request_id, payload or b"{}", spec.arn, deadline_ms)
-            outcome = await pool.invoke(invocation, spec.timeout_s)
+            outcome = await pool.invoke(invocation, spec.timeout_s, start_by)
         log = self._invocation_log(spec, request_id, outcome)
         asyncio.get_running_loop().call_soon(self._store_log, spec, outcome.log_stream, log)
         return InvocationResult(

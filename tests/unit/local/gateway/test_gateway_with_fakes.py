@@ -98,7 +98,9 @@ class FailingFunction:
         self.error = json.dumps(error, separators=(",", ":")).encode()
         self.calls = 0
 
-    async def __call__(self, spec: FunctionSpec, payload: bytes) -> InvocationResult:
+    async def __call__(
+        self, spec: FunctionSpec, payload: bytes, start_by: float | None = None
+    ) -> InvocationResult:
         self.calls += 1
         return InvocationResult("request-id", self.error, "Unhandled", "", 1.0)
 
