@@ -6,12 +6,13 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from wslab.deploy import ChatStack
+from wslab.aws import Target
+from wslab.deploy import ChatStack, delete, deploy
 
 # Slow machines: WSLAB_TEST_TIMEOUT_SCALE=3 triples every wait in the tests.
 TIMEOUT_SCALE = float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
@@ -64,11 +65,14 @@ class OutputLines:
                 self._changed.wait(left)
 
 
+_Chat = TypeVar("_Chat", bound="DeployedChat")
+
+
 @dataclass
 class DeployedChat:
     """The chat of ``cloudformation/template.yaml`` as deployed: its outputs, its clients."""
 
-    target: ChatStack
+    stack: ChatStack
     outputs: dict[str, str]
 
     @property
@@ -88,8 +92,34 @@ class DeployedChat:
         return self.outputs["HistoryTableName"]
 
     def client(self, service: str) -> Any:
-        return self.target.client(service)
+        return self.stack.client(service)
 
     def function_name(self, route: str) -> str:
         """The function of a route (``sendmessage``, ``joinroom``, ``history``, ...)."""
-        return f"{self.target.stack_name}-{route}"
+        return f"{self.stack.stack_name}-{route}"
+
+    def room_connections(self, room: str) -> list[str]:
+        """The ids of the connections in ``room``, from the connections table's index."""
+        items = self.client("dynamodb").query(
+            TableName=self.connections_table,
+            IndexName="roomId-index",
+            KeyConditionExpression="roomId = :room",
+            ExpressionAttributeValues={":room": {"S": room}},
+        )["Items"]
+        return [item["id"]["S"] for item in items]
+
+    def management(self) -> Any:
+        """The stage's @connections client."""
+        return self.stack.target.client_at("apigatewaymanagementapi", self.management_url)
+
+
+def deployed(
+    endpoint_url: str, name: str, make: Callable[[ChatStack, dict[str, str]], _Chat], **options: Any
+) -> Iterator[_Chat]:
+    """``make(stack, outputs)`` for the stack ``name`` deployed with ``deploy``'s
+    ``options`` on the local AWS at ``endpoint_url``; the stack is deleted afterwards."""
+    stack = ChatStack(Target.local(endpoint_url), name, say=lambda line: None)
+    try:
+        yield make(stack, deploy(stack, **options))
+    finally:
+        delete(stack)

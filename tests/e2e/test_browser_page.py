@@ -16,9 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.e2e.conftest import Tabs
-from tests.e2e.deployed import DeployedChat, deployed
 from tests.e2e.history_route import ensure_history_route, remove_stand_in, without_history_route
-from tests.support import scaled
+from tests.support import DeployedChat, deployed, scaled
 from wslab.chat_client import ChatClient
 from wslab.invitation import page_link
 from wslab.tokens import mint_for_stack
@@ -36,7 +35,7 @@ class Chat(DeployedChat):
         endpoint_url = str(self.stack.target.endpoint_url)
         return page_link(endpoint_url, self.url, room, mint_for_stack(self.stack, user))
 
-    def client(self, user: str, room: str) -> ChatClient:
+    def participant(self, user: str, room: str) -> ChatClient:
         """A terminal-side participant (websocket-client), joined."""
         client = ChatClient(self.url, room=room, token=mint_for_stack(self.stack, user))
         client.join()
@@ -150,11 +149,11 @@ def test_two_tabs_in_a_room_talk_and_a_third_in_another_room_sees_nothing(
 def test_history_on_join_and_moving_rooms(chat: Chat, tabs: Tabs, unique: str) -> None:
     """A tab that joins late sees the room's history in order; moving shows the new room's."""
     room, other = f"history-{unique}", f"other-{unique}"
-    erin = chat.client("erin", room)
+    erin = chat.participant("erin", room)
     for text in ("one", "two", "three"):
         erin.say(text)
         erin.next_of("message")
-    frank = chat.client("frank", other)
+    frank = chat.participant("frank", other)
     frank.say("over here")
     frank.next_of("message")
     try:

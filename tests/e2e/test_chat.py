@@ -28,9 +28,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.support import DeployedChat, scaled
-from wslab.aws import Target
-from wslab.deploy import ChatStack, delete, deploy
+from tests.support import DeployedChat, deployed, scaled
 from wslab.local.process import LocalStackProcess
 
 # Tokens are minted with the handlers' own code, as the server that logs users in would.
@@ -58,7 +56,7 @@ class Chat(DeployedChat):
     def log_lines(self, function: str) -> list[dict[str, Any]]:
         """Every JSON line the function ``{stack}-{function}`` has logged so far."""
         logs = self.client("logs")
-        group = f"/aws/lambda/{self.target.stack_name}-{function}"
+        group = f"/aws/lambda/{self.stack.stack_name}-{function}"
         lines: list[dict[str, Any]] = []
         try:
             for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
@@ -111,32 +109,24 @@ class Chat(DeployedChat):
         return [int(item["seq"]["N"]) for item in response["Items"]]
 
 
-def _deployed(endpoint_url: str, stack_name: str, **options: Any) -> Iterator[Chat]:
-    target = ChatStack(Target.local(endpoint_url), stack_name, say=lambda line: None)
-    try:
-        yield Chat(target, deploy(target, **options))
-    finally:
-        delete(target)
-
-
 @pytest.fixture(scope="module")
 def chat(endpoint_url: str) -> Iterator[Chat]:
     """The chat without an authorizer: everyone connects as a guest."""
-    yield from _deployed(endpoint_url, ROOMS_STACK)
+    yield from deployed(endpoint_url, ROOMS_STACK, Chat)
 
 
 @pytest.fixture(scope="module")
 def guarded(endpoint_url: str) -> Iterator[Chat]:
     """The chat with the token authorizer on ``$connect`` and an Origin allowlist."""
-    yield from _deployed(
-        endpoint_url, AUTH_STACK, with_authorizer=True, allowed_origins=ALLOWED_ORIGIN
+    yield from deployed(
+        endpoint_url, AUTH_STACK, Chat, with_authorizer=True, allowed_origins=ALLOWED_ORIGIN
     )
 
 
 @pytest.fixture(scope="module")
 def token_secret(guarded: Chat) -> str:
     """The signing key, read from Secrets Manager as the login server would read it."""
-    secret = guarded.client("secretsmanager").get_secret_value(SecretId=guarded.target.secret_name)
+    secret = guarded.client("secretsmanager").get_secret_value(SecretId=guarded.stack.secret_name)
     return str(secret["SecretString"])
 
 

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.deployed import DeployedChat, deployed
-from tests.support import OutputLines, scaled
+from tests.support import DeployedChat, OutputLines, deployed, scaled
 from wslab.tokens import mint_for_stack
 
 

@@ -31,7 +31,7 @@ def concurrent_adds(chat: Chat, threads: int, each: int) -> AtomicResult:
     failures: list[BaseException] = []
 
     def add() -> None:
-        dynamodb = chat.target.target.client("dynamodb", max_pool_connections=2)
+        dynamodb = chat.stack.target.client("dynamodb", max_pool_connections=2)
         try:
             for _ in range(each):
                 dynamodb.update_item(

@@ -53,9 +53,9 @@ OPENING_AT_ONCE = 50
 
 @dataclass
 class Chat(DeployedChat):
-    """The chat stack deployed on ``stack``, a ``wslab local`` of its own."""
+    """The chat deployed on ``process``, a ``wslab local`` of its own."""
 
-    stack: LocalStackProcess
+    process: LocalStackProcess
 
 
 @contextlib.contextmanager

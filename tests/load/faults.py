@@ -185,7 +185,7 @@ async def worker_killed_mid_broadcast(chat: Chat, audience: int = 100) -> Outcom
         await wait_until(lambda: all(m.shown[-1:] == [1] for m in members), SETTLE_S)
         await members[1].say("this one is cut short")  # seq 2
         got_it = await wait_until(lambda: any(2 in m.arrived_at for m in members), SETTLE_S, 0)
-        killed = _kill_workers(chat.stack.pid, "send_message")
+        killed = _kill_workers(chat.process.pid, "send_message")
         partial = sum(2 in m.arrived_at for m in members)
         await wait_until(lambda: bool(members[1].gateway_errors), SETTLE_S)
         await members[2].say("the next one")  # seq 3: the gap shows

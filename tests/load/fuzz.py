@@ -362,7 +362,7 @@ async def fuzz(
             _count(result.connections_calls, result.server_errors, status, request)
         await holder.close()
     result.tracebacks = sum(
-        "Traceback" in line and not line.startswith("[") for line in chat.stack.output()
+        "Traceback" in line and not line.startswith("[") for line in chat.process.output()
     )
     return result
 

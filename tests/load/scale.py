@@ -142,7 +142,7 @@ async def query_cost(chat: Chat, count: int) -> QueryCost:
         result.round_trip_ms[count] = await _round_trips(chat, http)
         result.query_ms[count] = await asyncio.to_thread(_query_ms, chat, room)
         result.control_call_ms = await asyncio.to_thread(_control_call_ms, chat)
-        result.stack_rss_mb = rss_mb(chat.stack.pid)
+        result.stack_rss_mb = rss_mb(chat.process.pid)
         await asyncio.gather(*(ws.close() for ws in first + rest), return_exceptions=True)
     return result
 

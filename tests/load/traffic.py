@@ -126,7 +126,7 @@ async def steady(
         speakers = itertools.cycle(
             [member for group in zip(*opened, strict=True) for member in group]
         )
-        cpu_before = stack_cpu_seconds(chat.stack.pid)
+        cpu_before = stack_cpu_seconds(chat.process.pid)
         started = time.perf_counter()
         count = int(rate * duration_s)
         for number in range(count):
@@ -146,7 +146,7 @@ async def steady(
             return all(member.has_all(sent_per_room[member.room]) for member in everyone)
 
         await wait_until(complete, SETTLE_S, interval_s=0.05)
-        cpu_after = stack_cpu_seconds(chat.stack.pid)
+        cpu_after = stack_cpu_seconds(chat.process.pid)
         result.stack_cpu_s = cpu_after[0] - cpu_before[0]
         result.functions_cpu_s = cpu_after[1] - cpu_before[1]
         last = started
