@@ -5,7 +5,8 @@
 Gateway refuses a WebSocket API stage that would log, access logs or execution logs alike:
 ``BadRequestException: CloudWatch Logs role ARN must be set in account settings to enable
 logging``. Setting it requires a role API Gateway may assume. moto stores the setting but
-checks neither; this module adds both checks, and the CloudFormation resource type.
+checks neither; this module adds both checks (the CloudFormation resource type is in
+``cloudformation/resource_types.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from typing import Any
 from moto.apigateway.exceptions import BadRequestException as AccountBadRequest
 from moto.apigateway.models import APIGatewayBackend, apigateway_backends
 from moto.apigatewayv2.exceptions import BadRequestException
-from moto.core.common_models import CloudFormationModel
 from moto.iam.models import iam_backends
 
 __all__ = [
     "LOGGING_ROLE_MISSING",
     "ROLE_NOT_TRUSTED",
-    "ApiGatewayAccount",
     "install",
     "require_logging_role",
+    "set_logging_role",
 ]
 
 LOGGING_ROLE_MISSING = "CloudWatch Logs role ARN must be set in account settings to enable logging"
@@ -101,74 +101,10 @@ def check_logging_role(account_id: str, role_arn: str) -> None:
         raise AccountBadRequest(ROLE_NOT_TRUSTED)
 
 
-class ApiGatewayAccount(CloudFormationModel):
-    """``AWS::ApiGateway::Account``: sets the account's role; deleting the stack leaves it set
-    (the CloudFormation reference says so)."""
-
-    def __init__(self, physical_id: str, account_id: str, region: str) -> None:
-        self.physical_id = physical_id
-        self.account_id = account_id
-        self.region = region
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Account"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.physical_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.physical_id
-
-    def apply(self, properties: Mapping[str, Any]) -> None:
-        role_arn = str(properties.get("CloudWatchRoleArn") or "")
-        backend = apigateway_backends[self.account_id][self.region]
-        operation = {"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}
-        backend.update_account([operation])
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> ApiGatewayAccount:
-        account = cls(resource_name, account_id, region_name)
-        account.apply(cloudformation_json.get("Properties") or {})
-        return account
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: ApiGatewayAccount,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> ApiGatewayAccount:
-        original_resource.apply(cloudformation_json.get("Properties") or {})
-        return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> None:
-        return None  # the setting outlives the stack, as on AWS
+def set_logging_role(account_id: str, region: str, role_arn: str) -> None:
+    """``update-account`` of ``cloudwatchRoleArn``, as the API does it (the role checked)."""
+    operation = {"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}
+    apigateway_backends[account_id][region].update_account([operation])
 
 
 _installed = False

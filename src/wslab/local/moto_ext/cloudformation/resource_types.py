@@ -5,6 +5,8 @@ rest.
   ``AWS::S3::BucketPolicy`` and their inline forms) carry a policy for resources of
   other types. The policy goes where moto keeps it (a queue's ``Policy`` attribute, a
   topic's policy, a bucket policy), and deleting the resource takes it away again.
+* ``AWS::ApiGateway::Account`` sets the account's CloudWatch Logs role for API Gateway;
+  deleting the stack leaves it set, as the CloudFormation reference says.
 * ``AWS::CDK::Metadata``, which every CDK app synthesizes, is accepted and does nothing,
   as on AWS (it records the CDK version for AWS's own statistics).
 * A type moto does not model would be skipped with a warning while the stack reports
@@ -23,10 +25,12 @@ from typing import Any, ClassVar
 from moto.cloudformation.parsing import NULL_MODELS
 from moto.core.common_models import CloudFormationModel
 
+from ..account_settings import set_logging_role
 from ..host import HOST
 from .errors import UnsupportedByLocalStack
 
 __all__ = [
+    "ApiGatewayAccount",
     "BucketPolicy",
     "CdkMetadata",
     "QueueInlinePolicy",
@@ -134,6 +138,29 @@ class _Attached:
     def put(self, target: str, policy: str | None) -> str | None:
         """Set ``target``'s policy (``None``: none); the policy it had."""
         raise NotImplementedError
+
+
+class ApiGatewayAccount(_Attached, CloudFormationModel):
+    """``AWS::ApiGateway::Account``: one setting of the account, ``cloudwatchRoleArn``."""
+
+    TYPE = "AWS::ApiGateway::Account"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return ApiGatewayAccount.TYPE
+
+    def targets(self) -> list[str]:
+        return ["cloudwatchRoleArn"]
+
+    def document(self) -> str:
+        return str(self.properties.get("CloudWatchRoleArn") or "")
+
+    def put(self, target: str, policy: str | None) -> str | None:
+        set_logging_role(self.account_id, self.region, policy or "")
+        return None
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """The setting outlives the stack, as on AWS."""
 
 
 def _listed(value: Any) -> list[str]:
