@@ -68,16 +68,17 @@ browser:
 	else echo "no chromium, and no root apt-get to install it: the browser tests will be skipped"; fi
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
-# each notebook's stored outputs checked by nbval.
-notebooks: $(STAMP)
+# each notebook's stored outputs checked by nbval. Node.js (the article's function, wscat)
+# is optional: without npm, the cells that need it are skipped and say why.
+notebooks: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 # Run every notebook on a fresh local AWS and store its outputs (before committing a change).
-notebook-outputs: $(STAMP)
+notebook-outputs: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m wslab.tutorial
 
 # Jupyter refuses to run as root unless told to (a workshop VM often logs in as root).
-lab: $(STAMP)
+lab: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)

@@ -569,8 +569,10 @@ def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
 
 def refresh_outputs(paths: Iterable[Path] = ()) -> None:
     """Run the notebooks (all of them by default), in order, on a fresh local AWS of their
-    own, and store their outputs: what ``make notebook-outputs`` does before a commit."""
+    own, and store their outputs as on the default port: what ``make notebook-outputs``
+    does before a commit."""
     from wslab.local.process import LocalStackProcess
+    from wslab.notebook_outputs import store_as_on_default_port
 
     notebooks = sorted(paths) or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     with LocalStackProcess(port=0) as stack:
@@ -579,6 +581,7 @@ def refresh_outputs(paths: Iterable[Path] = ()) -> None:
         for path in notebooks:
             started = time.monotonic()
             run_notebook(path, save=True)
+            store_as_on_default_port(path, stack.endpoint_url)
             print(f"{time.monotonic() - started:5.1f} s  {path.name}", flush=True)
 
 
