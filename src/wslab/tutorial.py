@@ -182,6 +182,9 @@ def target_from_environment(
             return Target.aws()
         except TargetError as error:
             raise TutorialError(f"WSLAB_TARGET=aws, but {error}.") from None
+    from wslab.local.process import loopback_without_proxy
+
+    loopback_without_proxy()  # the local AWS is never behind a proxy
     endpoint = env.get(ENDPOINT_VARIABLE)
     if not endpoint:
         if ensure_local is None:

@@ -1,17 +1,23 @@
 """What the notebooks use besides wslab.tutorial: code excerpts from the deployed files,
-commands run as printed, and stored outputs rewritten to the default port."""
+commands run as printed, stored outputs rewritten to the default port, and the local AWS
+reached directly whatever proxy is set."""
 
 from __future__ import annotations
 
+import http.server
+import os
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from wslab import commands, excerpts, project
+from wslab.local.process import loopback_without_proxy
 from wslab.notebook_outputs import store_as_on_default_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +101,31 @@ def test_stored_outputs_are_rewritten_to_the_default_port(tmp_path: Path) -> Non
     assert stored.outputs[0]["text"] == "ws://127.0.0.1:4577/abc/prod\n"
     assert stored.outputs[1]["data"]["text/plain"] == "http://127.0.0.1:4577/"
     assert stored.source == "requests.get('http://127.0.0.1:40123/')"
+
+
+def test_a_proxy_in_the_environment_is_not_asked_for_the_local_aws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An office laptop's HTTP_PROXY would otherwise be asked for 127.0.0.1, and fail."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    try:
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url, timeout=5)
+        monkeypatch.setenv("NO_PROXY", "example.com")
+        loopback_without_proxy()
+        assert urllib.request.urlopen(url, timeout=5).status == 200
+        assert os.environ["NO_PROXY"] == "example.com,127.0.0.1,localhost"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_without_a_proxy_the_environment_is_left_alone() -> None:
+    environ = {"PATH": "/usr/bin"}
+    loopback_without_proxy(environ)
+    assert environ == {"PATH": "/usr/bin"}
