@@ -10,7 +10,7 @@ CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
 # v3 that Node.js functions get on wslab local, and wscat, a WebSocket client the conformance
-# tests drive. Without npm the Node.js tests are skipped, each saying why.
+# tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run local test style types template tests bench clean notebooks notebook-outputs lab browser
