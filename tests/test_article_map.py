@@ -64,9 +64,10 @@ def _documents() -> dict[str, str]:
         str(path.relative_to(ROOT)): _notebook_text(path)
         for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
     }
-    for pattern in ("*.md", "docs/*.md", "lambda_src/*.md", "cloudformation/*.md"):
+    for pattern in ("*.md", "*/*.md"):
         for path in sorted(ROOT.glob(pattern)):
-            found[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
+            if not path.relative_to(ROOT).parts[0].startswith("."):  # caches
+                found[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
     return found
 
 
