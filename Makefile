@@ -10,7 +10,7 @@ CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
 # v3 that Node.js functions get on wslab local, and wscat, a WebSocket client the conformance
-# tests drive. Without npm the Node.js tests are skipped, each saying why.
+# tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat
@@ -73,16 +73,17 @@ moto-compat: $(STAMP)
 	$(BIN)/python tests/moto_compat/gate.py
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
-# each notebook's stored outputs checked by nbval.
-notebooks: $(STAMP)
+# each notebook's stored outputs checked by nbval. Node.js (the article's function, wscat)
+# is optional: without npm, the cells that need it are skipped and say why.
+notebooks: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 # Run every notebook on a fresh local AWS and store its outputs (before committing a change).
-notebook-outputs: $(STAMP)
+notebook-outputs: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m wslab.tutorial
 
 # Jupyter refuses to run as root unless told to (a workshop VM often logs in as root).
-lab: $(STAMP)
+lab: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)

@@ -6,8 +6,8 @@ The chat is deployed from cloudformation/template.yaml, as ``wslab deploy`` does
 private ``wslab local --port 0``.
 
 - Scan vs Query: a table with the connections table's schema holding 10,000 connection
-  items spread over 100 rooms. The article's way to find a room's connections (Scan the
-  whole table, filtered on ``roomId``, page by page) against the handlers' way
+  items spread over 100 rooms. The article's way to find connections, a Scan of the whole
+  table (here filtered on ``roomId``, page by page, to find one room) against the handlers' way
   (``chat.store.connections_in_room``: Query on ``roomId-index``, page by page): wall time,
   items read and items returned.
 - broadcast: 1,000 aiohttp clients in one room; one of them sends ``sendmessage``; timed
@@ -133,7 +133,7 @@ class CountingTable:
 
 
 def scan_room(table: Any, room: str, now: float) -> list[str]:
-    """The article's way: Scan every item, keep the room's (here paged, as it must be)."""
+    """The article's Scan of every item, here keeping the room's (and paged, as it must be)."""
     request: dict[str, Any] = {
         "FilterExpression": "roomId = :room AND (attribute_not_exists(expiresAt) "
         "OR expiresAt > :now)",

@@ -9,12 +9,17 @@ notebook to the next as it does for a reader.
 
 Each notebook must finish within 60 s (times ``WSLAB_TEST_TIMEOUT_SCALE``); the wall time of
 each is printed at the end.
+
+Node.js is optional (``make`` installs its packages where ``npm`` exists): a cell whose first
+line is ``# needs Node.js`` is skipped, with the reason, on a machine without ``node`` or
+without the packages of ``package.json``. No later cell depends on such a cell.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import signal
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +28,7 @@ from types import FrameType
 import pytest
 
 from wslab.local.process import LocalStackProcess
+from wslab.local.runtime.node import sdk_modules
 from wslab.tutorial import ENDPOINT_VARIABLE, TARGET_VARIABLE
 
 BUDGET_S = 60.0 * float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
@@ -59,6 +65,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     atexit.register(_stop_stack)  # should pytest end before pytest_sessionfinish
     signal.signal(signal.SIGTERM, _terminate)
     os.environ[ENDPOINT_VARIABLE] = _stack.start()
+
+
+NEEDS_NODE = "# needs Node.js"
+WSCAT = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "wscat"
+
+
+def _why_no_node() -> str | None:
+    if shutil.which("node") is None or shutil.which("npx") is None:
+        return "node is not on PATH: install Node.js 20 or later"
+    if sdk_modules() is None or not WSCAT.exists():
+        return "the Node.js packages are missing: run `make` (npm ci installs package.json's)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = _why_no_node()
+    if missing is None:
+        return
+    for item in items:
+        source = str(getattr(getattr(item, "cell", None), "source", ""))
+        if source.startswith(NEEDS_NODE):
+            item.add_marker(pytest.mark.skip(reason=f"{NEEDS_NODE}: {missing}"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.solutions import sections
+from wslab.local.defaults import DEFAULT_PORT
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -83,6 +86,46 @@ def test_each_notebook_opens_with_what_why_and_needs(path: Path) -> None:
         assert heading in opening, heading
     first_code = next(_source(cell) for cell in cells if cell["cell_type"] == "code")
     assert "tutorial.start()" in first_code
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_stored_outputs_show_the_port_the_text_names(path: Path) -> None:
+    """The text says the local AWS is on 127.0.0.1:4577; so do the outputs (``make
+    notebook-outputs`` runs on a free port and stores them as on the default one)."""
+    ports = set(re.findall(r"127\.0\.0\.1:(\d+)", _outputs(path)))
+    assert ports <= {str(DEFAULT_PORT)}, ports
+
+
+def _make_targets() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([A-Za-z][\w.-]*):", makefile, flags=re.M))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_every_make_command_named_is_a_target(path: Path) -> None:
+    text = "\n".join(_source(cell) for cell in _cells(path))
+    for target in re.findall(r"`make ([\w.-]+)", text):
+        assert target in _make_targets(), f"`make {target}` is not a target of the Makefile"
+
+
+def test_the_overview_installs_with_make_lab() -> None:
+    """``make lab`` installs what the notebooks need and opens them; ``make test`` does not
+    install the notebooks' Node.js packages, and runs everything else besides."""
+    opening = _source(_cells(NOTEBOOKS[0])[0])
+    needs = opening.split("**What you need**", 1)[1]
+    assert "`make lab`" in needs and "make test" not in needs
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_each_notebook_ends_with_a_recap_and_an_exercise_solved_elsewhere(path: Path) -> None:
+    """A recap, one exercise, and a link to its solution in docs/solutions.md (a section of
+    that notebook's number), then the way to the next notebook."""
+    last = _source(_cells(path)[-1])
+    assert "## Recap" in last and "## On your own" in last
+    (anchor,) = re.findall(r"\(\.\./docs/solutions\.md#([\w-]+)\)", last)
+    assert anchor in {section.anchor for section in sections() if section.notebook == path.name[:2]}
+    if path != NOTEBOOKS[-1]:
+        assert "Next: [" in last
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS[1:6], ids=_ids(NOTEBOOKS[1:6]))

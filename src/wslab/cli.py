@@ -11,6 +11,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from wslab import __version__
+from wslab.local.process import loopback_without_proxy
 
 __all__ = ["main"]
 
@@ -266,6 +267,7 @@ def _run_fast(main: Coroutine[Any, Any, None]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    loopback_without_proxy()  # the local AWS, its workers and clients are never behind a proxy
     if args.command == "local":
         _skip_slow_optional_imports()
         _run_fast(_serve_local(args))

@@ -182,6 +182,9 @@ def target_from_environment(
             return Target.aws()
         except TargetError as error:
             raise TutorialError(f"WSLAB_TARGET=aws, but {error}.") from None
+    from wslab.local.process import loopback_without_proxy
+
+    loopback_without_proxy()  # the local AWS is never behind a proxy
     endpoint = env.get(ENDPOINT_VARIABLE)
     if not endpoint:
         if ensure_local is None:
@@ -591,8 +594,10 @@ def leftovers(target: Target, prefix: str = PREFIX) -> dict[str, list[str]]:
 
 def refresh_outputs(paths: Iterable[Path] = ()) -> None:
     """Run the notebooks (all of them by default), in order, on a fresh local AWS of their
-    own, and store their outputs: what ``make notebook-outputs`` does before a commit."""
+    own, and store their outputs as on the default port: what ``make notebook-outputs``
+    does before a commit."""
     from wslab.local.process import LocalStackProcess
+    from wslab.notebook_outputs import store_as_on_default_port
 
     notebooks = sorted(paths) or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     with LocalStackProcess(port=0) as stack:
@@ -601,6 +606,7 @@ def refresh_outputs(paths: Iterable[Path] = ()) -> None:
         for path in notebooks:
             started = time.monotonic()
             run_notebook(path, save=True)
+            store_as_on_default_port(path, stack.endpoint_url)
             print(f"{time.monotonic() - started:5.1f} s  {path.name}", flush=True)
 
 

@@ -37,6 +37,8 @@ RIGHTS: Mapping[str, tuple[str, ...]] = {
     ),
     "apis": ("apigateway:GET", "apigateway:POST"),
     "api": ("apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE"),
+    # Notebook 08 reads the account's CloudWatch Logs role (and sets it only locally).
+    "account": ("apigateway:GET",),
     "connections": ("execute-api:ManageConnections",),
     "stack": (
         "cloudformation:CreateStack", "cloudformation:UpdateStack",
@@ -73,6 +75,7 @@ def resources(region: str, account: str, prefix: str) -> Mapping[str, str]:
         "log group": f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{prefix}-connect:*",
         "apis": f"arn:aws:apigateway:{region}::/apis",
         "api": f"arn:aws:apigateway:{region}::/apis/*",
+        "account": f"arn:aws:apigateway:{region}::/account",
         "connections": f"arn:aws:execute-api:{region}:{account}:*/*/POST/@connections/*",
         "stack": f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/*",
         "bucket": f"arn:aws:s3:::{bucket}",

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -32,10 +32,27 @@ __all__ = [
     "background_log_path",
     "ensure_running",
     "health",
+    "loopback_without_proxy",
     "stop_background",
 ]
 
 ENDPOINT_PREFIX = "AWS_ENDPOINT_URL="
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")  # and their lower-case forms
+_LOOPBACK = ("127.0.0.1", "localhost")
+
+
+def loopback_without_proxy(environ: MutableMapping[str, str] | None = None) -> None:
+    """When the environment names a proxy, put 127.0.0.1 and localhost in ``NO_PROXY`` (and
+    ``no_proxy``), which urllib, botocore, websocket-client and the processes started from
+    here all honour. Else a proxy, often set on office laptops, is asked for the local AWS
+    and cannot reach it: the stack seems never to start, and boto3 fails with
+    ``ProxyConnectionError``."""
+    env = os.environ if environ is None else environ
+    if not any(env.get(name) or env.get(name.lower()) for name in _PROXY_VARIABLES):
+        return
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [host.strip() for host in env.get(name, "").split(",") if host.strip()]
+        env[name] = ",".join(hosts + [host for host in _LOOPBACK if host not in hosts])
 
 
 class LocalStackStartError(RuntimeError):
@@ -166,6 +183,7 @@ def background_log_path(port: int = DEFAULT_PORT) -> Path:
 
 def ensure_running(port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0) -> str:
     """The endpoint of the stack on ``port``, started in the background if none answers."""
+    loopback_without_proxy()
     found = health(port)
     if found is not None:
         return str(found["endpoint_url"])
