@@ -86,8 +86,12 @@ notebook-outputs: $(STAMP) $(NODE_STAMP)
 lab: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# SLS_OFFLINE_DIR: a folder with `npm install serverless@3 serverless-offline@13` done in it,
+# for the side-by-side run (without it, only wslab local is measured).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_aws.py
+	cd benchmarks && ../$(BIN)/python side_by_side.py \
+		$(if $(SLS_OFFLINE_DIR),--serverless-offline $(SLS_OFFLINE_DIR)) --plot figures/side_by_side.png
 
 # The load, fault and fuzz suite at full size (tests/load/; make test runs it short):
 # 10 to 15 minutes, figures printed at the end.

@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no screen
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 __all__ = ["plot_fanout", "plot_side_by_side"]
 
@@ -36,6 +36,7 @@ def plot_side_by_side(runs: Mapping[str, Mapping[str, Sequence[float]]], path: P
         axis.set_title(measure)
         axis.set_xlabel("ms")
         axis.set_xscale("log")
+        axis.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         axis.xaxis.set_major_formatter(ScalarFormatter())
         axis.xaxis.set_minor_formatter(NullFormatter())
         axis.grid(alpha=0.3, which="both")
@@ -51,7 +52,11 @@ def plot_fanout(room_sizes: Sequence[int], medians_ms: Sequence[float], path: Pa
     figure, axis = plt.subplots(figsize=(6, 3.8), constrained_layout=True)
     axis.plot(room_sizes, medians_ms, marker="o")
     for size, ms in zip(room_sizes, medians_ms, strict=True):
-        axis.annotate(f"{ms:,.0f} ms", (size, ms), textcoords="offset points", xytext=(4, -12))
+        if size >= 100:  # the small rooms' points sit too close to label legibly
+            axis.annotate(f"{ms:,.0f} ms", (size, ms), textcoords="offset points", xytext=(6, -4))
+    pairs = zip(room_sizes, medians_ms, strict=True)
+    small = ", ".join(f"{size}: {ms:,.0f} ms" for size, ms in pairs if size < 100)
+    axis.text(0.02, 0.95, f"rooms of {small}", transform=axis.transAxes, va="top")
     axis.set_xlabel("connections in the room")
     axis.set_ylabel("ms until all have the message")
     axis.set_title("Fan-out by the reference sendmessage handler on wslab local")
