@@ -52,8 +52,11 @@ $(NODE_STAMP): package.json package-lock.json
 		npm ci --prefer-offline --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else echo "npm not found: Node.js functions get no AWS SDK; the Node.js tests will be skipped"; fi
 
+# Two workers (pytest-xdist), each test file whole on one worker: a file's local stack
+# starts once. WORKERS=0 runs them in this process.
+WORKERS ?= 2
 tests: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 # Debian's Chromium (.ci/debian-packages), which the browser page's tests drive through
 # Playwright; where it is missing and cannot be installed (no root, no apt-get, no network),
