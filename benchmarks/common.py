@@ -18,6 +18,7 @@ import platform
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -268,13 +269,18 @@ def parse_arguments(description: str | None) -> argparse.Namespace:
 
 @contextlib.contextmanager
 def local_stack(*extra_args: str) -> Iterator[LocalStackProcess]:
-    """A private ``wslab local --port 0``, stopped whatever happens inside the block."""
-    stack = LocalStackProcess(port=0, extra_args=extra_args)
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+    """A private ``wslab local --port 0``, stopped whatever happens inside the block. What
+    it prints goes to a file, as a terminal would take it: read line by line by a thread of
+    this process, it would take turns with the client being timed."""
+    with tempfile.TemporaryDirectory(prefix="wslab-bench-") as work:
+        stack = LocalStackProcess(
+            port=0, extra_args=extra_args, log_file=Path(work) / "wslab-local.log"
+        )
+        try:
+            stack.start()
+            yield stack
+        finally:
+            stack.stop()
 
 
 class Clients:

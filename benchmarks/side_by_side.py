@@ -8,7 +8,8 @@ Both emulators serve the functions of ``side_by_side_handler.py`` on four routes
 measures, on each:
 
 - echo: sequential round trips through the two-way ``$default`` route (200 after 20 untimed);
-- connect: sequential WebSocket handshakes, each running the ``$connect`` function (100);
+- connect: sequential WebSocket handshakes, each running the ``$connect`` function (3 rounds
+  of 100, all closed between rounds);
 - broadcast: one client sends ``broadcast`` and the function posts to every connection
   through ``@connections``; from the send until all 50 clients have it (median of 4 runs
   after one untimed);
@@ -53,6 +54,7 @@ ROUTES = {
     "broadcast": "broadcast",
 }
 ECHOES, CONNECTS, AUDIENCE, BROADCASTS, POSTS = 200, 100, 50, 5, 200
+CONNECT_ROUNDS = 3  # of CONNECTS each, all closed between rounds
 
 
 @dataclass
@@ -260,17 +262,19 @@ def measure_echo(served: Served) -> list[float]:
 
 
 def measure_connects(served: Served) -> list[float]:
-    samples, clients = [], []
-    try:
-        for _ in range(CONNECTS):
-            started = time.perf_counter()
-            clients.append(websocket.create_connection(served.url, timeout=30))
-            samples.append(_ms_since(started))
-        _wait_for_ids(served.connections_file, CONNECTS)
-    finally:
-        for ws in clients:
-            ws.close()
-    _wait_for_ids(served.connections_file, 0)
+    samples: list[float] = []
+    for _ in range(CONNECT_ROUNDS):
+        clients = []
+        try:
+            for _ in range(CONNECTS):
+                started = time.perf_counter()
+                clients.append(websocket.create_connection(served.url, timeout=30))
+                samples.append(_ms_since(started))
+            _wait_for_ids(served.connections_file, CONNECTS)
+        finally:
+            for ws in clients:
+                ws.close()
+        _wait_for_ids(served.connections_file, 0)
     return samples
 
 

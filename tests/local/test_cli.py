@@ -22,7 +22,7 @@ from tests.local.lambda_helpers import (
 )
 from tests.support import scaled
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess, health
+from wslab.local.process import LocalStackProcess, LocalStackStartError, health
 
 # Answers its process id; {"spin": true} keeps it busy, deaf to anything but the kernel.
 PID_SOURCE = """
@@ -143,6 +143,38 @@ def test_busy_port_is_a_clear_error() -> None:
     assert result.returncode != 0
     assert f"127.0.0.1:{port}" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_stack_writing_to_a_file_starts_and_keeps_what_it_prints(tmp_path: Path) -> None:
+    """With ``log_file``, the endpoint is read from the file, and what the stack prints
+    afterwards (a function's own line here) is there, not in a pipe of this process."""
+    log_file = tmp_path / "wslab-local.log"
+    with LocalStackProcess(port=0, log_file=log_file) as stack:
+        assert health(int(stack.endpoint_url.rsplit(":", 1)[1])) is not None
+
+        def aws(service: str, **_: Any) -> Any:
+            return client(service, stack.endpoint_url)
+
+        create_function(aws, "says-hello", "def handler(event, context):\n    print('hello')\n")
+        invoke_json(aws, "says-hello")
+        deadline = time.monotonic() + scaled(10)
+        while "[says-hello] hello" not in stack.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "[says-hello] hello" in stack.output()
+        assert not any(line.startswith("AWS_ENDPOINT_URL=") for line in stack.output())
+    assert "wslab local: stopped" in log_file.read_text()
+
+
+def test_a_stack_writing_to_a_file_that_cannot_start_says_what_the_file_holds(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        stack = LocalStackProcess(port=port, log_file=tmp_path / "wslab-local.log")
+        with pytest.raises(LocalStackStartError, match=f"cannot listen on 127.0.0.1:{port}"):
+            stack.start()
 
 
 def test_health_names_the_stack(local_stack: LocalStackProcess) -> None:

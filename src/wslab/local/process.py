@@ -72,10 +72,17 @@ class LocalStackProcess:
         extra_args: Sequence[str] = (),
         startup_timeout_s: float = 60.0,
         own_session: bool = False,
+        log_file: Path | None = None,
     ) -> None:
         """``own_session``: a Ctrl-C in the terminal doesn't reach the stack, which then
-        stops only when ``stop`` is called (for a caller that still needs it to clean up)."""
+        stops only when ``stop`` is called (for a caller that still needs it to clean up).
+
+        ``log_file``: the stack writes everything it prints there, and no thread of this
+        process reads it line by line (a benchmark's client then shares its interpreter
+        with nothing; a terminal or another emulator's log file costs its reader as little).
+        """
         self._own_session = own_session
+        self._log_file = log_file
         self._port = port
         self._extra_args = list(extra_args)
         self._startup_timeout_s = startup_timeout_s
@@ -98,6 +105,10 @@ class LocalStackProcess:
 
     def output(self) -> list[str]:
         """Every line the stack printed after its endpoint (access logs, handler logs)."""
+        if self._log_file is not None:
+            lines = self._log_file.read_text().splitlines()
+            ends = [n for n, line in enumerate(lines) if line.startswith(ENDPOINT_PREFIX)]
+            return lines[ends[0] + 1 :] if ends else lines
         with self._lines_lock:
             return list(self._lines)
 
@@ -107,6 +118,8 @@ class LocalStackProcess:
                 self._lines.append(line.rstrip("\n"))
 
     def start(self) -> str:
+        if self._log_file is not None:
+            return self._start_writing_to(self._log_file)
         self._process = subprocess.Popen(
             _command(self._port, self._extra_args),
             stdin=subprocess.DEVNULL,
@@ -137,6 +150,30 @@ class LocalStackProcess:
             thread.start()
             self._readers.append(thread)
         return self._endpoint_url
+
+    def _start_writing_to(self, log_file: Path) -> str:
+        with open(log_file, "w") as log:
+            self._process = process = subprocess.Popen(
+                _command(self._port, self._extra_args),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=self._own_session,
+                text=True,
+            )
+        deadline = time.monotonic() + self._startup_timeout_s
+        while True:
+            printed = log_file.read_text()
+            for line in printed.splitlines():
+                if line.startswith(ENDPOINT_PREFIX):
+                    self._endpoint_url = line[len(ENDPOINT_PREFIX) :]
+                    return self._endpoint_url
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise LocalStackStartError(
+                    f"wslab local did not start; its log ({log_file}) says:\n{printed[-4000:]}"
+                )
+            time.sleep(0.05)
 
     def stop(self, timeout_s: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL if it hasn't stopped in time. Returns the exit code."""
