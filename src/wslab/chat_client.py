@@ -163,6 +163,9 @@ def run_terminal(
     # the answers to it are shown before leaving.
     unanswered = [0]
     me: list[str | None] = [None]
+    # Per room, the last number said before this client joined it: a message of ours up to
+    # there is history (an earlier session under the same name), not an answer.
+    said_before: dict[str, int] = {}
 
     def show(line: str) -> None:
         with lock:
@@ -172,8 +175,18 @@ def run_terminal(
         kind = event.get("type")
         if kind == "joined":
             me[0] = event.get("you")
+            last = event.get("lastSeq")
+            said_before[str(event.get("room"))] = last if isinstance(last, int) else 0
             return True
-        return kind == "error" or (kind == "message" and event.get("sender") == me[0])
+        if kind == "error":
+            return True
+        seq = event.get("seq")
+        return (
+            kind == "message"
+            and event.get("sender") == me[0]
+            and isinstance(seq, int)
+            and seq > said_before.get(str(event.get("room")), 0)
+        )
 
     def pump() -> None:
         while not client.closed.is_set():

@@ -169,6 +169,17 @@ def test_the_printed_command_joins_the_chat(demo: Demo) -> None:
         listener.wait()
 
 
+def test_piped_input_waits_for_its_own_message_under_a_name_with_history(demo: Demo) -> None:
+    """Input from a pipe ends at once; the client still shows its message before it leaves,
+    though the room's history already holds messages under the same name (the printed
+    token's). Leaving at once instead races the message with $disconnect, which may win."""
+    for text in ("first from a pipe", "second from a pipe"):
+        speaker = _run_printed(demo.command)
+        said, errors = speaker.communicate(text + "\n", scaled(60))
+        assert speaker.returncode == 0, errors
+        assert re.search(rf"^\[lobby #\d+\] you: {text}$", said, re.M), said
+
+
 def test_the_printed_tokens_last_as_long_as_stated(demo: Demo) -> None:
     """ "until HH:MM", "last N minutes": the tokens are that long-lived, the deployed
     authorizer's own code accepts them until then, and not a second longer-lived."""
