@@ -325,9 +325,10 @@ def _check_cloudformation_api() -> list[str]:
         for name in (
             "describe_change_set", "delete_change_set", "list_change_sets",
             "_validate_different_update",
-            "create_stack", "update_stack", "get_template", "list_stack_resources",
-            "describe_stack_resources", "describe_stack_resource", "validate_template",
-            "_get_param", "_get_bool_param", "_get_stack_from_s3_url", "cloudformation_backend",
+            "create_stack", "update_stack", "create_change_set", "get_template",
+            "list_stack_resources", "describe_stack_resources", "describe_stack_resource",
+            "validate_template", "_get_param", "_get_bool_param", "_get_stack_from_s3_url",
+            "cloudformation_backend",
         )
         if not hasattr(CloudFormationResponse, name)
     ]  # fmt: skip

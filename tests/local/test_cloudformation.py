@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.local.cfn_helpers import failure_reasons, outputs, status
+from tests.local.cfn_helpers import failure_reasons, gone, outputs, refused, status
 from tests.local.lambda_helpers import role_arn
 from tests.support import scaled
 from wslab.aws import LAMBDA_TRUST_POLICY
@@ -371,3 +371,71 @@ def test_validate_template_checks_structure_not_property_values(aws: Any) -> Non
         cloudformation.validate_template(TemplateBody=broken)
     message = raised.value.response["Error"]["Message"]
     assert message.startswith("Template format error: Unresolved resource dependencies [Nope]")
+
+
+def _role(**properties: Any) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": LAMBDA_TRUST_POLICY, **properties},
+    }
+
+
+def test_iam_resources_need_their_capability_at_create_update_and_change_set(
+    aws: Any, unique: str
+) -> None:
+    """A template with an IAM role is refused without CAPABILITY_IAM (CreateStack,
+    UpdateStack, CreateChangeSet), and nothing is created; a role with a name of its own
+    needs CAPABILITY_NAMED_IAM, which also covers an unnamed one."""
+    cfn = aws("cloudformation")
+    name = f"iam-cap-{unique}"
+    with_role = json.dumps({"Resources": {"Role": _role()}})
+    for call, request in (
+        (cfn.create_stack, {}),
+        (cfn.create_change_set, {"ChangeSetName": "first", "ChangeSetType": "CREATE"}),
+    ):
+        message = refused(
+            call,
+            "InsufficientCapabilitiesException",
+            StackName=name,
+            TemplateBody=with_role,
+            **request,
+        )
+        assert message == "Requires capabilities : [CAPABILITY_IAM]"
+        assert gone(cfn, name)
+    roles_before = {r["RoleName"] for r in aws("iam").list_roles()["Roles"]}
+    named = json.dumps({"Resources": {"Role": _role(RoleName=f"named-{unique}")}})
+    message = refused(
+        cfn.create_stack,
+        "InsufficientCapabilitiesException",
+        StackName=name,
+        TemplateBody=named,
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert message == "Requires capabilities : [CAPABILITY_NAMED_IAM]"
+    assert {r["RoleName"] for r in aws("iam").list_roles()["Roles"]} == roles_before
+
+    cfn.create_stack(StackName=name, TemplateBody=with_role, Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert status(cfn, name) == "CREATE_COMPLETE"
+    two_roles = json.dumps({"Resources": {"Role": _role(), "Other": _role()}})
+    message = refused(
+        cfn.update_stack,
+        "InsufficientCapabilitiesException",
+        StackName=name,
+        TemplateBody=two_roles,
+    )
+    assert message == "Requires capabilities : [CAPABILITY_IAM]"
+    assert [
+        r["LogicalResourceId"]
+        for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    ] == ["Role"]
+    cfn.delete_stack(StackName=name)
+    assert gone(cfn, name)
+
+
+def test_a_template_without_iam_resources_needs_no_capability(aws: Any, unique: str) -> None:
+    cfn = aws("cloudformation")
+    name = f"no-iam-{unique}"
+    queue = {"Type": "AWS::SQS::Queue"}
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": {"Queue": queue}}))
+    assert status(cfn, name) == "CREATE_COMPLETE"
+    cfn.delete_stack(StackName=name)

@@ -99,7 +99,8 @@ def rolled_back(aws: Any, unique: str) -> tuple[str, str]:
     """A stack whose creation failed: (name, id)."""
     cfn = aws("cloudformation")
     role = role_arn(aws("iam"), "wslab-test-lambda")
-    stack_id = create(cfn, f"rb-{unique}", _failing_template(unique, role))
+    template = _failing_template(unique, role)  # its role has a name of its own
+    stack_id = create(cfn, f"rb-{unique}", template, Capabilities=["CAPABILITY_NAMED_IAM"])
     return f"rb-{unique}", stack_id
 
 

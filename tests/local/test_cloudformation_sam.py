@@ -378,6 +378,35 @@ def test_create_stack_needs_capability_auto_expand(
     assert gone(cfn, name)
 
 
+def test_a_sam_function_s_implicit_role_needs_capability_iam(
+    aws: Any, unique: str, packaged: dict[str, str]
+) -> None:
+    """The role SAM makes for a function is an IAM resource of the processed template: a
+    direct CreateStack and a change set both need CAPABILITY_IAM for it, as on AWS."""
+    cfn = aws("cloudformation")
+    request = {
+        "StackName": f"sam-iam-{unique}",
+        "TemplateBody": json.dumps(_one_function(packaged["onconnect"])),
+        "Parameters": _parameters(unique),
+    }
+    message = refused(
+        cfn.create_stack,
+        "InsufficientCapabilitiesException",
+        Capabilities=["CAPABILITY_AUTO_EXPAND"],
+        **request,
+    )
+    assert message == "Requires capabilities : [CAPABILITY_IAM]"
+    message = refused(
+        cfn.create_change_set,
+        "InsufficientCapabilitiesException",
+        ChangeSetName="first",
+        ChangeSetType="CREATE",
+        **request,
+    )
+    assert message == "Requires capabilities : [CAPABILITY_IAM]"
+    assert gone(cfn, request["StackName"])
+
+
 def test_a_local_code_uri_says_to_package_first(aws: Any, unique: str) -> None:
     """CodeUri: a folder (not yet packaged): refused at CreateStack; a change set of it
     fails with the same reason, as sam deploy would show it."""

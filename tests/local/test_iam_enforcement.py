@@ -440,7 +440,9 @@ def test_a_stack_deletes_a_role_it_gave_managed_policies(aws: Any, unique: str) 
         }
     }
     name = f"managed-{unique}"
-    stack_id = cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))["StackId"]
+    stack_id = cfn.create_stack(
+        StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"]
+    )["StackId"]
     cfn.get_waiter("stack_create_complete").wait(StackName=stack_id)
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id)

@@ -94,8 +94,15 @@ def install() -> None:
     stacks.get_stack_from_s3_url = backend.template_from_s3  # nested stacks' TemplateURL
     api: Any = CloudFormationResponse
     api._get_stack_from_s3_url = responses.template_from_url
-    api.create_stack = responses.requiring_auto_expand(CloudFormationResponse.create_stack)
-    api.update_stack = responses.requiring_auto_expand(CloudFormationResponse.update_stack)
+    api.create_stack = responses.requiring_capabilities(
+        CloudFormationResponse.create_stack, direct=True
+    )
+    api.update_stack = responses.requiring_capabilities(
+        CloudFormationResponse.update_stack, direct=True
+    )
+    api.create_change_set = responses.requiring_capabilities(
+        CloudFormationResponse.create_change_set, direct=False
+    )
     api.get_template = responses.get_template
     api.describe_change_set = responses.describe_change_set
     api.delete_change_set = responses.delete_change_set

@@ -1,7 +1,7 @@
 """CloudFormation's API on moto's response class: the actions the local stack answers its way.
 
-* ``CreateStack`` and ``UpdateStack`` refuse a template with a transform unless
-  ``CAPABILITY_AUTO_EXPAND`` is acknowledged (a change set needs no such acknowledgement).
+* ``CreateStack``, ``UpdateStack`` and ``CreateChangeSet`` refuse a template whose
+  capabilities are not acknowledged (:mod:`.capabilities`), before anything else.
 * ``GetTemplate`` answers ``TemplateStage`` (``Original`` or ``Processed``) and
   ``ChangeSetName``, and lists ``StagesAvailable``.
 * ``ListStackResources``, ``DescribeStackResources`` and ``DescribeStackResource`` list the
@@ -17,16 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.models import Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult, EmptyResult
 
-from . import backend
+from . import backend, capabilities
 from . import template as templates
 from .backend import find_change_set, processed_template, template_from_s3
 from .engine import last_event, listed_resources
-from .transforms import check_capabilities
+from .transforms import declared, expand
 
 __all__ = [
     "changes_checked_later",
@@ -37,16 +37,35 @@ __all__ = [
     "get_template",
     "list_change_sets",
     "list_stack_resources",
-    "requiring_auto_expand",
+    "requiring_capabilities",
     "template_from_url",
 ]
 
 _STAGES = ["Original", "Processed"]
 
 
-def requiring_auto_expand(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``CreateStack``/``UpdateStack``: ``InsufficientCapabilitiesException`` for a
-    transform without ``CAPABILITY_AUTO_EXPAND``, before anything else."""
+def _processed(self: CloudFormationResponse, template: dict[str, Any]) -> Any:
+    """The template with its transforms run; None when they cannot run (the call itself
+    then refuses the template, or fails its change set, saying why)."""
+    if not declared(template):
+        return template
+    # Values given in the call (one kept with UsePreviousValue has none here: the transform
+    # then sees the parameter's default, enough to tell which IAM resources it makes).
+    parameters = {
+        str(item["ParameterKey"]): item["ParameterValue"]
+        for item in self._get_param("Parameters", [])
+        if "ParameterKey" in item and "ParameterValue" in item
+    }
+    try:
+        return expand(template, parameters, self.region)
+    except CloudFormationError:
+        return None
+
+
+def requiring_capabilities(action: Callable[[Any], Any], *, direct: bool) -> Callable[[Any], Any]:
+    """``CreateStack``/``UpdateStack`` (``direct``) and ``CreateChangeSet``:
+    ``InsufficientCapabilitiesException`` for a capability the call does not acknowledge,
+    before anything else."""
 
     def checked(self: CloudFormationResponse) -> Any:
         body = self._get_param("TemplateBody")
@@ -56,7 +75,13 @@ def requiring_auto_expand(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
         elif url and not body:
             body = self._get_stack_from_s3_url(url)
         if isinstance(body, str) and body.strip():
-            check_capabilities(templates.parse(body), self._get_param("Capabilities", []))
+            template = templates.parse(body)
+            capabilities.check(
+                template,
+                _processed(self, template),
+                self._get_param("Capabilities", []),
+                direct=direct,
+            )
         return action(self)
 
     return checked

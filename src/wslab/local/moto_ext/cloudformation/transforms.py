@@ -12,10 +12,7 @@ CloudFormation can only read code from S3, so it is refused with the step that's
 Any other transform (``AWS::LanguageExtensions``, ``AWS::Include`` at the top, macros) is
 refused by name.
 
-Where a transform needs ``CAPABILITY_AUTO_EXPAND``: creating or updating a stack directly
-from a template that has one; a change set does not (its review is the acknowledgement).
-https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html
-(Capabilities: CAPABILITY_AUTO_EXPAND).
+Which calls need ``CAPABILITY_AUTO_EXPAND`` for a transform: :mod:`.capabilities`.
 """
 
 from __future__ import annotations
@@ -26,12 +23,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InsufficientCapabilities, TransformFailed, UnsupportedByLocalStack
+from .errors import TransformFailed, UnsupportedByLocalStack
 
-__all__ = ["SERVERLESS", "check_capabilities", "declared", "expand"]
+__all__ = ["SERVERLESS", "declared", "expand"]
 
 SERVERLESS = "AWS::Serverless-2016-10-31"
-AUTO_EXPAND = "CAPABILITY_AUTO_EXPAND"
 # Where SAM reads a package from: (resource type, property).
 _CODE_LOCATIONS = (
     ("AWS::Serverless::Function", "CodeUri"),
@@ -48,13 +44,6 @@ def declared(template: Mapping[str, Any]) -> list[str]:
     value = template.get("Transform")
     items = value if isinstance(value, list) else [value] if value else []
     return [str(item.get("Name") if isinstance(item, dict) else item) for item in items]
-
-
-def check_capabilities(template: Mapping[str, Any], capabilities: list[str]) -> None:
-    """``InsufficientCapabilitiesException`` for a transform not acknowledged (direct
-    ``CreateStack``/``UpdateStack`` only)."""
-    if declared(template) and AUTO_EXPAND not in capabilities:
-        raise InsufficientCapabilities([AUTO_EXPAND])
 
 
 def _local_code(template: Mapping[str, Any]) -> str | None:

@@ -19,18 +19,10 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
 from . import template as templates
-from .transforms import AUTO_EXPAND, declared
+from .capabilities import AUTO_EXPAND, iam_capability, iam_types
+from .transforms import declared
 
 __all__ = ["validate_template", "validation_summary"]
-
-# Resource properties that give an IAM resource a name of its own: CAPABILITY_NAMED_IAM.
-_IAM_NAME_PROPERTIES = (
-    "RoleName",
-    "UserName",
-    "GroupName",
-    "ManagedPolicyName",
-    "InstanceProfileName",
-)
 
 
 def _parameters(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -51,19 +43,10 @@ def validation_summary(template: dict[str, Any]) -> dict[str, Any]:
     """What ValidateTemplate says of a template besides its description: its parameters
     (``ParameterKey``, ``DefaultValue``, ``NoEcho``, ``Description``), the capabilities it
     needs and why, and its transforms."""
-    iam_types: set[str] = set()
-    named = False
-    for resource in (template.get("Resources") or {}).values():
-        kind = str(resource.get("Type", "")) if isinstance(resource, dict) else ""
-        if kind.startswith("AWS::IAM::"):
-            iam_types.add(kind)
-            properties = resource.get("Properties") or {}
-            named = named or any(name in properties for name in _IAM_NAME_PROPERTIES)
     transforms = declared(template)
-    capabilities: list[str] = []
-    needing: list[str] = sorted(iam_types)
-    if iam_types:
-        capabilities.append("CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM")
+    needing = iam_types(template)
+    iam = iam_capability(template)
+    capabilities: list[str] = [iam] if iam else []
     if transforms:
         # [UNCONFIRMED] that the reason names the transforms as it names IAM types.
         capabilities.append(AUTO_EXPAND)
