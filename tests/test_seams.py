@@ -283,6 +283,13 @@ def _check_cloudformation_engine() -> list[str]:
             missing.append(f"parsing.{name}{updating}")
     if "parse_and_update_resource(" not in inspect.getsource(parsing.ResourceMap.update):
         missing.append("ResourceMap.update calls parse_and_update_resource")
+    # Each wrapped by locking.under_service_lock, which finds the resource's template entry
+    # by its position: parse_and_*(logical_id, resource_json, ...) above, and this one.
+    if "parse_and_create_resource(" not in inspect.getsource(parsing.ResourceMap):
+        missing.append("ResourceMap creates its resources through parse_and_create_resource")
+    deleting = ["self", "parsed_resource", "resource_json"]
+    if _parameters(parsing.ResourceMap._delete_resource) != deleting:
+        missing.append(f"ResourceMap._delete_resource{deleting}")
     # A model that can't update in place leaves update_from_cloudformation_json abstract.
     from moto.dynamodb.models.table import Table
 

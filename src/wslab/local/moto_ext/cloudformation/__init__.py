@@ -53,6 +53,7 @@ def install() -> None:
         backend,
         dynamodb,
         engine,
+        locking,
         resource_types,
         responses,
         validate,
@@ -63,12 +64,23 @@ def install() -> None:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = resource_types.fail_on_unknown_types(parsing.parse_resource)
-    parsing.parse_and_update_resource = engine.replacing(parsing.parse_and_update_resource)
+    # Create, update (replacing where moto can't update in place) and delete a resource,
+    # each under its service's lock (locking.py); the positions are those of the resource's
+    # template entry in moto's signatures (the seams are named in tests/test_seams.py).
+    parsing.parse_and_create_resource = locking.under_service_lock(
+        parsing.parse_and_create_resource, resource_json_at=1
+    )
+    parsing.parse_and_update_resource = locking.under_service_lock(
+        engine.replacing(parsing.parse_and_update_resource), resource_json_at=1
+    )
     dynamodb.install()
     awslambda.install()
 
     resource_map: Any = parsing.ResourceMap
     resource_map.__getitem__ = engine.settled_getitem(parsing.ResourceMap.__getitem__)
+    resource_map._delete_resource = locking.under_service_lock(
+        parsing.ResourceMap._delete_resource, resource_json_at=2
+    )
     resource_map.validate_outputs = engine.validate_outputs
     stack: Any = Stack
     stack.create_resources = engine.create

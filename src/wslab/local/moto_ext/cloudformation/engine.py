@@ -22,13 +22,10 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnsupportedAttribute, ValidationError
 from moto.cloudformation.models import Event, Stack
-from moto.cloudformation.parsing import (
-    ResourceMap,
-    parse_and_create_resource,
-    resource_class_from_type,
-)
+from moto.cloudformation.parsing import ResourceMap, resource_class_from_type
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
 
@@ -344,7 +341,7 @@ def replacing(original: Any) -> Any:
         if model is None or _updates_in_place(model):
             return original(logical_id, resource_json, resources_map, account_id, region_name)
         old = resources_map[logical_id]
-        new = parse_and_create_resource(
+        new = parsing.parse_and_create_resource(  # as installed: under its service's lock
             logical_id, resource_json, resources_map, account_id, region_name
         )
         if old is not None:
