@@ -128,6 +128,46 @@ def test_workers_die_even_when_the_stack_is_killed(language: str) -> None:
     assert _wait_dead(worker, 5), "a Lambda worker outlived a killed wslab local"
 
 
+# Ctrl-C (SIGINT to this script alone) while a stack in a session of its own starts: the
+# script prints the child's pid first, so the test can look for it afterwards.
+INTERRUPTED_START = """
+import os, pathlib, signal, subprocess, sys, threading
+from wslab.local.process import LocalStackProcess
+
+popen = subprocess.Popen
+def recording(*args, **kwargs):
+    child = popen(*args, **kwargs)
+    print(child.pid, flush=True)
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    return child
+subprocess.Popen = recording
+log_file = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else None
+with LocalStackProcess(port=0, own_session=True, log_file=log_file) as stack:
+    print("started", flush=True)
+"""
+
+
+@pytest.mark.parametrize("to_file", [False, True], ids=["piped", "to a file"])
+def test_ctrl_c_while_it_starts_stops_the_stack_too(tmp_path: Path, to_file: bool) -> None:
+    """Ctrl-C while a caller (``wslab demo``) waits for its stack, in a session of its own,
+    to start: no stack is left running behind it."""
+    log_file = [str(tmp_path / "wslab-local.log")] if to_file else []
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_START, *log_file],
+        capture_output=True,
+        text=True,
+        timeout=scaled(60),
+    )
+    child = int(result.stdout.split()[0])
+    try:
+        assert "KeyboardInterrupt" in result.stderr, result.stderr
+        assert "started" not in result.stdout
+        assert _wait_dead(child, 10), "the stack outlived its interrupted starter"
+    finally:
+        if _alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
 def test_busy_port_is_a_clear_error() -> None:
     """Asking for a port that is taken fails at once, naming the port."""
     with socket.socket() as taken:

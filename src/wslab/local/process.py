@@ -118,8 +118,18 @@ class LocalStackProcess:
                 self._lines.append(line.rstrip("\n"))
 
     def start(self) -> str:
-        if self._log_file is not None:
-            return self._start_writing_to(self._log_file)
+        """Start it and wait for its endpoint. Interrupted meanwhile (Ctrl-C), it stops the
+        child too: one in a session of its own would otherwise outlive its caller, holding
+        its port."""
+        try:
+            if self._log_file is not None:
+                return self._start_writing_to(self._log_file)
+            return self._start_reading()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_reading(self) -> str:
         self._process = subprocess.Popen(
             _command(self._port, self._extra_args),
             stdin=subprocess.DEVNULL,
