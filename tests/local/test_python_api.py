@@ -8,9 +8,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from wslab.aws import client
 from wslab.local import LocalAWS
-from wslab.local.process import ensure_running, health, stop_background
+from wslab.local.process import LocalStackStartError, ensure_running, health, stop_background
 
 
 def _free_port() -> int:
@@ -78,3 +80,16 @@ def test_background_stack_outlives_the_process_that_started_it() -> None:
         assert stop_background(port)
     assert health(port) is None
     assert not stop_background(port)
+
+
+def test_a_background_stack_that_cannot_start_says_why() -> None:
+    """A port taken by something else: ensure_running names the port and the log's words."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(LocalStackStartError) as refused:
+            ensure_running(port, startup_timeout_s=60)
+    message = str(refused.value)
+    assert f"did not start on port {port}" in message
+    assert f"cannot listen on 127.0.0.1:{port}" in message

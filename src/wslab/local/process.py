@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -180,8 +179,10 @@ class LocalStackProcess:
                     return self._endpoint_url
             if process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
+                where = f" on port {self._port}" if self._port else ""
                 raise LocalStackStartError(
-                    f"wslab local did not start; its log ({log_file}) says:\n{printed[-4000:]}"
+                    f"wslab local did not start{where}; its log ({log_file}) says:\n"
+                    + printed[-4000:]
                 )
             time.sleep(0.05)
 
@@ -234,29 +235,13 @@ def ensure_running(port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0) ->
     found = health(port)
     if found is not None:
         return str(found["endpoint_url"])
-    log_path = background_log_path(port)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            _command(port, ()),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # outlives the notebook kernel that started it
-        )
-    deadline = time.monotonic() + startup_timeout_s
-    while time.monotonic() < deadline:
-        found = health(port)
-        if found is not None:
-            return str(found["endpoint_url"])
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        process.kill()
-    raise LocalStackStartError(
-        f"wslab local did not start on port {port}; its log ({log_path}) says:\n"
-        + log_path.read_text()[-4000:]
+    stack = LocalStackProcess(
+        port,
+        startup_timeout_s=startup_timeout_s,
+        own_session=True,  # outlives the notebook kernel that started it
+        log_file=background_log_path(port),
     )
+    return stack.start()
 
 
 def stop_background(port: int = DEFAULT_PORT, timeout_s: float = 15.0) -> bool:
