@@ -35,7 +35,14 @@ from moto.sts.models import sts_backends
 from ..control import AccessDenied
 from .host import HOST, MotoHost
 
-__all__ = ["IDENTITY_POLICY", "PERMISSIONS_BOUNDARY", "IamAuthority", "RoleSession"]
+__all__ = [
+    "IDENTITY_POLICY",
+    "PERMISSIONS_BOUNDARY",
+    "IamAuthority",
+    "RoleSession",
+    "evaluate",
+    "statements_of",
+]
 
 _PARTITION = "aws"
 _CACHE_LIMIT = 50_000
@@ -100,8 +107,10 @@ class _Statement(IAMPolicyStatement):
         return result
 
 
-def _statements(document: Any) -> list[Any]:
-    if isinstance(document, str):
+def statements_of(document: Any) -> list[Any]:
+    """A policy document's statements (JSON text or bytes, or a dict; one statement or a
+    list)."""
+    if isinstance(document, (str, bytes)):
         document = json.loads(document)
     statements = document.get("Statement", []) if isinstance(document, dict) else []
     return statements if isinstance(statements, list) else [statements]
@@ -119,7 +128,7 @@ def evaluate(documents: list[Any], action: str, resource: str) -> PermissionResu
     """One policy set's verdict: DENIED (an explicit Deny), PERMITTED, or NEUTRAL."""
     permitted = False
     for document in documents:
-        for statement in _statements(document):
+        for statement in statements_of(document):
             if not isinstance(statement, dict):
                 continue
             result = _Statement(statement).is_action_permitted(action, resource)

@@ -16,11 +16,12 @@ plain HTTP on the loopback interface, standing in for AWS's HTTPS endpoints, as 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
+
+from .iam_policy import evaluate, statements_of
 
 __all__ = ["condition_holds", "install"]
 
@@ -56,23 +57,16 @@ def condition_holds(condition: dict[str, Any]) -> bool:
 
 
 def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
-    """``FakeBucket.get_permission``: moto's matching of actions, resources and principals,
-    for the statements whose conditions hold."""
+    """``FakeBucket.get_permission``: the statements whose conditions hold, evaluated as an
+    identity policy's are (:func:`.iam_policy.evaluate`)."""
     if self.policy is None:
         return PermissionResult.NEUTRAL
-    statements = json.loads(self.policy).get("Statement") or []
-    result = PermissionResult.NEUTRAL
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if "Condition" in statement:
-            if not condition_holds(statement["Condition"]):
-                continue
-            statement = {key: value for key, value in statement.items() if key != "Condition"}
-        permission = IAMPolicyStatement(statement).is_action_permitted(action, resource)
-        if permission == PermissionResult.DENIED:
-            return permission
-        if permission == PermissionResult.PERMITTED:
-            result = permission
-    return result
+    applying = [
+        {key: value for key, value in statement.items() if key != "Condition"}
+        for statement in statements_of(self.policy)
+        if isinstance(statement, dict) and condition_holds(statement.get("Condition") or {})
+    ]
+    return evaluate([{"Statement": applying}], action, resource)
 
 
 _installed = False
