@@ -76,6 +76,13 @@ def test_deployment_lifecycle(aws: Any) -> None:
     assert apigw.get_stage(ApiId=api_id, StageName="dev")["DeploymentId"] == deployment_id
     fetched = apigw.get_deployment(ApiId=api_id, DeploymentId=deployment_id)
     assert fetched["Description"] == "first"
+    updated = apigw.update_deployment(
+        ApiId=api_id, DeploymentId=deployment_id, Description="renamed"
+    )
+    assert updated["Description"] == "renamed"
+    assert apigw.get_deployment(ApiId=api_id, DeploymentId=deployment_id)["Description"] == (
+        "renamed"
+    )
     assert [d["DeploymentId"] for d in apigw.get_deployments(ApiId=api_id)["Items"]] == [
         deployment_id
     ]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..control import (
     CredentialIssuer,
@@ -96,7 +96,6 @@ class LambdaService:
         self._warned_at = -_WARNING_INTERVAL_S
         self._pools: dict[tuple[str, str, str], _Pool] = {}
         self._pools_lock = asyncio.Lock()
-        self._background: set[asyncio.Task[Any]] = set()
 
     # Code -------------------------------------------------------------------------------
 
@@ -272,12 +271,6 @@ class LambdaService:
             log_stream=new_log_stream_name(spec.version),
         )
 
-    def invoke_in_background(self, spec: FunctionSpec, payload: bytes) -> None:
-        """InvocationType=Event: accepted now, run later; the result goes to the log only."""
-        task = asyncio.get_running_loop().create_task(self.invoke(spec, payload))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
     def _invocation_log(self, spec: FunctionSpec, request_id: str, outcome: Outcome) -> str:
         lines = [f"START RequestId: {request_id} Version: {spec.version}"]
         output = outcome.logs.rstrip("\n")
@@ -302,8 +295,6 @@ class LambdaService:
         self._logs.write_logs(spec, stream, [(now_ms, line) for line in log.splitlines()])
 
     async def close(self) -> None:
-        for task in list(self._background):
-            task.cancel()
         async with self._pools_lock:
             pools, self._pools = list(self._pools.values()), {}
         await asyncio.gather(*(entry.pool.close() for entry in pools))
