@@ -83,7 +83,7 @@ notebooks: $(STAMP) $(NODE_STAMP)
 
 # Run every notebook on a fresh local AWS and store its outputs (before committing a change).
 notebook-outputs: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m wslab.tutorial
+	$(BIN)/python -m wslab.notebook.outputs
 
 # Jupyter refuses to run as root unless told to (a workshop VM often logs in as root).
 lab: $(STAMP) $(NODE_STAMP)

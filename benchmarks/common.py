@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wslab.aws import LAMBDA_TRUST_POLICY, TEST_FUNCTION_POLICY, client
-from wslab.local.process import LocalStackProcess
-from wslab.packaging import zip_sources
+from wslab.aws import LAMBDA_TRUST_POLICY, client
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.wiring import WIRED_FUNCTION_POLICY
+from wslab.local.process import LocalAWSProcess
 
 __all__ = [
     "REGION",
@@ -268,12 +269,12 @@ def parse_arguments(description: str | None) -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def local_stack(*extra_args: str) -> Iterator[LocalStackProcess]:
+def local_stack(*extra_args: str) -> Iterator[LocalAWSProcess]:
     """A private ``wslab local --port 0``, stopped whatever happens inside the block. What
     it prints goes to a file, as a terminal would take it: read line by line by a thread of
     this process, it would take turns with the client being timed."""
     with tempfile.TemporaryDirectory(prefix="wslab-bench-") as work:
-        stack = LocalStackProcess(
+        stack = LocalAWSProcess(
             port=0, extra_args=extra_args, log_file=Path(work) / "wslab-local.log"
         )
         try:
@@ -308,7 +309,7 @@ def _lambda_role_arn(aws: Callable[..., Any]) -> str:
         iam.put_role_policy(
             RoleName=_ROLE_NAME,
             PolicyName="benchmark",
-            PolicyDocument=json.dumps(TEST_FUNCTION_POLICY),
+            PolicyDocument=json.dumps(WIRED_FUNCTION_POLICY),
         )
         return str(created["Role"]["Arn"])
 

@@ -45,7 +45,7 @@ from common import (
 )
 
 from wslab.aws import client
-from wslab.wiring import WiredApi, wire_websocket_api
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
 
 T = TypeVar("T")
 

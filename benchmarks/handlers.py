@@ -54,7 +54,7 @@ from common import (
 )
 
 from wslab.aws import LOCAL_CREDENTIALS, Target
-from wslab.deploy import ChatStack, deploy
+from wslab.deploy.stack import ChatStack, deploy
 
 # The handlers' own modules, imported as Lambda does: lambda_src/ is the root of the zip.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambda_src"))

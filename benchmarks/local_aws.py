@@ -39,7 +39,7 @@ from common import (
 )
 
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 
 STARTS = 5
 BASELINE_CALLS = 100
@@ -120,7 +120,7 @@ def preload_botocore_models() -> None:
 
 def measure_one_start() -> tuple[float, float, float]:
     """(ms to the first line, ms to the first successful boto3 call, ms to stop)."""
-    stack = LocalStackProcess(port=0)
+    stack = LocalAWSProcess(port=0)
     try:
         with Stopwatch() as to_first_call:
             with Stopwatch() as to_first_line:

@@ -43,8 +43,8 @@ import websocket
 from common import REGION, Clients, local_stack, machine_details, machine_summary, percentile
 
 from wslab.aws import LAMBDA_TRUST_POLICY, client
-from wslab.packaging import zip_sources
-from wslab.wiring import wire_websocket_api
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.wiring import wire_websocket_api
 
 HANDLER = Path(__file__).with_name("side_by_side_handler.py")
 ROUTES = {

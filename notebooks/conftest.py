@@ -27,13 +27,13 @@ from types import FrameType
 
 import pytest
 
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 from wslab.local.runtime.node import sdk_modules
-from wslab.tutorial import ENDPOINT_VARIABLE, TARGET_VARIABLE
+from wslab.notebook.tutorial import ENDPOINT_VARIABLE, TARGET_VARIABLE
 
 BUDGET_S = 60.0 * float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
 
-_stack: LocalStackProcess | None = None
+_stack: LocalAWSProcess | None = None
 _seconds: dict[str, float] = defaultdict(float)
 
 
@@ -61,7 +61,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     if os.environ.get(TARGET_VARIABLE, "local").strip().lower() not in ("", "local"):
         raise pytest.UsageError(f"the notebook tests run on the local AWS: unset {TARGET_VARIABLE}")
-    _stack = LocalStackProcess(port=0)
+    _stack = LocalAWSProcess(port=0)
     atexit.register(_stop_stack)  # should pytest end before pytest_sessionfinish
     signal.signal(signal.SIGTERM, _terminate)
     os.environ[ENDPOINT_VARIABLE] = _stack.start()

@@ -10,18 +10,18 @@ import pytest
 
 from tests.support import REGION
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 
 
 @pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStackProcess]:
+def local_stack() -> Iterator[LocalAWSProcess]:
     """``wslab local --port 0`` started the way the README says, stopped after the session."""
-    with LocalStackProcess(port=0) as stack:
+    with LocalAWSProcess(port=0) as stack:
         yield stack
 
 
 @pytest.fixture(scope="session")
-def endpoint_url(local_stack: LocalStackProcess) -> str:
+def endpoint_url(local_stack: LocalAWSProcess) -> str:
     return local_stack.endpoint_url
 
 

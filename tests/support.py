@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from wslab.aws import Target
-from wslab.deploy import ChatStack, delete, deploy
+from wslab.deploy.stack import ChatStack, delete, deploy
 
 # Slow machines: WSLAB_TEST_TIMEOUT_SCALE=3 triples every wait in the tests.
 TIMEOUT_SCALE = float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))

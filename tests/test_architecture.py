@@ -1,6 +1,8 @@
-"""The import graph of src/wslab keeps the design's one-way arrows.
+"""The import graph of src/wslab keeps the design's one-way arrows between its rooms.
 
-    learner tools ──> local.stack ──> gateway, runtime ──> local.control <── moto_ext ──> moto
+    cli ──> doctor ──> notebook ──> deploy ──> aws
+     │        └──────────┴──> client      (each of them: only the light entry points of local)
+     └──> local.stack ──> gateway, runtime ──> local.control <── moto_ext ──> moto
 
 Every import counts, including those inside functions (a lazy import still runs back up).
 """
@@ -19,7 +21,17 @@ RUNTIME = "wslab.local.runtime"
 MOTO_EXT = "wslab.local.moto_ext"
 # What the rest of wslab may import of the local AWS without loading moto: finding or
 # starting a stack in a process of its own.
-LIGHT_LOCAL = {"wslab.local", "wslab.local.process", "wslab.local.defaults"}
+# (pages: what a static folder served by the stack is; aiohttp, but no moto)
+LIGHT_LOCAL = {"wslab.local", "wslab.local.process", "wslab.local.defaults", "wslab.local.pages"}
+CLI = "wslab.cli"
+# The learner tools' rooms, each allowed the rooms listed (besides itself, wslab.aws and the
+# light entry points of the local AWS).
+LEARNER_ROOMS: dict[str, set[str]] = {
+    "wslab.client": set(),
+    "wslab.deploy": set(),
+    "wslab.notebook": {"wslab.deploy", "wslab.client"},
+    "wslab.doctor": {"wslab.deploy", "wslab.notebook", "wslab.client"},
+}
 
 
 def _module_name(path: Path) -> str:
@@ -128,7 +140,7 @@ def test_learner_tools_use_the_light_entry_points_of_the_local_aws() -> None:
     offenders = sorted(
         f"{module} -> {target}"
         for module, imported in _graph().items()
-        if not _within(module, LOCAL) and module not in ("wslab.cli",)
+        if not _within(module, LOCAL) and module not in ("wslab.cli.main",)
         for target in imported
         if _within(target, LOCAL) and target not in LIGHT_LOCAL
     )
@@ -163,4 +175,22 @@ def test_the_checks_see_the_tree() -> None:
     """The graph covers every package of the design (so the checks above are not vacuous)."""
     modules = set(_modules())
     assert {GATEWAY, RUNTIME, MOTO_EXT, f"{LOCAL}.stack", f"{LOCAL}.control"} <= modules
-    assert "moto" in _graph()[f"{MOTO_EXT}.control_plane"]
+    assert "moto" in _graph()[f"{MOTO_EXT}.core.control_plane"]
+    assert set(LEARNER_ROOMS) | {CLI} <= modules
+
+
+def test_the_learner_tools_rooms_keep_their_arrows() -> None:
+    """client and deploy stand alone; notebook builds on them; doctor on all three; only
+    the command line (and ``python -m wslab``) imports the command line."""
+    offenders = []
+    for module, imported in _graph().items():
+        for target in imported:
+            if _within(target, CLI) and not _within(module, CLI) and module != "wslab.__main__":
+                offenders.append(f"{module} -> {target}")
+            for room, allowed in LEARNER_ROOMS.items():
+                if not _within(module, room):
+                    continue
+                other = next((r for r in LEARNER_ROOMS if _within(target, r)), None)
+                if other is not None and other != room and other not in allowed:
+                    offenders.append(f"{module} -> {target}")
+    assert not offenders, sorted(offenders)

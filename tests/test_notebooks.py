@@ -132,7 +132,7 @@ def test_each_notebook_ends_with_a_recap_and_an_exercise_solved_elsewhere(path: 
 def test_the_steps_are_taught_not_hidden(path: Path) -> None:
     """Notebooks 01-05 make their own boto3 calls; the one-call wiring helper is for later."""
     code = "\n".join(_source(cell) for cell in _cells(path) if cell["cell_type"] == "code")
-    assert "wslab.wiring" not in code and "wire_websocket_api" not in code
+    assert "wslab.deploy.wiring" not in code and "wire_websocket_api" not in code
 
 
 def test_readme_lists_the_notebooks_in_reading_order() -> None:

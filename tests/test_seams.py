@@ -57,7 +57,7 @@ def _moto_api() -> Any:
 def _moto_function() -> Any:
     from moto.awslambda.models import LambdaBackend
 
-    from wslab.packaging import zip_sources
+    from wslab.deploy.packaging import zip_sources
 
     _moto_role("seams")
     backend = LambdaBackend(REGION, ACCOUNT)
@@ -81,7 +81,7 @@ def _check_apigatewayv2_urls() -> list[str]:
     from moto.apigatewayv2 import urls
     from moto.apigatewayv2.responses import ApiGatewayV2Response
 
-    from wslab.local.moto_ext.apigatewayv2 import LocalApiGatewayV2Response
+    from wslab.local.moto_ext.apigatewayv2.models import LocalApiGatewayV2Response
 
     handlers = set(urls.url_paths.values())
     if not ({ApiGatewayV2Response.dispatch, LocalApiGatewayV2Response.dispatch} & handlers):
@@ -573,7 +573,7 @@ def _check_apigateway_account() -> list[str]:
 def _check_lambda_limits() -> list[str]:
     from moto.awslambda.models import LambdaBackend
 
-    from wslab.local.moto_ext import lambda_limits
+    from wslab.local.moto_ext.awslambda import limits as lambda_limits
 
     expected = ["self", "function_name", "qualifier", "body"]
     found = _parameters(LambdaBackend.update_function_configuration)
@@ -766,27 +766,27 @@ def _check_sdk_https_request() -> list[str]:
 
 SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto apigatewayv2 url_paths (deployment routes added, dispatch replaced)": (
-        "local/moto_ext/apigatewayv2.py",
+        "local/moto_ext/apigatewayv2/models.py",
         _check_apigatewayv2_urls,
     ),
     "moto ApiGatewayV2Response (subclassed: stages, deployments, authorizers)": (
-        "local/moto_ext/apigatewayv2.py",
+        "local/moto_ext/apigatewayv2/models.py",
         _check_apigatewayv2_response,
     ),
     "moto apigatewayv2 models (read into snapshots; CloudFormation models)": (
-        "local/moto_ext/deployments.py, cloudformation.py, control_plane.py",
+        "local/moto_ext/apigatewayv2/deployments.py, cloudformation/, core/control_plane.py",
         _check_apigatewayv2_models,
     ),
     "moto ApiGatewayV2Backend.create_api (patched: AWS ids, ws:// endpoints)": (
-        "local/moto_ext/apigatewayv2.py",
+        "local/moto_ext/apigatewayv2/models.py",
         _check_create_api_patch,
     ),
     "moto Lambda (invoke replaced; create/update patched; function model read)": (
-        "local/moto_ext/lambda_backend.py, control_plane.py",
+        "local/moto_ext/awslambda/backend.py, core/control_plane.py",
         _check_lambda,
     ),
     "moto Logs backend (function logs written)": (
-        "local/moto_ext/control_plane.py",
+        "local/moto_ext/core/control_plane.py",
         _check_logs,
     ),
     "moto CloudFormation (model discovery, parse_resource, rollback, ValidateTemplate)": (
@@ -802,11 +802,11 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_cloudformation_api,
     ),
     "moto SQS, SNS, S3, SSM, IAM and Lambda models (policy types, SAM, image functions)": (
-        "local/moto_ext/cloudformation/resource_types.py, transforms.py, awslambda.py",
+        "local/moto_ext/cloudformation/resources/attached.py, transforms.py, resources/awslambda.py",
         _check_cloudformation_targets,
     ),
     "moto S3 bucket permission and IAM statement matching (bucket policy conditions)": (
-        "local/moto_ext/s3_bucket_policy.py",
+        "local/moto_ext/s3/bucket_policy.py",
         _check_bucket_policy,
     ),
     "moto CloudFormation TemplateURL reading and answer writing (call_action)": (
@@ -814,47 +814,47 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_cloudformation_s3_and_answers,
     ),
     "moto server app (called in-process with werkzeug's environ)": (
-        "local/moto_ext/moto_app.py",
+        "local/moto_ext/core/moto_app.py",
         _check_moto_server,
     ),
     "moto IAMPolicyStatement (statement evaluation, matching overridden)": (
-        "local/moto_ext/iam_policy.py",
+        "local/moto_ext/iam/policy.py",
         _check_iam_evaluation,
     ),
     "moto IAM and STS models (role policies, assumed roles and their keys)": (
-        "local/moto_ext/iam_policy.py, control_plane.py",
+        "local/moto_ext/iam/policy.py, core/control_plane.py",
         _check_iam_and_sts_models,
     ),
     "moto IAM backend and CloudFormation role (patched: AWS managed policies, role updates)": (
-        "local/moto_ext/iam_models.py",
+        "local/moto_ext/iam/models.py",
         _check_iam_models_patches,
     ),
     "moto Secrets Manager store (a secret's ARN from its name)": (
-        "local/moto_ext/iam_services.py",
+        "local/moto_ext/iam/services.py",
         _check_secrets_lookup,
     ),
     "moto API Gateway account (cloudwatchRoleArn; update_account patched)": (
-        "local/moto_ext/account_settings.py",
+        "local/moto_ext/apigatewayv2/account_settings.py",
         _check_apigateway_account,
     ),
     "moto Lambda configuration (update_function_configuration patched)": (
-        "local/moto_ext/lambda_limits.py",
+        "local/moto_ext/awslambda/limits.py",
         _check_lambda_limits,
     ),
     "moto DynamoDB Table.query, writes and update_item (a Query reads its partition)": (
-        "local/moto_ext/dynamodb_index.py",
+        "local/moto_ext/dynamodb/index.py",
         _check_dynamodb_query,
     ),
     "moto DynamoResult.execute_result (item answers encoded straight to JSON)": (
-        "local/moto_ext/dynamodb_results.py",
+        "local/moto_ext/dynamodb/results.py",
         _check_dynamodb_results,
     ),
     "moto server lookups per request (module list, a class's method names)": (
-        "local/moto_ext/lookups.py",
+        "local/moto_ext/core/lookups.py",
         _check_server_lookups,
     ),
     "moto mock_random (ids moto's reset seeds)": (
-        "local/moto_ext/apigatewayv2.py, control_plane.py",
+        "local/moto_ext/apigatewayv2/models.py, core/control_plane.py",
         _check_mock_random,
     ),
     "aiohttp WebSocketResponse._post_start and its private state (frame guard)": (
@@ -870,7 +870,7 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_aiohttp_ws_message,
     ),
     "botocore BUILTIN_HANDLERS and before-send (management requests redirected)": (
-        "local/runtime/execute_api.py",
+        "local/runtime/management_redirect.py",
         _check_botocore_before_send,
     ),
     "SDK for JavaScript v3 sends through https.request (management requests redirected)": (

@@ -42,8 +42,8 @@ def test_the_wheel_holds_the_handlers_and_the_template(wheel: Path) -> None:
     assert {f"wslab/_project/{name}" for name in handlers} <= names
     assert "wslab/_project/cloudformation/template.yaml" in names
     assert "wslab/py.typed" in names
-    page = ROOT / "src" / "wslab" / "local" / "chat_page"
-    assert {f"wslab/local/chat_page/{path.name}" for path in page.iterdir()} <= names
+    page = ["__init__.py", "index.html", "chat.js", "chat.css"]
+    assert {f"wslab/client/page/{name}" for name in page} <= names
     node_runtime = {p.name for p in (ROOT / "src/wslab/local/runtime/nodejs").glob("*.cjs")}
     assert {f"wslab/local/runtime/nodejs/{name}" for name in node_runtime} <= names
     assert len(node_runtime) == 3
@@ -60,12 +60,12 @@ def test_installed_from_the_wheel_it_finds_them_there(wheel: Path, tmp_path: Pat
     )  # fmt: skip
     probe = textwrap.dedent(
         """
-        from wslab import project
+        from wslab.deploy import project
         print(project.checkout_root())
         print((project.lambda_src() / "chat" / "handlers.py").is_file())
         print(project.template().name)
-        from wslab.local.pages import PAGE_DIR
-        print(sorted(path.name for path in PAGE_DIR.iterdir()))
+        from wslab.client.page import CHAT_PAGE
+        print(sorted(name for name, _ in CHAT_PAGE.files.values()))
         try:
             project.notebooks()
         except project.ProjectFileMissing as missing:

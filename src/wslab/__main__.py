@@ -1,3 +1,3 @@
-from wslab.cli import main
+from wslab.cli.main import main
 
 main()

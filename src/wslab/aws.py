@@ -19,7 +19,6 @@ __all__ = [
     "LAMBDA_TRUST_POLICY",
     "LOCAL_CREDENTIALS",
     "LOCAL_REGION",
-    "TEST_FUNCTION_POLICY",
     "Target",
     "TargetError",
     "client",
@@ -37,26 +36,6 @@ LAMBDA_TRUST_POLICY: dict[str, Any] = {
     ],
 }
 """Who may assume a Lambda execution role: the Lambda service."""
-
-TEST_FUNCTION_POLICY: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "dynamodb:*",
-                "execute-api:ManageConnections",
-                "lambda:InvokeFunction",
-                "logs:*",
-                "secretsmanager:GetSecretValue",
-            ],
-            "Resource": "*",
-        }
-    ],
-}
-"""The role policy of the tests' and benchmarks' own functions, which exercise something
-other than IAM: every action a handler there calls, on any resource. Never a production role's
-(the local AWS enforces IAM for code in functions, as AWS does)."""
 
 LOCAL_CREDENTIALS: Mapping[str, str] = {
     "aws_access_key_id": "testing",

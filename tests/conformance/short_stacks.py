@@ -22,8 +22,8 @@ from tests.conformance.support import (
 )
 from tests.support import REGION, scaled
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
+from wslab.local.process import LocalAWSProcess
 
 IDLE_S = scaled(2.0)
 MAX_DURATION_S = scaled(2.0)
@@ -35,7 +35,7 @@ OPTIONS = {
 
 @dataclass
 class ShortStack:
-    process: LocalStackProcess
+    process: LocalAWSProcess
     api: WiredApi
     event_log: EventLog
 
@@ -66,7 +66,7 @@ class ShortStacks:
     def _start(self, name: str, extra_args: list[str]) -> None:
         parts = self._started[name]
         try:
-            process = LocalStackProcess(port=0, extra_args=extra_args)
+            process = LocalAWSProcess(port=0, extra_args=extra_args)
             parts["process"] = process
             process.start()
 
@@ -96,7 +96,7 @@ class ShortStacks:
         for thread in self._threads:
             thread.join()
         if not self._stoppers:
-            processes: Iterable[LocalStackProcess] = (
+            processes: Iterable[LocalAWSProcess] = (
                 parts["process"] for parts in self._started.values() if "process" in parts
             )
             self._stoppers = [threading.Thread(target=process.stop) for process in processes]

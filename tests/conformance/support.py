@@ -35,7 +35,7 @@ from websocket import ABNF
 
 from tests.local.lambda_helpers import create_function
 from tests.support import scaled
-from wslab.wiring import WiredApi, wire_websocket_api
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
 
 BEHAVE = r"""
 import json

@@ -15,7 +15,7 @@ from tests.conformance.support import (
     wire,
 )
 from tests.support import load_event
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
 
 AUTHORIZER_CAPTURE = load_event("powertools-python__apiGatewayAuthorizerWebSocketEvent.json")
 ROUTES = ["$connect", "$disconnect", "$default"]

@@ -23,7 +23,7 @@ from tests.conformance.support import (
     wire,
 )
 from tests.support import scaled
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
 
 LONG_WAIT = 40.0  # seconds before scaling: a barrier may wait for several cold starts
 

@@ -23,7 +23,7 @@ from tests.conformance.support import (
 )
 from tests.support import load_event
 from wslab.aws import client
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
 
 CONNECT_CAPTURE = load_event("powertools-python__apiGatewayWebSocketApiConnect.json")
 CONNECT_WITH_QUERY = load_event("wslab__connect.json")

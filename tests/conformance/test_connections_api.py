@@ -30,8 +30,8 @@ from tests.conformance.support import (
 )
 from tests.support import scaled
 from wslab.aws import client
+from wslab.deploy.wiring import WiredApi
 from wslab.local.gateway.ids import new_id
-from wslab.wiring import WiredApi
 
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 KB = 1024

@@ -19,8 +19,8 @@ from tests.conformance.support import (
 )
 from tests.support import load_event
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
+from wslab.local.process import LocalAWSProcess
 
 DISCONNECT_CAPTURE = load_event("powertools-python__apiGatewayWebSocketApiDisconnect.json")
 
@@ -33,7 +33,7 @@ def api(aws: Any, behave: str) -> WiredApi:
 
 
 def disconnect_of(
-    stack: LocalStackProcess, event_log: EventLog, connection_id: str
+    stack: LocalAWSProcess, event_log: EventLog, connection_id: str
 ) -> dict[str, Any]:
     """The connection's one DISCONNECT event, once ``$disconnect`` has returned."""
     poll(
@@ -49,7 +49,7 @@ def disconnect_of(
 @pytest.mark.parametrize(("code", "reason"), [(1000, ""), (1001, ""), (4001, "bye now")])
 def test_client_close_code_and_reason_are_passed_on(
     api: WiredApi,
-    local_stack: LocalStackProcess,
+    local_stack: LocalAWSProcess,
     event_log: EventLog,
     code: int,
     reason: str,
@@ -63,7 +63,7 @@ def test_client_close_code_and_reason_are_passed_on(
 
 
 def test_client_close_without_status(
-    api: WiredApi, local_stack: LocalStackProcess, event_log: EventLog
+    api: WiredApi, local_stack: LocalAWSProcess, event_log: EventLog
 ) -> None:
     """An empty close frame is reported as 1005 "Client-side close frame status not set"."""
     ws = connect(api.url)
@@ -76,7 +76,7 @@ def test_client_close_without_status(
 
 
 def test_delete_connection_closes_with_1000(
-    api: WiredApi, local_stack: LocalStackProcess, event_log: EventLog
+    api: WiredApi, local_stack: LocalAWSProcess, event_log: EventLog
 ) -> None:
     """DeleteConnection closes with 1000; ``$disconnect`` gets "Connection Closed Normally"."""
     ws = connect(api.url)
@@ -91,7 +91,7 @@ def test_delete_connection_closes_with_1000(
 
 
 def test_dropped_connection_still_gets_disconnect(
-    api: WiredApi, local_stack: LocalStackProcess, event_log: EventLog
+    api: WiredApi, local_stack: LocalAWSProcess, event_log: EventLog
 ) -> None:
     """A TCP drop without a close frame still runs ``$disconnect`` once (1006: UNCONFIRMED)."""
     ws = connect(api.url)
@@ -111,7 +111,7 @@ def test_dropped_connection_still_gets_disconnect(
 )
 def test_gateway_close_still_runs_disconnect_once(
     api: WiredApi,
-    local_stack: LocalStackProcess,
+    local_stack: LocalAWSProcess,
     event_log: EventLog,
     send: Any,
     code: int,
@@ -127,7 +127,7 @@ def test_gateway_close_still_runs_disconnect_once(
 
 
 def test_disconnect_event_matches_the_aws_capture(
-    api: WiredApi, local_stack: LocalStackProcess, event_log: EventLog
+    api: WiredApi, local_stack: LocalAWSProcess, event_log: EventLog
 ) -> None:
     """The DISCONNECT event: AWS's key set and exactly the fixed four headers."""
     ws = connect(api.url, header=["User-Agent: conformance/1.0", "X-Api-Key: secret"])

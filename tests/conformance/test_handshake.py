@@ -18,8 +18,8 @@ import pytest
 
 from tests.conformance.support import EventLog, new_tag, poll, wire
 from tests.support import scaled
-from wslab.local.process import LocalStackProcess
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
+from wslab.local.process import LocalAWSProcess
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def _answer(api: WiredApi, request: bytes) -> tuple[str, dict[str, str]]:
 def test_malformed_handshakes_are_refused_before_anything_runs(
     api: WiredApi,
     event_log: EventLog,
-    local_stack: LocalStackProcess,
+    local_stack: LocalAWSProcess,
     overrides: dict[str, str],
     status: str,
     says: str,
@@ -107,7 +107,7 @@ def test_a_valid_handshake_still_connects(api: WiredApi, event_log: EventLog) ->
 
 
 def test_a_client_leaving_during_connect_is_one_line_and_a_disconnect(
-    api: WiredApi, event_log: EventLog, local_stack: LocalStackProcess
+    api: WiredApi, event_log: EventLog, local_stack: LocalAWSProcess
 ) -> None:
     """The upgrade can't be answered; $connect said yes, so $disconnect runs (1006); the
     stack writes one line for it, never a traceback."""
@@ -133,7 +133,7 @@ def test_a_client_leaving_during_connect_is_one_line_and_a_disconnect(
 
 
 def test_an_unknown_api_is_forbidden_and_the_log_says_why(
-    api: WiredApi, local_stack: LocalStackProcess
+    api: WiredApi, local_stack: LocalAWSProcess
 ) -> None:
     """An API made before a restart (or deleted) gets 403 as an undeployed stage does,
     not an answer from moto's S3; the log line says the local AWS keeps APIs in memory."""
@@ -148,7 +148,7 @@ def test_an_unknown_api_is_forbidden_and_the_log_says_why(
 
 
 def test_a_request_aiohttp_cannot_parse_is_one_line_not_a_traceback(
-    api: WiredApi, local_stack: LocalStackProcess
+    api: WiredApi, local_stack: LocalAWSProcess
 ) -> None:
     request = _request(api, new_tag()).replace(b"Sec-WebSocket-Version: 13", b"X-Odd: \x7f")
     status_line, _ = _answer(api, request)

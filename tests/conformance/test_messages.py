@@ -23,8 +23,8 @@ from tests.conformance.support import (
 )
 from tests.support import load_event
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
+from wslab.local.process import LocalAWSProcess
 
 MESSAGE_CAPTURE = load_event("powertools-python__apiGatewayWebSocketApiMessage.json")
 KB = 1024
@@ -48,7 +48,7 @@ def ws(api: WiredApi) -> Any:
     socket.close()
 
 
-def assert_nothing_sent(ws: Any, stack: LocalStackProcess, connection_id: str, route: str) -> None:
+def assert_nothing_sent(ws: Any, stack: LocalAWSProcess, connection_id: str, route: str) -> None:
     """The route's message was handled (its access-log line is out) and sent no frame."""
     handled = f'"MESSAGE {route} {connection_id}" 200 '
     poll(lambda: any(handled in line for line in stack.output()), what=handled)
@@ -150,14 +150,14 @@ def test_two_way_body_is_sent_whatever_the_status_code(ws: Any) -> None:
     assert ask(ws, {"action": "echo", "reply": "open"}) == "open"
 
 
-def test_one_way_route_sends_nothing(ws: Any, local_stack: LocalStackProcess) -> None:
+def test_one_way_route_sends_nothing(ws: Any, local_stack: LocalAWSProcess) -> None:
     """A route without a route response sends nothing back, whatever the function returns."""
     connection_id = connection_id_of(ws)
     ws.send(json.dumps({"action": "oneway", "reply": "must not arrive"}))
     assert_nothing_sent(ws, local_stack, connection_id, "oneway")
 
 
-def test_empty_body_sends_nothing(ws: Any, local_stack: LocalStackProcess) -> None:
+def test_empty_body_sends_nothing(ws: Any, local_stack: LocalAWSProcess) -> None:
     """A two-way route whose result has an empty ``body`` sends no frame."""
     connection_id = connection_id_of(ws)
     ws.send(json.dumps({"action": "echo", "empty": True}))

@@ -16,8 +16,8 @@ from tests.conformance.support import (
     poll,
     wire,
 )
-from wslab.local.process import LocalStackProcess
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
+from wslab.local.process import LocalAWSProcess
 
 CLF_TIME = r"\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\]"
 
@@ -29,7 +29,7 @@ def api(aws: Any, behave: str) -> WiredApi:
     )
 
 
-def test_one_access_log_line_per_event(api: WiredApi, local_stack: LocalStackProcess) -> None:
+def test_one_access_log_line_per_event(api: WiredApi, local_stack: LocalAWSProcess) -> None:
     """Each event logs its time, api, stage, route, connection, status and latency."""
     ws = connect(api.url)
     connection_id = connection_id_of(ws)
@@ -53,7 +53,7 @@ def test_one_access_log_line_per_event(api: WiredApi, local_stack: LocalStackPro
 
 
 def test_error_frames_are_logged_with_their_cause(
-    api: WiredApi, local_stack: LocalStackProcess
+    api: WiredApi, local_stack: LocalAWSProcess
 ) -> None:
     """A failed integration's line says so: a non-2xx status and the reason."""
     ws = connect(api.url)
@@ -74,7 +74,7 @@ def test_error_frames_are_logged_with_their_cause(
 
 
 def test_handler_output_is_prefixed_with_the_function_name(
-    api: WiredApi, behave: str, local_stack: LocalStackProcess
+    api: WiredApi, behave: str, local_stack: LocalAWSProcess
 ) -> None:
     """What a handler prints shows on the stack's output as ``[function] line``."""
     tag = new_tag()

@@ -24,11 +24,11 @@ from tests.conformance.support import (
     wire,
 )
 from tests.support import scaled
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 
 
 def test_invocations_that_cannot_start_in_time_are_dropped_and_said(
-    aws: Any, events_table: str, event_log: EventLog, local_stack: LocalStackProcess
+    aws: Any, events_table: str, event_log: EventLog, local_stack: LocalAWSProcess
 ) -> None:
     function = create_behave_function(
         aws, f"conformance-narrow-{new_tag()}", events_table, reserved_concurrency=1

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.support import ask, connect, error_frame_pattern, wire
-from wslab.wiring import WiredApi, integration_uri
+from wslab.deploy.wiring import WiredApi, integration_uri
 
 
 @pytest.fixture(scope="module")

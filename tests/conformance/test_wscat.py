@@ -14,7 +14,7 @@ import pytest
 from tests.conformance.support import EventLog, error_frame_pattern, wire
 from tests.support import scaled
 from wslab.aws import client
-from wslab.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi
 
 WSCAT = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "wscat"
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 
 from wslab.aws import LAMBDA_TRUST_POLICY
-from wslab.deploy import ChatStack
-from wslab.packaging import zip_sources
-from wslab.wiring import integration_uri
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.stack import ChatStack
+from wslab.deploy.wiring import integration_uri
 
 __all__ = ["ensure_history_route", "remove_stand_in", "without_history_route"]
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.conformance.support import assert_everyone_hears, connect, connected, poll
 from tests.local.lambda_helpers import create_id_table, requires_node_sdk, role_arn
-from wslab.packaging import zip_directory
-from wslab.wiring import WiredApi, wire_websocket_api
+from wslab.deploy.packaging import zip_directory
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
 
 pytestmark = requires_node_sdk
 

@@ -1,7 +1,7 @@
 """The browser chat page in a real Chromium, against the template deployed on ``wslab local``.
 
 The page is the one the local AWS serves at ``/_wslab/chat/``, opened with the link
-``wslab.invitation.page_link`` makes (the demo prints the same). Tokens are minted with the
+``wslab.client.invitation.page_link`` makes (the demo prints the same). Tokens are minted with the
 stack's key, so each tab has a name. Every wait has a deadline, scaled by
 ``WSLAB_TEST_TIMEOUT_SCALE``; deliveries must take at most 2 s.
 """
@@ -18,9 +18,9 @@ import pytest
 from tests.e2e.conftest import Tabs
 from tests.e2e.history_route import ensure_history_route, remove_stand_in, without_history_route
 from tests.support import DeployedChat, deployed, scaled
-from wslab.chat_client import ChatClient
-from wslab.invitation import page_link
-from wslab.tokens import mint_for_stack
+from wslab.client.chat import ChatClient
+from wslab.client.invitation import page_link
+from wslab.deploy.tokens import mint_for_stack
 
 expect: Any = pytest.importorskip(
     "playwright.sync_api", reason="Playwright's Python package is not installed"

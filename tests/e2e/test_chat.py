@@ -29,7 +29,7 @@ import pytest
 import websocket
 
 from tests.support import DeployedChat, deployed, scaled
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 
 # Tokens are minted with the handlers' own code, as the server that logs users in would.
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
@@ -535,7 +535,7 @@ def test_valid_token_names_the_sender(
 
 
 def test_tokens_never_reach_the_logs(
-    guarded: Chat, token_secret: str, local_stack: LocalStackProcess, unique: str
+    guarded: Chat, token_secret: str, local_stack: LocalAWSProcess, unique: str
 ) -> None:
     """Neither an accepted nor a refused token appears in any function log or access log."""
     accepted = mint_token(token_secret, f"user-{unique}")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import DeployedChat, OutputLines, deployed, scaled
-from wslab.tokens import mint_for_stack
+from wslab.deploy.tokens import mint_for_stack
 
 
 @pytest.fixture(scope="module")

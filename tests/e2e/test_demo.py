@@ -23,9 +23,9 @@ import pytest
 from tests.e2e.conftest import Tabs
 from tests.support import OutputLines, scaled
 from wslab.aws import Target
-from wslab.deploy import ChatStack, delete, deploy
+from wslab.deploy.stack import ChatStack, delete, deploy
+from wslab.deploy.tokens import accepted_lifetime, handler_module
 from wslab.local.process import stop_background
-from wslab.tokens import accepted_lifetime, handler_module
 
 ROOT = Path(__file__).resolve().parents[2]
 

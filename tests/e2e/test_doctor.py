@@ -17,7 +17,7 @@ import pytest
 
 from tests.support import OutputLines, scaled
 from wslab import __version__
-from wslab.local.process import LocalStackProcess, health
+from wslab.local.process import LocalAWSProcess, health
 
 BUDGET_S = 60.0
 
@@ -58,7 +58,7 @@ def _started_for_the_check(lines: list[str]) -> int:
 CHECKS = ["python", "install", "tutorial", "port", "local AWS", "WebSocket"]
 
 
-def test_a_healthy_machine_with_the_local_aws_running(local_stack: LocalStackProcess) -> None:
+def test_a_healthy_machine_with_the_local_aws_running(local_stack: LocalAWSProcess) -> None:
     port = int(local_stack.endpoint_url.rsplit(":", 1)[1])
     status, lines, took = _doctor(port)
     assert status == 0, "\n".join(lines)
@@ -73,7 +73,7 @@ def test_a_healthy_machine_with_the_local_aws_running(local_stack: LocalStackPro
 def test_with_the_stack_stopped_it_starts_one_for_the_check() -> None:
     """The notebooks' stack was stopped: the port is free, and a stack started on another
     port for the check answers, then is stopped."""
-    with LocalStackProcess(port=0) as stopped:
+    with LocalAWSProcess(port=0) as stopped:
         port = int(stopped.endpoint_url.rsplit(":", 1)[1])
     status, lines, took = _doctor(port)
     assert status == 0, "\n".join(lines)
@@ -85,10 +85,10 @@ def test_with_the_stack_stopped_it_starts_one_for_the_check() -> None:
 
 
 @pytest.fixture
-def frozen() -> Iterator[LocalStackProcess]:
+def frozen() -> Iterator[LocalAWSProcess]:
     """A local AWS stopped with SIGSTOP (Ctrl-Z in its terminal): it holds its port and
     answers nothing."""
-    with LocalStackProcess(port=0) as stack:
+    with LocalAWSProcess(port=0) as stack:
         os.kill(stack.pid, signal.SIGSTOP)
         try:
             yield stack
@@ -97,7 +97,7 @@ def frozen() -> Iterator[LocalStackProcess]:
 
 
 def test_with_the_stack_frozen_the_port_fails_and_says_how_to_free_it(
-    frozen: LocalStackProcess,
+    frozen: LocalAWSProcess,
 ) -> None:
     port = int(frozen.endpoint_url.rsplit(":", 1)[1])
     status, lines, took = _doctor(port)

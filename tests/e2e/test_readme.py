@@ -44,7 +44,7 @@ def test_the_readme_has_the_snippets_run_here() -> None:
     """A new Python snippet in the README needs a test here."""
     assert len(PYTHON_SNIPPETS) == 2, PYTHON_SNIPPETS
     assert "boto3.client(" in PYTHON_SNIPPETS[0]
-    assert "LocalStackProcess" in PYTHON_SNIPPETS[1]
+    assert "LocalAWSProcess" in PYTHON_SNIPPETS[1]
 
 
 def test_the_python_api_snippet(readme_port: int) -> None:

@@ -17,9 +17,9 @@ from nbclient import NotebookClient
 
 from tests.solutions import Section, sanitize, sections
 from tests.support import scaled
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 from wslab.local.runtime.node import sdk_modules
-from wslab.tutorial import ENDPOINT_VARIABLE, NOTEBOOKS, TARGET_VARIABLE
+from wslab.notebook.tutorial import ENDPOINT_VARIABLE, NOTEBOOKS, TARGET_VARIABLE
 
 NEEDS_NODE = "# needs Node.js"
 NO_NODE = shutil.which("node") is None or sdk_modules() is None
@@ -32,7 +32,7 @@ def notebooks_stack() -> Iterator[str]:
     """A local AWS of their own: notebook 08 sets the account's logging role, which the
     tests sharing the session's stack must not see."""
     saved = {name: os.environ.get(name) for name in (ENDPOINT_VARIABLE, TARGET_VARIABLE)}
-    with LocalStackProcess(port=0) as stack:
+    with LocalAWSProcess(port=0) as stack:
         os.environ[ENDPOINT_VARIABLE] = stack.endpoint_url
         os.environ.pop(TARGET_VARIABLE, None)
         try:

@@ -27,11 +27,11 @@ import aiohttp
 
 from tests.support import DeployedChat
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
-from wslab.deploy import ChatStack, deploy
-from wslab.local.process import LocalStackProcess
-from wslab.packaging import zip_sources
-from wslab.room_order import Feed
-from wslab.wiring import WiredApi, wire_websocket_api
+from wslab.client.room_order import Feed
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.stack import ChatStack, deploy
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
+from wslab.local.process import LocalAWSProcess
 
 __all__ = [
     "Chat",
@@ -55,13 +55,13 @@ OPENING_AT_ONCE = 50
 class Chat(DeployedChat):
     """The chat deployed on ``process``, a ``wslab local`` of its own."""
 
-    process: LocalStackProcess
+    process: LocalAWSProcess
 
 
 @contextlib.contextmanager
 def deployed_chat(*stack_args: str, name: str = "load") -> Iterator[Chat]:
     """A private ``wslab local`` with the chat deployed on it; stopped on exit."""
-    with LocalStackProcess(port=0, extra_args=stack_args) as stack:
+    with LocalAWSProcess(port=0, extra_args=stack_args) as stack:
         target = ChatStack(Target.local(stack.endpoint_url), name, say=lambda line: None)
         yield Chat(target, deploy(target), stack)
 
@@ -135,7 +135,7 @@ class Member:
     """One connection to the chat, reading in the background from the moment it opens.
 
     With ``recover``, it also orders what it receives as ``wslab chat`` does
-    (``wslab.room_order.Feed``): gaps are filled with ``history`` requests, and
+    (``wslab.client.room_order.Feed``): gaps are filled with ``history`` requests, and
     :attr:`shown` lists the seqs in the order a person would see them.
     """
 

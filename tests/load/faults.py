@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from wslab.aws import Target
-from wslab.deploy import ChatStack, deploy
-from wslab.local.process import LocalStackProcess
+from wslab.deploy.stack import ChatStack, deploy
+from wslab.local.process import LocalAWSProcess
 
 from .chat import Chat, new_room, open_members, session, wait_until
 
@@ -289,7 +289,7 @@ def stack_restart(name: str = "restart") -> Outcome:
     """A stack killed with SIGKILL, started again on the same port: the chat and every
     connection are gone (state lives in memory), the killed stack's temporary folder is
     removed by the new one, and deploying again brings the chat back."""
-    first = LocalStackProcess(port=0)
+    first = LocalAWSProcess(port=0)
     first.start()
     port = int(first.endpoint_url.rsplit(":", 1)[1])
     outputs = deploy(ChatStack(Target.local(first.endpoint_url), name, say=lambda line: None))
@@ -297,7 +297,7 @@ def stack_restart(name: str = "restart") -> Outcome:
     os.kill(first.pid, signal.SIGKILL)
     first.stop()
     left_behind = all(folder.exists() for folder in folders) and bool(folders)
-    second = LocalStackProcess(port=port)
+    second = LocalAWSProcess(port=port)
     second.start()
     try:
         target = Target.local(second.endpoint_url)

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from wslab.aws import Target
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 
 from .chat import Chat, bare_api, new_room, open_members, session
 
@@ -164,7 +164,7 @@ class StopResult:
 def stop_with_connections(count: int) -> StopResult:
     """SIGTERM to a stack holding ``count`` open connections: how long until it exits."""
     raise_open_file_limit(count)
-    stack = LocalStackProcess(port=0)
+    stack = LocalAWSProcess(port=0)
     stack.start()
     try:
         api = bare_api(Target.local(stack.endpoint_url).client)

@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from wslab.aws import LAMBDA_TRUST_POLICY
-from wslab.packaging import zip_sources
+from wslab.deploy.packaging import zip_sources
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

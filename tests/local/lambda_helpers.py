@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from wslab.aws import LAMBDA_TRUST_POLICY, TEST_FUNCTION_POLICY
+from wslab.aws import LAMBDA_TRUST_POLICY
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.wiring import WIRED_FUNCTION_POLICY
 from wslab.local.runtime.node import sdk_modules
-from wslab.packaging import zip_sources
 
 requires_node = pytest.mark.skipif(
     shutil.which("node") is None,
@@ -25,7 +26,7 @@ requires_node_sdk = pytest.mark.skipif(
 
 
 def role_arn(iam: Any, name: str) -> str:
-    """A Lambda role allowed what the tests' functions call (``TEST_FUNCTION_POLICY``)."""
+    """A Lambda role allowed what the tests' functions call (``WIRED_FUNCTION_POLICY``)."""
     try:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
@@ -33,7 +34,7 @@ def role_arn(iam: Any, name: str) -> str:
             RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY)
         )["Role"]["Arn"]
         iam.put_role_policy(
-            RoleName=name, PolicyName="test", PolicyDocument=json.dumps(TEST_FUNCTION_POLICY)
+            RoleName=name, PolicyName="test", PolicyDocument=json.dumps(WIRED_FUNCTION_POLICY)
         )
         return str(arn)
 

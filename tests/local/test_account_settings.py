@@ -17,9 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.support import scaled
-from wslab import project
 from wslab.aws import Target, client
-from wslab.deploy import ChatStack, DeployError, deploy
+from wslab.deploy import project
+from wslab.deploy.stack import ChatStack, DeployError, deploy
 
 LOGGING_ROLE_MISSING = "CloudWatch Logs role ARN must be set in account settings to enable logging"
 API_GATEWAY_TRUST = {

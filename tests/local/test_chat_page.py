@@ -9,8 +9,8 @@ import urllib.request
 
 import pytest
 
+from wslab.client.page import CHAT_PAGE, FOLDER
 from wslab.local.defaults import CHAT_PAGE_PATH
-from wslab.local.pages import PAGE_DIR
 
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -32,7 +32,7 @@ def test_the_page_and_its_files_are_served(
     status, headers, body = _get(f"{endpoint_url}{CHAT_PAGE_PATH}{name}")
     assert status == 200
     assert headers["Content-Type"].startswith(content_type)
-    assert body == (PAGE_DIR / served_as).read_bytes()
+    assert body == (FOLDER / served_as).read_bytes()
     # Only its own script runs, and it talks to WebSocket endpoints only.
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert "connect-src ws: wss:" in headers["Content-Security-Policy"]
@@ -51,7 +51,7 @@ def test_nothing_else_is_served_there(endpoint_url: str, name: str) -> None:
 
 def test_the_page_fetches_nothing_from_elsewhere() -> None:
     """No CDN, no web font, no remote script: every reference is one of its own files."""
-    files = {path.name: path.read_text() for path in PAGE_DIR.iterdir()}
+    files = {name: (FOLDER / name).read_text() for name, _ in CHAT_PAGE.files.values()}
     assert set(files) == {"index.html", "chat.js", "chat.css"}
     assert set(re.findall(r'(?:src|href)="([^"]+)"', files["index.html"])) == {
         "chat.js",

@@ -22,7 +22,7 @@ from tests.local.lambda_helpers import (
 )
 from tests.support import scaled
 from wslab.aws import client
-from wslab.local.process import LocalStackProcess, LocalStackStartError, health
+from wslab.local.process import LocalAWSProcess, LocalAWSStartError, health
 
 # Answers its process id; {"spin": true} keeps it busy, deaf to anything but the kernel.
 PID_SOURCE = """
@@ -106,7 +106,7 @@ def test_first_line_is_the_endpoint_and_it_answers() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_it_and_its_workers(signum: signal.Signals) -> None:
     """SIGINT and SIGTERM stop the stack with status 0 and no worker process left."""
-    stack = LocalStackProcess(port=0)
+    stack = LocalAWSProcess(port=0)
     stack.start()
     worker = _worker_pid(stack.endpoint_url)
     assert _alive(worker)
@@ -119,7 +119,7 @@ def test_signal_stops_it_and_its_workers(signum: signal.Signals) -> None:
 def test_workers_die_even_when_the_stack_is_killed(language: str) -> None:
     """SIGKILL leaves no chance to clean up; the kernel still ends the workers, even one too
     busy to notice (Node.js ones too: they start through the same request to the kernel)."""
-    stack = LocalStackProcess(port=0)
+    stack = LocalAWSProcess(port=0)
     stack.start()
     worker = _worker_pid(stack.endpoint_url, language)
     _keep_busy(stack.endpoint_url, worker)
@@ -132,7 +132,7 @@ def test_workers_die_even_when_the_stack_is_killed(language: str) -> None:
 # script prints the child's pid first, so the test can look for it afterwards.
 INTERRUPTED_START = """
 import os, pathlib, signal, subprocess, sys, threading
-from wslab.local.process import LocalStackProcess
+from wslab.local.process import LocalAWSProcess
 
 popen = subprocess.Popen
 def recording(*args, **kwargs):
@@ -142,7 +142,7 @@ def recording(*args, **kwargs):
     return child
 subprocess.Popen = recording
 log_file = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else None
-with LocalStackProcess(port=0, own_session=True, log_file=log_file) as stack:
+with LocalAWSProcess(port=0, own_session=True, log_file=log_file) as stack:
     print("started", flush=True)
 """
 
@@ -189,7 +189,7 @@ def test_a_stack_writing_to_a_file_starts_and_keeps_what_it_prints(tmp_path: Pat
     """With ``log_file``, the endpoint is read from the file, and what the stack prints
     afterwards (a function's own line here) is there, not in a pipe of this process."""
     log_file = tmp_path / "wslab-local.log"
-    with LocalStackProcess(port=0, log_file=log_file) as stack:
+    with LocalAWSProcess(port=0, log_file=log_file) as stack:
         assert health(int(stack.endpoint_url.rsplit(":", 1)[1])) is not None
 
         def aws(service: str, **_: Any) -> Any:
@@ -212,12 +212,12 @@ def test_a_stack_writing_to_a_file_that_cannot_start_says_what_the_file_holds(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        stack = LocalStackProcess(port=port, log_file=tmp_path / "wslab-local.log")
-        with pytest.raises(LocalStackStartError, match=f"cannot listen on 127.0.0.1:{port}"):
+        stack = LocalAWSProcess(port=port, log_file=tmp_path / "wslab-local.log")
+        with pytest.raises(LocalAWSStartError, match=f"cannot listen on 127.0.0.1:{port}"):
             stack.start()
 
 
-def test_health_names_the_stack(local_stack: LocalStackProcess) -> None:
+def test_health_names_the_stack(local_stack: LocalAWSProcess) -> None:
     """The health endpoint says which stack answers, so helpers can find it again."""
     port = int(local_stack.endpoint_url.rsplit(":", 1)[1])
     found = health(port)
@@ -233,7 +233,7 @@ def _folders_of(pid: int) -> list[Path]:
 def test_a_killed_stack_s_folder_is_removed_by_the_next_start_and_no_other() -> None:
     """SIGKILL leaves the stack's temporary folder behind; the next stack to start removes
     it, and leaves a running stack's folder alone."""
-    killed, running = LocalStackProcess(port=0), LocalStackProcess(port=0)
+    killed, running = LocalAWSProcess(port=0), LocalAWSProcess(port=0)
     killed.start()
     running.start()
     try:
@@ -241,7 +241,7 @@ def test_a_killed_stack_s_folder_is_removed_by_the_next_start_and_no_other() -> 
         os.kill(killed.pid, signal.SIGKILL)
         killed.stop()
         assert _folders_of(killed.pid), "the folder a killed stack leaves"
-        with LocalStackProcess(port=0):
+        with LocalAWSProcess(port=0):
             assert _folders_of(killed.pid) == []
             assert _folders_of(running.pid)
     finally:
@@ -249,6 +249,6 @@ def test_a_killed_stack_s_folder_is_removed_by_the_next_start_and_no_other() -> 
     assert _folders_of(running.pid) == []  # a stack that stops removes its own
 
 
-def test_the_banner_says_state_lives_in_memory(local_stack: LocalStackProcess) -> None:
+def test_the_banner_says_state_lives_in_memory(local_stack: LocalAWSProcess) -> None:
     banner = [line for line in local_stack.output() if line.startswith("wslab local")]
     assert any("memory" in line and "gone when it stops" in line for line in banner), banner

@@ -9,7 +9,7 @@ import threading
 
 from wslab.aws import client
 from wslab.local import LocalAWS
-from wslab.local.moto_ext.host import HOST
+from wslab.local.moto_ext.core.host import HOST
 
 TABLE = json.dumps(
     {

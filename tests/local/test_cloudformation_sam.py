@@ -21,7 +21,7 @@ import yaml
 
 from tests.local.cfn_helpers import gone, outputs, refused, status
 from tests.support import scaled
-from wslab.packaging import zip_sources
+from wslab.deploy.packaging import zip_sources
 
 ON_CONNECT = """
 import os, boto3

@@ -21,8 +21,8 @@ from tests.local.iam_helpers import (
     session_arn,
 )
 from tests.support import scaled
-from wslab.packaging import zip_sources
-from wslab.wiring import WiredApi, wire_websocket_api
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
 
 MANAGER = """
 import json

@@ -25,7 +25,7 @@ from tests.local.iam_helpers import (
     signed_request,
 )
 from wslab.aws import LAMBDA_TRUST_POLICY
-from wslab.packaging import zip_sources
+from wslab.deploy.packaging import zip_sources
 
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{{}}"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.local.lambda_helpers import create_function, invoke_json
-from wslab.packaging import zip_sources
+from wslab.deploy.packaging import zip_sources
 
 TIMED = """
 import os, time

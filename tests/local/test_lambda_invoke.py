@@ -12,7 +12,7 @@ import pytest
 
 from tests.local.lambda_helpers import create_function, create_id_table, invoke_json, role_arn
 from tests.support import scaled
-from wslab.packaging import zip_sources
+from wslab.deploy.packaging import zip_sources
 
 ECHO = """
 import os, json

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.local.lambda_helpers import create_function, invoke_json, role_arn
-from wslab.packaging import zip_sources
+from wslab.deploy.packaging import zip_sources
 
 ECHO = "def handler(event, context):\n    return len(str(event))\n"
 
@@ -164,7 +164,7 @@ def test_runtime_updates_are_blocked_by_their_own_date() -> None:
     runtime whose creation is blocked is still updatable (the schedule's two dates)."""
     from moto.awslambda.exceptions import InvalidParameterValueException
 
-    from wslab.local.moto_ext.lambda_limits import check_configuration
+    from wslab.local.moto_ext.awslambda.limits import check_configuration
 
     check_configuration({"Runtime": "python3.7"}, creating=False, today=date(2027, 3, 2))
     with pytest.raises(InvalidParameterValueException, match=r"python3\.7 is no longer supported"):

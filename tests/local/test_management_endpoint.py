@@ -29,7 +29,7 @@ from tests.local.lambda_helpers import (
     requires_node_sdk,
 )
 from tests.support import REGION
-from wslab.wiring import WiredApi, wire_websocket_api
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
 
 PYTHON_HANDLER = r"""
 import json, os

@@ -12,7 +12,7 @@ import pytest
 
 from wslab.aws import client
 from wslab.local import LocalAWS
-from wslab.local.process import LocalStackStartError, ensure_running, health, stop_background
+from wslab.local.process import LocalAWSStartError, ensure_running, health, stop_background
 
 
 def _free_port() -> int:
@@ -88,7 +88,7 @@ def test_a_background_stack_that_cannot_start_says_why() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(LocalStackStartError) as refused:
+        with pytest.raises(LocalAWSStartError) as refused:
             ensure_running(port, startup_timeout_s=60)
     message = str(refused.value)
     assert f"did not start on port {port}" in message

@@ -11,7 +11,7 @@ import pytest
 import websocket
 
 from tests.local.lambda_helpers import create_package_function, invoke_json
-from wslab.wiring import wire_websocket_api
+from wslab.deploy.wiring import wire_websocket_api
 
 AWS = Callable[..., Any]
 

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from wslab import project
+from wslab.deploy import project
 from wslab.doctor import run_doctor
 from wslab.doctor.aws_account import AwsAccount
 from wslab.doctor.rights import RIGHTS, resources

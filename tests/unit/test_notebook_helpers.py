@@ -1,4 +1,4 @@
-"""What the notebooks use besides wslab.tutorial: code excerpts from the deployed files,
+"""What the notebooks use besides wslab.notebook.tutorial: code excerpts from the deployed files,
 commands run as printed, stored outputs rewritten to the default port, and the local AWS
 reached directly whatever proxy is set."""
 
@@ -16,9 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from wslab import commands, excerpts, project
+from wslab.deploy import project
 from wslab.local.process import loopback_without_proxy
-from wslab.notebook_outputs import store_as_on_default_port
+from wslab.notebook import commands, excerpts
+from wslab.notebook.outputs import store_as_on_default_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

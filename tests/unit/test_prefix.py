@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.support import REGION
-from wslab import tutorial
-from wslab.deploy import delete_bucket
-from wslab.tutorial import Target, TutorialError
+from wslab.deploy.stack import delete_bucket
+from wslab.notebook import tutorial
+from wslab.notebook.tutorial import Target, TutorialError
 
 
 def test_the_default_prefix() -> None:
@@ -37,7 +37,8 @@ def test_a_prefix_that_could_pass_for_another_is_refused(value: str) -> None:
 def _names_under(prefix: str) -> dict[str, Any]:
     """The tutorial's constants as a fresh interpreter sees them with WSLAB_PREFIX set."""
     probe = (
-        "import json; from wslab import tutorial as t; print(json.dumps({'prefix': t.PREFIX, "
+        "import json; from wslab.notebook import tutorial as t; "
+        "print(json.dumps({'prefix': t.PREFIX, "
         "'names': [t.CONNECTIONS_TABLE, t.HISTORY_TABLE, t.API_NAME, t.STACK_NAME, "
         "*t.CHAT_FUNCTIONS.values()], 'tags': t.TAGS}))"
     )
@@ -74,9 +75,18 @@ def test_the_longest_prefix_still_makes_valid_names() -> None:
     assert max(len(name) for name in longest) <= 64
 
 
-def test_a_bad_prefix_is_one_clear_error() -> None:
+def test_a_bad_prefix_is_one_clear_error_in_the_first_cell() -> None:
+    """Importing reads nothing; the first cell (``tutorial.start()``) refuses a bad prefix
+    before it looks for a stack or makes anything."""
+    importing = subprocess.run(
+        [sys.executable, "-c", "from wslab.notebook import tutorial"],
+        env={**os.environ, "WSLAB_PREFIX": "wslab alice"},
+        capture_output=True,
+        text=True,
+    )
+    assert importing.returncode == 0, importing.stderr
     result = subprocess.run(
-        [sys.executable, "-c", "from wslab import tutorial"],
+        [sys.executable, "-c", "from wslab.notebook import tutorial; tutorial.start()"],
         env={**os.environ, "WSLAB_PREFIX": "wslab alice"},
         capture_output=True,
         text=True,

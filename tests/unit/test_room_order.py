@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wslab.room_order import GIVE_UP_AFTER_S, Feed, Gap, RoomOrder
+from wslab.client.room_order import GIVE_UP_AFTER_S, Feed, Gap, RoomOrder
 
 
 def message(seq: int, room: str = "lobby") -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""wslab.tutorial: what the notebooks share (target, waiting, order, leftovers)."""
+"""wslab.notebook.tutorial: what the notebooks share (target, waiting, order, leftovers)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from botocore.exceptions import ClientError
 from websocket import WebSocketTimeoutException
 
 from tests.support import REGION, scaled
-from wslab import tutorial
-from wslab.packaging import zip_sources
-from wslab.tutorial import Step, Target, TutorialError
+from wslab.deploy.packaging import zip_sources
+from wslab.notebook import steps, tutorial, waits
+from wslab.notebook.tutorial import Step, Target, TutorialError
 
 
 def test_local_by_default_and_started_when_absent() -> None:
@@ -135,7 +135,7 @@ def test_when_role_is_ready_retries_while_the_role_propagates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """CreateFunction right after CreateRole fails on AWS for a few seconds; it is retried."""
-    monkeypatch.setattr(tutorial.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(waits.time, "sleep", lambda seconds: None)
     failures = [
         _client_error(
             "InvalidParameterValueException",
@@ -207,7 +207,7 @@ def test_require_runs_only_the_missing_notebooks(
 ) -> None:
     """A notebook opened on its own runs the earlier ones whose resources are missing."""
     done = {"01": True, "02": False}
-    monkeypatch.setattr(tutorial, "STEPS", _steps(done))
+    monkeypatch.setattr(steps, "STEPS", _steps(done))
     ran: list[str] = []
 
     def run(path: Path) -> None:
@@ -224,7 +224,7 @@ def test_require_runs_only_the_missing_notebooks(
 def test_require_says_when_a_notebook_did_not_make_what_it_should(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tutorial, "STEPS", _steps({"01": False, "02": False}))
+    monkeypatch.setattr(steps, "STEPS", _steps({"01": False, "02": False}))
     with pytest.raises(TutorialError, match="still missing"):
         tutorial.require(Target("http://127.0.0.1:1", REGION), "01", run=lambda path: None)
 
@@ -247,7 +247,7 @@ def test_client_at_reaches_a_stage_url_on_the_local_stack(endpoint_url: str) -> 
 def test_deployments_settle_at_once_locally(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only AWS needs a few seconds before a new deployment serves every message."""
     slept: list[float] = []
-    monkeypatch.setattr(tutorial.time, "sleep", slept.append)
+    monkeypatch.setattr(waits.time, "sleep", slept.append)
     tutorial.let_deployment_settle(Target("http://127.0.0.1:1", REGION))
     tutorial.let_deployment_settle(Target(None, REGION))
     assert slept == [5.0]

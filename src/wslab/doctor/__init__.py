@@ -12,10 +12,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import machine
-from .aws_account import AwsAccount
-from .local_aws import LocalAWS, round_trip
-from .report import Report, failed
+from wslab.doctor import machine
+from wslab.doctor.aws_account import AwsAccount
+from wslab.doctor.local_aws import LocalAWS, round_trip
+from wslab.doctor.report import Report, failed
 
 __all__ = ["run_doctor"]
 
@@ -58,11 +58,12 @@ def _local(report: Report, port: int) -> None:
 def _tutorial_settings(env: Mapping[str, str]) -> tuple[str, str] | None:
     """The target's kind and the prefix, as the notebooks will read them; None when they
     cannot (the "tutorial" line has said why)."""
-    try:
-        from wslab import tutorial
+    from wslab.notebook.names import TutorialError, prefix_from_environment
+    from wslab.notebook.target import target_kind
 
-        return tutorial.target_kind(env), tutorial.prefix_from_environment(env)
-    except (FileNotFoundError, RuntimeError):  # no notebooks here; TutorialError
+    try:
+        return target_kind(env), prefix_from_environment(env)
+    except TutorialError:
         return None
 
 

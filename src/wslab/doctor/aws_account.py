@@ -8,8 +8,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .report import Outcome, failed, passed
-from .rights import RIGHTS, resources
+from wslab.doctor.report import Outcome, failed, passed
+from wslab.doctor.rights import RIGHTS, resources
 
 __all__ = ["AwsAccount"]
 

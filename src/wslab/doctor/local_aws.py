@@ -14,11 +14,10 @@ from typing import Any
 import websocket
 
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
-from wslab.local.process import LocalStackProcess, LocalStackStartError, health
-from wslab.packaging import zip_sources
-from wslab.wiring import wire_websocket_api
-
-from .report import Outcome, failed, passed
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.wiring import wire_websocket_api
+from wslab.doctor.report import Outcome, failed, passed
+from wslab.local.process import LocalAWSProcess, LocalAWSStartError, health
 
 __all__ = ["LocalAWS", "round_trip"]
 
@@ -35,7 +34,7 @@ class LocalAWS:
     def __init__(self, port: int) -> None:
         self.port = port
         self.endpoint_url: str | None = None
-        self._started: LocalStackProcess | None = None
+        self._started: LocalAWSProcess | None = None
 
     def check(self) -> Outcome:
         running = health(self.port)
@@ -43,11 +42,11 @@ class LocalAWS:
             self.endpoint_url = str(running["endpoint_url"])
             tables = len(self._answers())
             return passed(f"wslab local at {self.endpoint_url} answers ({tables} table(s) there)")
-        self._started = LocalStackProcess(port=0, startup_timeout_s=_STARTUP_TIMEOUT_S)
+        self._started = LocalAWSProcess(port=0, startup_timeout_s=_STARTUP_TIMEOUT_S)
         try:
             with _ctrl_c_once_started():
                 self.endpoint_url = self._started.start()
-        except LocalStackStartError as error:
+        except LocalAWSStartError as error:
             said = [line for line in str(error).splitlines() if line.strip()]
             return failed(f"wslab local did not start: {said[-1] if said else error}", _REINSTALL)
         self._answers()

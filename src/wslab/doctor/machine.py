@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from wslab.doctor.report import Outcome, failed, passed
 from wslab.local.process import health
-
-from .report import Outcome, failed, passed
 
 __all__ = ["install", "port", "python", "tutorial"]
 
@@ -84,22 +83,25 @@ def install() -> Outcome:
 
 def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
     """The notebooks are here, and the names and target settings are usable."""
-    from wslab import project
+    from wslab.deploy import project
+    from wslab.notebook.names import TutorialError, prefix_from_environment
+    from wslab.notebook.target import target_kind
 
     try:
-        from wslab import tutorial as lessons
+        notebooks_dir = project.notebooks()
     except project.ProjectFileMissing as missing:
         return failed(str(missing), "git clone the project, then make")
-    except RuntimeError as error:  # TutorialError: a bad WSLAB_PREFIX, raised on import
-        return failed(str(error), "export WSLAB_PREFIX=wslab-<your name>, or unset it")
-    notebooks = sorted(lessons.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
     try:
-        prefix = lessons.prefix_from_environment(environ)
-        kind = lessons.target_kind(environ)
-    except lessons.TutorialError as error:
+        prefix = prefix_from_environment(environ)
+    except TutorialError as error:
+        return failed(str(error), "export WSLAB_PREFIX=wslab-<your name>, or unset it")
+    try:
+        kind = target_kind(environ)
+    except TutorialError as error:
         return failed(str(error))
     return passed(
-        f"{len(notebooks)} notebooks in {lessons.NOTEBOOKS}; names start with {prefix}-; "
+        f"{len(notebooks)} notebooks in {notebooks_dir}; names start with {prefix}-; "
         f"target: {'AWS' if kind == 'aws' else 'the local AWS'}"
     )
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .stack import LocalAWS
+    from wslab.local.stack import LocalAWS
 
 __all__ = ["LocalAWS"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "LocalAWS":
-        from .stack import LocalAWS
+        from wslab.local.stack import LocalAWS
 
         return LocalAWS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,54 +1,46 @@
-"""The browser chat page, served by the local AWS beside its health path.
+"""Static pages the local AWS serves beside its health path (the browser chat page).
 
-Three static files (``chat_page/``), no build step and nothing fetched from elsewhere, so
-the page works offline. Served from the stack's own origin, it connects to the stack's
-WebSocket APIs as any web page would. The same files also work opened from disk
-(``file://``) against a chat on AWS.
+The stack serves what it is given (``LocalAWS(pages=...)``): the pages themselves belong to
+whoever composes the stack (``wslab local`` gives it the chat page), not to the emulator.
+No file outside a folder's list is served, whatever the path asks for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
-from .defaults import CHAT_PAGE_PATH
-
-__all__ = ["PAGE_DIR", "add_chat_page"]
-
-PAGE_DIR = Path(__file__).resolve().parent / "chat_page"
-# Named types, not guessed from the system's tables, which differ from one machine to the
-# next (and a script refused for its type under nosniff is a blank page).
-_FILES = {
-    "": ("index.html", "text/html; charset=utf-8"),
-    "chat.js": ("chat.js", "text/javascript; charset=utf-8"),
-    "chat.css": ("chat.css", "text/css; charset=utf-8"),
-}
-_HEADERS = {
-    # The page runs only its own script, and talks only to WebSocket endpoints.
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src ws: wss:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
+__all__ = ["StaticFolder", "add_static_folder"]
 
 
-async def _serve(request: web.Request) -> web.StreamResponse:
-    found = _FILES.get(request.match_info["name"])
-    if found is None:
-        raise web.HTTPNotFound()
-    name, content_type = found
-    return web.FileResponse(PAGE_DIR / name, headers={**_HEADERS, "Content-Type": content_type})
+@dataclass(frozen=True)
+class StaticFolder:
+    """A folder's listed files: ``files`` maps the name in the URL (``""`` for the folder
+    itself) to the file's name and its ``Content-Type``; ``headers`` go on every answer."""
+
+    path: Path
+    files: Mapping[str, tuple[str, str]]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def add_chat_page(router: web.UrlDispatcher) -> None:
-    """``GET /_wslab/chat/`` (and its two files); ``/_wslab/chat`` redirects there."""
-    router.add_get(CHAT_PAGE_PATH + "{name:[a-z.]*}", _serve)
-    router.add_get(CHAT_PAGE_PATH.rstrip("/"), _to_page)
+def add_static_folder(router: web.UrlDispatcher, url_path: str, folder: StaticFolder) -> None:
+    """``GET url_path`` (ending in ``/``) and its files; ``url_path`` without its ``/``
+    redirects there."""
 
+    async def serve(request: web.Request) -> web.StreamResponse:
+        found = folder.files.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        name, content_type = found
+        return web.FileResponse(
+            folder.path / name, headers={**folder.headers, "Content-Type": content_type}
+        )
 
-async def _to_page(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPFound(CHAT_PAGE_PATH)
+    async def to_folder(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(url_path)
+
+    router.add_get(url_path + "{name:[a-z.]*}", serve)
+    router.add_get(url_path.rstrip("/"), to_folder)

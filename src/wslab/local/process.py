@@ -1,6 +1,6 @@
 """``wslab local`` as a separate process: for tests, scripts and notebooks.
 
-- ``LocalStackProcess`` starts one on a free port and stops it on exit (tests, scripts).
+- ``LocalAWSProcess`` starts one on a free port and stops it on exit (tests, scripts).
 - ``ensure_running`` finds the stack already listening on a port, or starts one in the
   background that outlives the caller: a table made in one notebook is still there in the
   next, as in the cloud. ``stop_background`` ends it.
@@ -23,11 +23,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from .defaults import DEFAULT_PORT, HEALTH_PATH
+from wslab.local.defaults import DEFAULT_PORT, HEALTH_PATH
 
 __all__ = [
-    "LocalStackProcess",
-    "LocalStackStartError",
+    "LocalAWSProcess",
+    "LocalAWSStartError",
     "background_log_path",
     "ensure_running",
     "health",
@@ -54,7 +54,7 @@ def loopback_without_proxy(environ: MutableMapping[str, str] | None = None) -> N
         env[name] = ",".join(hosts + [host for host in _LOOPBACK if host not in hosts])
 
 
-class LocalStackStartError(RuntimeError):
+class LocalAWSStartError(RuntimeError):
     """``wslab local`` exited or stayed silent instead of starting."""
 
 
@@ -62,7 +62,7 @@ def _command(port: int, extra_args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "wslab", "local", "--port", str(port), *extra_args]
 
 
-class LocalStackProcess:
+class LocalAWSProcess:
     """Runs ``wslab local`` in a child process; ``endpoint_url`` once started."""
 
     def __init__(
@@ -150,7 +150,7 @@ class LocalStackProcess:
         if not line.startswith(ENDPOINT_PREFIX):
             self.stop()
             errors = self._process.stderr.read() if self._process.stderr else ""
-            raise LocalStackStartError(
+            raise LocalAWSStartError(
                 f"wslab local did not start (first line {line!r}); it said:\n{errors}"
             )
         self._endpoint_url = line[len(ENDPOINT_PREFIX) :]
@@ -180,7 +180,7 @@ class LocalStackProcess:
             if process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 where = f" on port {self._port}" if self._port else ""
-                raise LocalStackStartError(
+                raise LocalAWSStartError(
                     f"wslab local did not start{where}; its log ({log_file}) says:\n"
                     + printed[-4000:]
                 )
@@ -201,7 +201,7 @@ class LocalStackProcess:
             thread.join(2)
         return self._process.returncode
 
-    def __enter__(self) -> LocalStackProcess:
+    def __enter__(self) -> LocalAWSProcess:
         self.start()
         return self
 
@@ -235,7 +235,7 @@ def ensure_running(port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0) ->
     found = health(port)
     if found is not None:
         return str(found["endpoint_url"])
-    stack = LocalStackProcess(
+    stack = LocalAWSProcess(
         port,
         startup_timeout_s=startup_timeout_s,
         own_session=True,  # outlives the notebook kernel that started it

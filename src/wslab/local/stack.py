@@ -8,7 +8,8 @@ runtime (``runtime``). It is awaitable and an async context manager::
         print(stack.endpoint_url)        # what boto3 takes as endpoint_url
 
 The port answers WebSocket upgrades and ``@connections`` calls for deployed WebSocket APIs
-itself, serves the browser chat page (``/_wslab/chat/``), and hands everything else to
+itself, serves the static pages it is given (``wslab local``: the browser chat page at
+``/_wslab/chat/``), and hands everything else to
 moto, called in-process.
 
 What a stack creates lives in memory, in moto's backends: it is gone when the stack stops.
@@ -24,25 +25,24 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from wslab import __version__
-
-from . import moto_ext
-from .defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
-from .execute_api import LOOKUP_PATH, LOOKUP_VARIABLE, host_of
-from .gateway.server import Gateway, GatewaySettings
-from .moto_ext.apigatewayv2 import localise_endpoints
-from .moto_ext.control_plane import MotoControlPlane
-from .moto_ext.host import HOST
-from .moto_ext.moto_app import MotoApp
-from .pages import add_chat_page
-from .runtime.service import LambdaService
-from .workdir import WorkDir, remove_orphans
+from wslab.local import moto_ext
+from wslab.local.api_hosts import LOOKUP_PATH, LOOKUP_VARIABLE, host_of
+from wslab.local.defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
+from wslab.local.gateway.server import Gateway, GatewaySettings
+from wslab.local.moto_ext.apigatewayv2.models import localise_endpoints
+from wslab.local.moto_ext.core.control_plane import MotoControlPlane
+from wslab.local.moto_ext.core.host import HOST
+from wslab.local.moto_ext.core.moto_app import MotoApp
+from wslab.local.pages import StaticFolder, add_static_folder
+from wslab.local.runtime.service import LambdaService
+from wslab.local.workdir import WorkDir, remove_orphans
 
 __all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
 
@@ -134,13 +134,16 @@ class LocalAWS:
         gateway_settings: GatewaySettings | None = None,
         log: Callable[[str], None] | None = None,
         warn: Callable[[str], None] | None = None,
+        pages: Mapping[str, StaticFolder] | None = None,
     ) -> None:
         """``log``: where access-log and function lines go (standard output, batched);
-        ``warn``: where warnings about the stack itself go (standard error)."""
+        ``warn``: where warnings about the stack itself go (standard error); ``pages``:
+        static folders to serve, by URL path (``wslab local`` serves the chat page)."""
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
         self._gateway_settings = gateway_settings or GatewaySettings()
+        self._pages = dict(pages or {})
         self._batched = _BatchedLines() if log is None else None
         self._log: Callable[[str], None] = log or self._batched or print
         self._warn: Callable[[str], None] = warn or _to_stderr
@@ -190,7 +193,8 @@ class LocalAWS:
         # Room for what Lambda refuses with its own error (a 50 MB zip is ~67 MB in base64).
         app = web.Application(client_max_size=128 * 1024 * 1024)
         app.router.add_get(HEALTH_PATH, self._health)
-        add_chat_page(app.router)
+        for url_path, folder in self._pages.items():
+            add_static_folder(app.router, url_path, folder)
         app.router.add_get(LOOKUP_PATH, self._execute_api_hosts)
         app.router.add_get(LOOKUP_PATH + "{host}", self._execute_api_host)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -213,7 +217,7 @@ class LocalAWS:
                 # What the SDK inside a function needs to reach this stack, not AWS.
                 "AWS_ENDPOINT_URL": self.endpoint_url,
                 "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint_url,
-                # For management clients given the API's AWS host (execute_api.py).
+                # For management clients given the API's AWS host (api_hosts.py).
                 LOOKUP_VARIABLE: self.endpoint_url + LOOKUP_PATH,
             },
             default_concurrency=self._lambda_concurrency,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .events import request_time
+from wslab.local.gateway.events import request_time
 
 __all__ = ["access_log_line"]
 

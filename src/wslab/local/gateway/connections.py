@@ -17,8 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .events import ConnectionContext
-from .frames import (
+from wslab.local.gateway.events import ConnectionContext
+from wslab.local.gateway.frames import (
     CLOSE_POLICY_VIOLATION,
     REASON_SLOW_CONSUMER,
     SEND_BUFFER_LIMIT_BYTES,

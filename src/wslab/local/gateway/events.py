@@ -43,9 +43,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from ..headers import HOP_BY_HOP
-from .authorizer import ContextValue, route_arn
-from .selection import CONNECT_ROUTE, DISCONNECT_ROUTE, stringify_json_value
+from wslab.local.gateway.authorizer import ContextValue, route_arn
+from wslab.local.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, stringify_json_value
+from wslab.local.headers import HOP_BY_HOP
 
 __all__ = [
     "ConnectionContext",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from .. import control
+from wslab.local import control
 
 __all__ = [
     "CLOSE_ABNORMAL",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..control import (
+from wslab.local.control import (
     ControlPlane,
     DeployedFunction,
     FunctionThrottled,

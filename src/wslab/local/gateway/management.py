@@ -24,17 +24,17 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ..control import ControlPlane
-from ..headers import SECURITY_TOKEN, sigv4_credential
-from .connections import Connection, ConnectionRegistry, SendOutcome
-from .events import iso8601_ms
-from .frames import (
+from wslab.local.control import ControlPlane
+from wslab.local.gateway.connections import Connection, ConnectionRegistry, SendOutcome
+from wslab.local.gateway.events import iso8601_ms
+from wslab.local.gateway.frames import (
     CLOSE_NORMAL,
     MAX_POST_TO_CONNECTION_BYTES,
     REASON_NORMAL,
     SEND_BUFFER_LIMIT_BYTES,
 )
-from .ids import is_valid_connection_id
+from wslab.local.gateway.ids import is_valid_connection_id
+from wslab.local.headers import SECURITY_TOKEN, sigv4_credential
 
 __all__ = ["CONNECTIONS_SEGMENT", "ManagementApi"]
 

@@ -20,16 +20,16 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from ..control import ControlPlane, IntegrationSnapshot, Invoker, ServedStage
-from .access_log import access_log_line
-from .authorizer import (
+from wslab.local.control import ControlPlane, IntegrationSnapshot, Invoker, ServedStage
+from wslab.local.gateway.access_log import access_log_line
+from wslab.local.gateway.authorizer import (
     UNAUTHORIZED_RESULT,
     evaluate_policy,
     identity_sources_present,
     route_arn,
 )
-from .connections import Connection, ConnectionRegistry, ConnectionState, now_ms
-from .events import (
+from wslab.local.gateway.connections import Connection, ConnectionRegistry, ConnectionState, now_ms
+from wslab.local.gateway.events import (
     ConnectionContext,
     authorizer_event,
     authorizer_request_context,
@@ -38,7 +38,7 @@ from .events import (
     message_event,
     new_trace_id,
 )
-from .frames import (
+from wslab.local.gateway.frames import (
     CLOSE_ABNORMAL,
     CLOSE_GOING_AWAY,
     CLOSE_UNSUPPORTED_DATA,
@@ -53,12 +53,12 @@ from .frames import (
     internal_error_frame,
     timeout_frame,
 )
-from .handshake import HandshakeRefusal, handshake_refusal
-from .ids import new_id
-from .integrations import IntegrationFailure, IntegrationResult, call_lambda
-from .management import CONNECTIONS_SEGMENT, ManagementApi
-from .selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
-from .websocket import GatewayWebSocketResponse
+from wslab.local.gateway.handshake import HandshakeRefusal, handshake_refusal
+from wslab.local.gateway.ids import new_id
+from wslab.local.gateway.integrations import IntegrationFailure, IntegrationResult, call_lambda
+from wslab.local.gateway.management import CONNECTIONS_SEGMENT, ManagementApi
+from wslab.local.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
+from wslab.local.gateway.websocket import GatewayWebSocketResponse
 
 __all__ = ["Gateway", "GatewaySettings"]
 

@@ -27,7 +27,7 @@ from aiohttp._websocket.models import WSMessage
 from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
 from aiohttp.http_websocket import WebSocketError
 
-from .frames import (
+from wslab.local.gateway.frames import (
     MAX_FRAME_BYTES,
     MAX_MESSAGE_BYTES,
     REASON_MESSAGE_TOO_BIG,

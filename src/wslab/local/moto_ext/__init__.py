@@ -1,19 +1,21 @@
 """moto, extended with what the local stack needs: the only package that imports moto.
 
-* :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://`` endpoints.
-* :mod:`.lambda_backend`: ``Invoke`` runs the deployed code; packages must be zips.
-* :mod:`.lambda_limits`: Lambda's limits (names, environment, sizes, runtimes), as AWS refuses.
-* :mod:`.cloudformation`: CloudFormation as AWS runs it (see its package).
-* :mod:`.account_settings`: API Gateway's CloudWatch Logs role, needed by stage logging.
-* :mod:`.iam_enforcement`: calls signed with a role's temporary credentials checked by IAM.
-* :mod:`.iam_models`: AWS managed policies on demand; CloudFormation roles' managed policies.
-* :mod:`.s3_bucket_policy`: bucket policies' conditions evaluated (HTTPS assumed).
-* :mod:`.control_plane`: the cached :class:`~wslab.local.control.ControlPlane` on moto.
-* :mod:`.dynamodb_index`: a Query reads its partition, not the whole table.
-* :mod:`.dynamodb_results`: item answers encoded straight to JSON.
-* :mod:`.lookups`: what moto's server looked up on every request, looked up once.
-* :mod:`.moto_app`: moto's server application, called in-process, one lock per service.
-* :mod:`.host`: the process-wide state the extensions share.
+Grouped by service, as moto is:
+
+* :mod:`.core`: the process-wide :mod:`~.core.host`, moto's server app called in-process
+  (:mod:`~.core.moto_app`, one lock per service), the lookups moto's server repeats, made
+  once (:mod:`~.core.lookups`), and the cached :class:`~wslab.local.control.ControlPlane`
+  on moto (:mod:`~.core.control_plane`).
+* :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://``
+  endpoints; the account's CloudWatch Logs role that stage logging needs.
+* :mod:`.awslambda`: ``Invoke`` runs the deployed code; packages must be zips; Lambda's
+  limits (names, environment, sizes, runtimes) refused as AWS refuses them.
+* :mod:`.dynamodb`: a Query reads its partition, not the whole table; item answers encoded
+  straight to JSON.
+* :mod:`.iam`: calls signed with a role's temporary credentials checked by IAM; AWS managed
+  policies on demand.
+* :mod:`.s3`: bucket policies' conditions evaluated (HTTPS assumed).
+* :mod:`.cloudformation`: CloudFormation as AWS runs it, with ``resources/`` by service.
 
 :func:`install` puts every extension in place: ``wslab local`` calls it, and so does
 anything that wants moto exactly as ``wslab local`` serves it (the moto compatibility gate).
@@ -31,17 +33,15 @@ def install(*, cloudformation: bool = True) -> None:
     seconds (moto's CloudFormation loads every service it models): the stack installs them
     in the background with :func:`install_cloudformation`.
     """
-    from . import (
-        account_settings,
-        apigatewayv2,
-        dynamodb_index,
-        dynamodb_results,
-        iam_models,
-        lambda_backend,
-        lambda_limits,
-        lookups,
-        s3_bucket_policy,
-    )
+    from wslab.local.moto_ext.apigatewayv2 import account_settings
+    from wslab.local.moto_ext.apigatewayv2 import models as apigatewayv2
+    from wslab.local.moto_ext.awslambda import backend as lambda_backend
+    from wslab.local.moto_ext.awslambda import limits as lambda_limits
+    from wslab.local.moto_ext.core import lookups
+    from wslab.local.moto_ext.dynamodb import index as dynamodb_index
+    from wslab.local.moto_ext.dynamodb import results as dynamodb_results
+    from wslab.local.moto_ext.iam import models as iam_models
+    from wslab.local.moto_ext.s3 import bucket_policy as s3_bucket_policy
 
     account_settings.install()
     iam_models.install()
@@ -57,6 +57,6 @@ def install(*, cloudformation: bool = True) -> None:
 
 
 def install_cloudformation() -> None:
-    from . import cloudformation
+    from wslab.local.moto_ext import cloudformation
 
     cloudformation.install()

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import sys
 
-from ..execute_api import LOOKUP_VARIABLE
-from .parent import die_with_parent
+from wslab.local.api_hosts import LOOKUP_VARIABLE
+from wslab.local.runtime.parent import die_with_parent
 
 
 def main() -> None:
     die_with_parent()
     lookup_url = os.environ.pop(LOOKUP_VARIABLE, None)
     if lookup_url:
-        from .execute_api import redirect_management_api
+        from wslab.local.runtime.management_redirect import redirect_management_api
 
         redirect_management_api(lookup_url)
     from awslambdaric.__main__ import main as run_runtime_interface_client

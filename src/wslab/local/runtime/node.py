@@ -26,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .launch import Launch, RuntimeUnavailable
+from wslab.local.runtime.launch import Launch, RuntimeUnavailable
 
 __all__ = ["BOOTSTRAP", "PRELOAD", "SDK_VARIABLE", "launch_node", "sdk_modules"]
 

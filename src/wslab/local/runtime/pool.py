@@ -15,8 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..control import InvocationNotStarted
-from .worker import Invocation, Outcome, Worker, WorkerDied
+from wslab.local.control import InvocationNotStarted
+from wslab.local.runtime.worker import Invocation, Outcome, Worker, WorkerDied
 
 __all__ = ["Backlog", "FunctionPool"]
 

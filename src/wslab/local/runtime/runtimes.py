@@ -13,9 +13,9 @@ import re
 import sys
 from pathlib import Path
 
-from ..control import FunctionSpec
-from .launch import Launch, RuntimeUnavailable
-from .node import launch_node
+from wslab.local.control import FunctionSpec
+from wslab.local.runtime.launch import Launch, RuntimeUnavailable
+from wslab.local.runtime.node import launch_node
 
 __all__ = ["PYTHON_BOOTSTRAP", "launch_for"]
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ..control import (
+from wslab.local.control import (
     CredentialIssuer,
     FunctionSpec,
     FunctionThrottled,
@@ -35,10 +35,10 @@ from ..control import (
     LogSink,
     TemporaryCredentials,
 )
-from .launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
-from .pool import Backlog, FunctionPool
-from .runtimes import launch_for
-from .worker import Invocation, Outcome, Worker, error_payload
+from wslab.local.runtime.launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
+from wslab.local.runtime.pool import Backlog, FunctionPool
+from wslab.local.runtime.runtimes import launch_for
+from wslab.local.runtime.worker import Invocation, Outcome, Worker, error_payload
 
 __all__ = ["CodeStore", "LambdaService", "new_log_stream_name"]
 

@@ -27,8 +27,8 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .parent import PARENT_PID_VARIABLE
-from .runtime_api import (
+from wslab.local.runtime.parent import PARENT_PID_VARIABLE
+from wslab.local.runtime.runtime_api import (
     ACCEPTED,
     NextResponder,
     RuntimeResponse,

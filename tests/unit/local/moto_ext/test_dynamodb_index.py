@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
 from tests.handlers.support import CONNECTIONS_TABLE, HISTORY_TABLE, REGION, create_tables
-from wslab.local.moto_ext import dynamodb_index
+from wslab.local.moto_ext.dynamodb import index as dynamodb_index
 
 ROOMS = [f"room{n}" for n in range(8)]
 

@@ -17,7 +17,7 @@ from moto import mock_aws
 from moto.core.responses import ActionContext
 from moto.dynamodb.responses import DynamoResult
 
-from wslab.local.moto_ext import dynamodb_results
+from wslab.local.moto_ext.dynamodb import results as dynamodb_results
 
 ITEM = {
     "k": {"S": "a"},

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from wslab.local.api_hosts import parse_host
 from wslab.local.control import FunctionSpec
-from wslab.local.execute_api import parse_host
 from wslab.local.runtime.launch import RuntimeUnavailable
 from wslab.local.runtime.node import BOOTSTRAP, PRELOAD
 from wslab.local.runtime.runtimes import PYTHON_BOOTSTRAP, launch_for

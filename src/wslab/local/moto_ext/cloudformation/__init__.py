@@ -47,18 +47,17 @@ def install() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
 
     # Importing the modules defines their resource types; moto lists them on first use.
-    from . import (
-        apigatewayv2,  # noqa: F401
-        awslambda,
-        backend,
-        dynamodb,
-        engine,
-        locking,
-        resource_types,
-        responses,
-        validate,
+    from wslab.local.moto_ext.cloudformation import backend, engine, locking, responses, validate
+    from wslab.local.moto_ext.cloudformation.errors import (
+        answered_in_cloudformation_format,
+        cloudformation_errors_only,
     )
-    from .errors import answered_in_cloudformation_format, cloudformation_errors_only
+    from wslab.local.moto_ext.cloudformation.resources import (  # noqa: F401
+        apigatewayv2,
+        awslambda,
+        dynamodb,
+    )
+    from wslab.local.moto_ext.cloudformation.resources import attached as resource_types
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()

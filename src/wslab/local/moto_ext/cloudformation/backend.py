@@ -33,11 +33,11 @@ from moto.cloudformation.utils import (
     validate_create_change_set,
 )
 
-from . import engine
-from . import template as templates
-from .engine import STABLE_STATUSES, fail_created
-from .errors import TransformFailed, reason_of
-from .transforms import declared, expand
+from wslab.local.moto_ext.cloudformation import engine
+from wslab.local.moto_ext.cloudformation import template as templates
+from wslab.local.moto_ext.cloudformation.engine import STABLE_STATUSES, fail_created
+from wslab.local.moto_ext.cloudformation.errors import TransformFailed, reason_of
+from wslab.local.moto_ext.cloudformation.transforms import declared, expand
 
 __all__ = [
     "Prepared",

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from .errors import InsufficientCapabilities
-from .transforms import declared
+from wslab.local.moto_ext.cloudformation.errors import InsufficientCapabilities
+from wslab.local.moto_ext.cloudformation.transforms import declared
 
 __all__ = ["AUTO_EXPAND", "IAM", "NAMED_IAM", "check", "iam_capability", "iam_types"]
 

@@ -29,8 +29,8 @@ from moto.cloudformation.parsing import ResourceMap, resource_class_from_type
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.core import TaggedEC2Resource
 
-from .errors import UnsupportedByLocalStack, reason_of
-from .template import dependency_order
+from wslab.local.moto_ext.cloudformation.errors import UnsupportedByLocalStack, reason_of
+from wslab.local.moto_ext.cloudformation.template import dependency_order
 
 __all__ = [
     "STABLE_STATUSES",

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ..host import HOST
+from wslab.local.moto_ext.core.host import HOST
 
 __all__ = ["service_of", "under_service_lock"]
 

@@ -22,11 +22,15 @@ from moto.cloudformation.models import Stack
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult, EmptyResult
 
-from . import backend, capabilities
-from . import template as templates
-from .backend import find_change_set, processed_template, template_from_s3
-from .engine import last_event, listed_resources
-from .transforms import declared, expand
+from wslab.local.moto_ext.cloudformation import backend, capabilities
+from wslab.local.moto_ext.cloudformation import template as templates
+from wslab.local.moto_ext.cloudformation.backend import (
+    find_change_set,
+    processed_template,
+    template_from_s3,
+)
+from wslab.local.moto_ext.cloudformation.engine import last_event, listed_resources
+from wslab.local.moto_ext.cloudformation.transforms import declared, expand
 
 __all__ = [
     "changes_checked_later",

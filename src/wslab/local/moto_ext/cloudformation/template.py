@@ -23,7 +23,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 from moto.cloudformation.exceptions import ValidationError
 
-from .errors import UnsupportedByLocalStack
+from wslab.local.moto_ext.cloudformation.errors import UnsupportedByLocalStack
 
 __all__ = [
     "PSEUDO_PARAMETERS",

@@ -23,7 +23,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import TransformFailed, UnsupportedByLocalStack
+from wslab.local.moto_ext.cloudformation.errors import TransformFailed, UnsupportedByLocalStack
 
 __all__ = ["SERVERLESS", "declared", "expand"]
 

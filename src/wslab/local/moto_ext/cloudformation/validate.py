@@ -18,9 +18,9 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
-from . import template as templates
-from .capabilities import AUTO_EXPAND, iam_capability, iam_types
-from .transforms import declared
+from wslab.local.moto_ext.cloudformation import template as templates
+from wslab.local.moto_ext.cloudformation.capabilities import AUTO_EXPAND, iam_capability, iam_types
+from wslab.local.moto_ext.cloudformation.transforms import declared
 
 __all__ = ["validate_template", "validation_summary"]
 

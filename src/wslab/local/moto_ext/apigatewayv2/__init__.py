@@ -1,0 +1,1 @@
+"""API Gateway v2 on moto: local endpoints, deployments, UpdateStage, account settings."""

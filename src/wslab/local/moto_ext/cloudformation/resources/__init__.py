@@ -1,0 +1,1 @@
+"""CloudFormation resource types, one module per AWS service, that moto lacks or models short."""

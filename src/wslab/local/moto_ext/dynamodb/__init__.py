@@ -1,0 +1,1 @@
+"""DynamoDB on moto: partition-keyed Query, item answers encoded straight to JSON."""

@@ -1,0 +1,1 @@
+"""S3 on moto: bucket policies with their conditions evaluated."""

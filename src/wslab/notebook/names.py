@@ -1,0 +1,114 @@
+"""The names of what the tutorial creates, all made from one prefix.
+
+Everything the tutorial creates is named ``<prefix>-...`` (and tagged ``project=<prefix>``
+where a notebook creates it directly), so ``cleanup.leftovers`` can list what is still
+there; the prefix is ``wslab-tutorial`` unless ``WSLAB_PREFIX`` sets another, so that
+attendees sharing one AWS account never touch each other's resources.
+
+Nothing is read from the environment at import: :func:`names` reads it when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DEFAULT_PREFIX",
+    "ENDPOINT_VARIABLE",
+    "PREFIX_VARIABLE",
+    "STAGE",
+    "TARGET_VARIABLE",
+    "Names",
+    "TutorialError",
+    "names",
+    "prefix_from_environment",
+    "tag_list",
+]
+
+TARGET_VARIABLE = "WSLAB_TARGET"
+"""``local`` (the default) or ``aws``."""
+
+ENDPOINT_VARIABLE = "WSLAB_ENDPOINT_URL"
+"""A local stack already running elsewhere; without it the stack on port 4577 is used."""
+
+PREFIX_VARIABLE = "WSLAB_PREFIX"
+"""Each attendee's own prefix in a shared account (``wslab-alice``); ``wslab-tutorial`` if unset."""
+
+DEFAULT_PREFIX = "wslab-tutorial"
+
+STAGE = "prod"
+"""The stage the notebooks deploy the API to."""
+
+# Exactly one hyphen: then no valid prefix is another one plus "-...", and a name tells
+# whose it is ("wslab-alice-2-connections" could otherwise be wslab-alice's or
+# wslab-alice-2's). 24 characters leave room for the longest names made from it (IAM roles
+# and Lambda functions stop at 64, S3 buckets at 63).
+_PREFIX_FORM = re.compile(r"[a-z][a-z0-9]*-[a-z0-9]+")
+_PREFIX_MAX = 24
+
+
+class TutorialError(RuntimeError):
+    """Something the notebooks need is missing or misconfigured; the message says what."""
+
+
+def prefix_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """``WSLAB_PREFIX``, checked, or ``wslab-tutorial``."""
+    env = os.environ if environ is None else environ
+    prefix = env.get(PREFIX_VARIABLE, "").strip() or DEFAULT_PREFIX
+    if len(prefix) > _PREFIX_MAX or not _PREFIX_FORM.fullmatch(prefix):
+        raise TutorialError(
+            f"{PREFIX_VARIABLE}={prefix!r} is not a usable prefix: give two words of lowercase "
+            f"letters and digits joined by one hyphen, {_PREFIX_MAX} characters at most "
+            "(e.g. wslab-alice)"
+        )
+    return prefix
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every name the notebooks use, from ``prefix``."""
+
+    prefix: str
+    tags: Mapping[str, str] = field(init=False)
+    connections_table: str = field(init=False)
+    history_table: str = field(init=False)
+    api_name: str = field(init=False)
+    stack_name: str = field(init=False)
+    chat_functions: Mapping[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        prefix = self.prefix
+        made = {
+            # The tag the notebooks put on what they create directly (for the bill's cost
+            # allocation).
+            "tags": {"project": prefix},
+            "connections_table": f"{prefix}-connections",
+            "history_table": f"{prefix}-history",
+            "api_name": f"{prefix}-chat",
+            "stack_name": f"{prefix}-stack",
+            # The chat's routes and the function notebook 02 creates for each.
+            "chat_functions": {
+                "$connect": f"{prefix}-connect",
+                "$disconnect": f"{prefix}-disconnect",
+                "sendmessage": f"{prefix}-sendmessage",
+                "joinroom": f"{prefix}-joinroom",
+                "$default": f"{prefix}-default",
+            },
+        }
+        for name, value in made.items():
+            object.__setattr__(self, name, value)
+
+
+def names(environ: Mapping[str, str] | None = None) -> Names:
+    """The names under the prefix ``WSLAB_PREFIX`` sets (checked) or the default one."""
+    return Names(prefix_from_environment(environ))
+
+
+def tag_list(tags: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """Tags (the tutorial's own by default) in the ``[{"Key": ..., "Value": ...}]`` form of
+    DynamoDB and IAM."""
+    chosen = names().tags if tags is None else tags
+    return [{"Key": key, "Value": value} for key, value in chosen.items()]
