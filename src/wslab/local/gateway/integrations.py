@@ -126,6 +126,18 @@ def _permission(policy: DeployedFunction, source_arn: str) -> Decision:
     return invoke_permission(policy.policy_statements, source_arn)
 
 
+def _refusal(function_name: str, source_arn: str, decision: Decision) -> str:
+    if decision is Decision.EXPLICIT_DENY:
+        return (
+            f"function {function_name}'s resource policy denies apigateway.amazonaws.com "
+            f"invoking it for {source_arn}"
+        )
+    return (
+        f"function {function_name} does not allow apigateway.amazonaws.com to invoke it "
+        f"for {source_arn} (add a lambda:InvokeFunction permission)"
+    )
+
+
 def _consume_outcome(task: asyncio.Future[Any]) -> None:
     # A timed-out invocation ends when nobody waits any more; its outcome is in its log.
     if not task.cancelled():
@@ -192,21 +204,10 @@ async def call_lambda(
     permission = (
         Decision.ALLOW if integration.credentials_arn else _permission(function, source_arn)
     )
-    if permission is Decision.EXPLICIT_DENY:
+    if not permission.allowed:
         return IntegrationResult(
             failure=IntegrationFailure.ERROR,
-            reason=(
-                f"function {function.spec.name}'s resource policy denies "
-                f"apigateway.amazonaws.com invoking it for {source_arn}"
-            ),
-        )
-    if permission is Decision.IMPLICIT_DENY:
-        return IntegrationResult(
-            failure=IntegrationFailure.ERROR,
-            reason=(
-                f"function {function.spec.name} does not allow apigateway.amazonaws.com "
-                f"to invoke it for {source_arn} (add a lambda:InvokeFunction permission)"
-            ),
+            reason=_refusal(function.spec.name, source_arn, permission),
         )
     started = time.perf_counter()
     timeout_s = integration.timeout_ms / 1000
