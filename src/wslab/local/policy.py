@@ -326,16 +326,24 @@ def _compare_dates(test: Callable[[datetime, datetime], bool]) -> Callable[[str,
     return compare
 
 
-def _arn_like(actual: str, expected: str) -> bool:
+@lru_cache(maxsize=4096)
+def _arn_condition_pattern(expected: str) -> re.Pattern[str] | None:
     # ArnEquals and ArnLike alike: each of the six colon-separated components is matched on
     # its own, with "*" and "?" (condition operators page, "Amazon Resource Name (ARN)").
-    actual_parts, expected_parts = actual.split(":", 5), expected.split(":", 5)
-    if len(actual_parts) != 6 or len(expected_parts) != 6:
-        return False
-    return all(
-        _wildcard(want, False).fullmatch(have) is not None
-        for have, want in zip(actual_parts, expected_parts, strict=True)
-    )
+    # The sixth runs to the end, colons included.
+    parts = expected.split(":", 5)
+    if len(parts) != 6:
+        return None
+    within = [
+        "".join("[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in part)
+        for part in parts[:5]
+    ]
+    return re.compile(":".join([*within, _wildcard(parts[5], False).pattern]), re.DOTALL)
+
+
+def _arn_like(actual: str, expected: str) -> bool:
+    pattern = _arn_condition_pattern(expected)
+    return pattern is not None and pattern.fullmatch(actual) is not None
 
 
 def _in_network(actual: str, expected: str) -> bool:
