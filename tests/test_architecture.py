@@ -124,6 +124,29 @@ def test_the_control_interface_imports_nothing_of_wslab() -> None:
     assert not {name for name in imported if name.startswith("wslab")}
 
 
+# What the policy evaluator may import: the standard library's pure parts (no I/O library).
+PURE_STANDARD_LIBRARY = {
+    "__future__",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "functools",
+    "ipaddress",
+    "json",
+    "re",
+    "typing",
+}
+
+
+def test_the_policy_evaluator_is_pure() -> None:
+    """``local.policy`` imports nothing of wslab, no moto, no aiohttp: the standard library's
+    pure parts only, so every policy kind can share it."""
+    module = f"{LOCAL}.policy"
+    imported = {name.split(".")[0] for name in _imports(module, _modules()[module])}
+    assert imported <= PURE_STANDARD_LIBRARY, sorted(imported - PURE_STANDARD_LIBRARY)
+
+
 def test_nothing_inside_the_local_aws_imports_the_learner_tools() -> None:
     offenders = sorted(
         f"{module} -> {target}"

@@ -383,16 +383,15 @@ def _check_cloudformation_targets() -> list[str]:
 
 
 def _check_bucket_policy() -> list[str]:
-    """moto's statement matching, reused for the statements whose conditions hold."""
-    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    """The bucket's permission check, answered in moto's PermissionResult terms."""
+    from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
 
     missing = [] if hasattr(FakeBucket, "get_permission") else ["FakeBucket.get_permission"]
     if _parameters(FakeBucket.get_permission) != ["self", "action", "resource"]:
         missing.append("FakeBucket.get_permission(self, action, resource)")
-    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
-    if IAMPolicyStatement(deny).is_action_permitted("s3:PutObject", "x") != PermissionResult.DENIED:
-        missing.append("IAMPolicyStatement(statement).is_action_permitted(action, resource)")
+    members = {"PERMITTED", "DENIED", "NEUTRAL"}
+    missing += sorted(members - set(PermissionResult.__members__))
     return missing
 
 
@@ -441,22 +440,6 @@ def _check_moto_server() -> list[str]:
         for name in ("environ_key_for_header", "should_preserve_original_header_name")
         if name not in source
     ]
-
-
-def _check_iam_evaluation() -> list[str]:
-    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
-
-    missing = (
-        [] if hasattr(IAMPolicyStatement, "_check_element_matches") else ["_check_element_matches"]
-    )
-    expected = ["self", "action", "resource", "principal", "incoming_condition_values"]
-    if _parameters(IAMPolicyStatement.is_action_permitted) != expected:
-        missing.append(f"IAMPolicyStatement.is_action_permitted{expected[1:]}")
-    statement = IAMPolicyStatement({"Effect": "Allow", "Action": "s:A", "Resource": "*"})
-    missing += _attributes(statement, "_statement")
-    if statement.is_action_permitted("s:A", "r") is not PermissionResult.PERMITTED:
-        missing.append("an Allow statement PERMITS")
-    return missing
 
 
 def _check_iam_and_sts_models() -> list[str]:
@@ -806,7 +789,7 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         "transforms.py",
         _check_cloudformation_targets,
     ),
-    "moto S3 bucket permission and IAM statement matching (bucket policy conditions)": (
+    "moto S3 bucket permission (bucket policies decided by wslab.local.policy)": (
         "local/moto_ext/s3/bucket_policy.py",
         _check_bucket_policy,
     ),
@@ -817,10 +800,6 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto server app (called in-process with werkzeug's environ)": (
         "local/moto_ext/core/moto_app.py",
         _check_moto_server,
-    ),
-    "moto IAMPolicyStatement (statement evaluation, matching overridden)": (
-        "local/moto_ext/iam/policy.py",
-        _check_iam_evaluation,
     ),
     "moto IAM and STS models (role policies, assumed roles and their keys)": (
         "local/moto_ext/iam/policy.py, core/control_plane.py",

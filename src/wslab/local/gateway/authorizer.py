@@ -10,21 +10,33 @@ missing source answers 401 without calling it), then hands the function's result
     else:
         ...  # reject the upgrade with decision.status_code (401 or 403)
 
-Policy evaluation follows IAM for the parts an authorizer policy uses: a statement applies
-when one of its actions matches ``execute-api:Invoke`` and one of its resources matches the
-method ARN; an applicable ``Deny`` wins over any ``Allow``; with no applicable ``Allow`` the
-request is denied. The method ARN of a WebSocket connect ends in ``/$connect`` with no HTTP
-verb, so a REST-style resource such as ``.../prod/*/*`` does not match it (spec §2.4).
+The policy is evaluated by :mod:`wslab.local.policy`, as IAM evaluates one: a statement
+applies when one of its actions matches ``execute-api:Invoke``, one of its resources matches
+the method ARN and its ``Condition`` holds; an applicable ``Deny`` wins over any ``Allow``;
+with no applicable ``Allow`` the request is denied. The method ARN of a WebSocket connect
+ends in ``/$connect`` with no HTTP verb, and a wildcard stays within its ARN segment, so a
+REST-style resource such as ``.../prod/*/*`` does not match it (spec §2.4). AWS's own
+authorizer types carry a ``Condition`` element (aws-lambda-dotnet PR #1779, after the
+blueprints in awslabs/aws-apigateway-lambda-authorizer-blueprints); which condition keys API
+Gateway supplies when it evaluates one is [UNCONFIRMED]: the caller passes them.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Final
+
+from wslab.local.policy import (
+    Context,
+    Decision,
+    MalformedPolicy,
+    Request,
+    Statement,
+    evaluate,
+    parse_statement,
+)
 
 __all__ = [
     "INVOKE_ACTION",
@@ -32,7 +44,6 @@ __all__ = [
     "AuthorizerDecision",
     "ContextValue",
     "DecisionKind",
-    "arn_matches",
     "evaluate_policy",
     "identity_sources_present",
     "route_arn",
@@ -135,85 +146,21 @@ class AuthorizerDecision:
 _UNAUTHORIZED: Final = AuthorizerDecision(DecisionKind.UNAUTHORIZED)
 
 
-@lru_cache(maxsize=512)
-def _arn_pattern(pattern: str) -> re.Pattern[str]:
-    # IAM: "*" and "?" work within one colon-separated segment, except that a "*" ending a
-    # segment may also run across colons. "?" is exactly one character.
-    parts: list[str] = []
-    for index, char in enumerate(pattern):
-        if char == "*":
-            ends_segment = index + 1 == len(pattern) or pattern[index + 1] == ":"
-            parts.append(".*" if ends_segment else "[^:]*")
-        elif char == "?":
-            parts.append("[^:]")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def arn_matches(pattern: str, arn: str) -> bool:
-    """Match an IAM ``Resource`` pattern (``*`` and ``?`` wildcards) against an ARN."""
-    return _arn_pattern(pattern).fullmatch(arn) is not None
-
-
-def _action_matches(pattern: str) -> bool:
-    # Action names are case-insensitive in IAM and take the same wildcards.
-    expression = "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
-    )
-    return re.fullmatch(expression, INVOKE_ACTION, re.IGNORECASE | re.DOTALL) is not None
-
-
-def _as_string_list(value: object) -> list[str] | None:
-    """A policy element holding one string or a list of strings; None if malformed."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return list(value)
-    return None
-
-
 class _Malformed(Exception):
     """The authorizer's result is not a valid authorizer response."""
 
 
-def _statement_applies(statement: object, method_arn: str) -> tuple[str, bool]:
-    """Return the statement's effect and whether it covers invoking ``method_arn``."""
-    if not isinstance(statement, dict):
-        raise _Malformed("statement is not an object")
-    effect = statement.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise _Malformed("Effect must be Allow or Deny")
-
-    if "Action" in statement:
-        actions = _as_string_list(statement["Action"])
-        if actions is None:
-            raise _Malformed("Action")
-        action_ok = any(_action_matches(action) for action in actions)
-    elif "NotAction" in statement:
-        actions = _as_string_list(statement["NotAction"])
-        if actions is None:
-            raise _Malformed("NotAction")
-        action_ok = not any(_action_matches(action) for action in actions)
-    else:
-        raise _Malformed("statement without Action")
-
-    if "Resource" in statement:
-        resources = _as_string_list(statement["Resource"])
-        if resources is None:
-            raise _Malformed("Resource")
-        resource_ok = any(arn_matches(resource, method_arn) for resource in resources)
-    elif "NotResource" in statement:
-        resources = _as_string_list(statement["NotResource"])
-        if resources is None:
-            raise _Malformed("NotResource")
-        resource_ok = not any(arn_matches(resource, method_arn) for resource in resources)
-    else:
-        raise _Malformed("statement without Resource")
-
-    # A Condition block is not evaluated: authorizer policies have no request context to
-    # test it against, so the statement is taken as written.
-    return str(effect), action_ok and resource_ok
+def _statements(raw: list[object]) -> list[Statement]:
+    statements = []
+    for item in raw:
+        # An authorizer's statement names its resources (REST's output format requires it).
+        if not isinstance(item, dict) or not ({"Resource", "NotResource"} & item.keys()):
+            raise _Malformed("statement without Resource")
+        try:
+            statements.append(parse_statement(item))
+        except MalformedPolicy as error:
+            raise _Malformed(str(error)) from None
+    return statements
 
 
 def _valid_context(context: object) -> dict[str, ContextValue]:
@@ -233,8 +180,14 @@ def _valid_context(context: object) -> dict[str, ContextValue]:
     return valid
 
 
-def evaluate_policy(result: object, method_arn: str) -> AuthorizerDecision:
+def evaluate_policy(
+    result: object, method_arn: str, request_context: Context | None = None
+) -> AuthorizerDecision:
     """Decide on a connect from the parsed JSON an authorizer Lambda returned.
+
+    ``request_context`` holds the condition keys of the connect (``aws:SourceIp``, ...)
+    that the policy's ``Condition`` blocks are tested against; a key left out makes a
+    condition on it false, as IAM does for a key absent from the request.
 
     * ``ALLOW`` when the policy allows ``execute-api:Invoke`` on ``method_arn`` and no
       statement denies it; carries ``principalId``, ``context`` and ``usageIdentifierKey``.
@@ -263,13 +216,12 @@ def evaluate_policy(result: object, method_arn: str) -> AuthorizerDecision:
 
     try:
         context = _valid_context(result.get("context"))
-        verdicts = [_statement_applies(statement, method_arn) for statement in statements]
+        parsed = _statements(statements)
     except _Malformed:
         return _UNAUTHORIZED
 
-    if any(applies for effect, applies in verdicts if effect == "Deny"):
-        return AuthorizerDecision(DecisionKind.DENY, principal_id=principal_id)
-    if any(applies for effect, applies in verdicts if effect == "Allow"):
+    request = Request(INVOKE_ACTION, method_arn, context=request_context or {})
+    if evaluate(parsed, request) is Decision.ALLOW:
         return AuthorizerDecision(
             DecisionKind.ALLOW,
             principal_id=principal_id,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import fnmatch
 import json
 import re
 import time
@@ -31,13 +30,22 @@ from wslab.local.control import (
     InvocationResult,
     Invoker,
 )
+from wslab.local.policy import (
+    Decision,
+    MalformedPolicy,
+    Principal,
+    Request,
+    Statement,
+    evaluate,
+    parse_statement,
+)
 
 __all__ = [
     "IntegrationFailure",
     "IntegrationResult",
     "call_lambda",
     "function_arn_of",
-    "permission_granted",
+    "invoke_permission",
 ]
 
 _URI = re.compile(
@@ -83,38 +91,51 @@ def function_arn_of(uri: str | None, stage_variables: Mapping[str, str]) -> str 
     return _function_in(uri)
 
 
-def _listed(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [str(item) for item in value or []]
+_API_GATEWAY = Principal("Service", "apigateway.amazonaws.com")
 
 
-def _allows(statement: Mapping[str, Any], source_arn: str) -> bool:
-    if statement.get("Effect", "Allow") != "Allow":
-        return False
-    principal = statement.get("Principal")
-    services = principal.get("Service") if isinstance(principal, dict) else principal
-    if not ({"apigateway.amazonaws.com", "*"} & set(_listed(services))):
-        return False
-    actions = [action.lower() for action in _listed(statement.get("Action"))]
-    if not any(fnmatch.fnmatchcase("lambda:invokefunction", action) for action in actions):
-        return False
-    for condition in (statement.get("Condition") or {}).values():
-        for key, pattern in condition.items():
-            if key.lower() == "aws:sourcearn" and not fnmatch.fnmatchcase(source_arn, pattern):
-                return False
-    return True
+def _statements(raw: Iterable[Mapping[str, Any]]) -> Iterable[Statement]:
+    for statement in raw:
+        try:
+            yield parse_statement(statement)
+        except MalformedPolicy:
+            continue  # Lambda's AddPermission stores no such statement
 
 
-def permission_granted(statements: Iterable[Mapping[str, Any]], source_arn: str) -> bool:
-    """Whether a function's resource policy lets API Gateway invoke it for ``source_arn``."""
-    return any(_allows(statement, source_arn) for statement in statements)
+def invoke_permission(statements: Iterable[Mapping[str, Any]], source_arn: str) -> Decision:
+    """Whether a function's resource policy lets API Gateway invoke it for ``source_arn``
+    (the route's ``execute-api`` ARN), and if not, whether a statement denies it.
+
+    API Gateway asks as ``apigateway.amazonaws.com`` with ``aws:SourceArn`` and
+    ``aws:SourceAccount`` in the request context, which ``AddPermission``'s ``SourceArn``
+    (``ArnLike``) and ``SourceAccount`` (``StringEquals``) test
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-services.html).
+    The ``Resource`` of each statement is Lambda's own, the function the policy is attached
+    to, so it is left out (moto writes it with a ``:$LATEST`` suffix AWS does not add).
+    """
+    account = source_arn.split(":")[4] if source_arn.count(":") >= 5 else ""
+    context = {"aws:SourceArn": source_arn, "aws:SourceAccount": account}
+    request = Request("lambda:InvokeFunction", principal=_API_GATEWAY, context=context)
+    return evaluate(_statements(statements), request)
 
 
 @lru_cache(maxsize=4096)
-def _granted(policy: DeployedFunction, source_arn: str) -> bool:
+def _permission(policy: DeployedFunction, source_arn: str) -> Decision:
     # Cached per function snapshot (replaced whenever the function or its policy changes).
-    return permission_granted(policy.policy_statements, source_arn)
+    return invoke_permission(policy.policy_statements, source_arn)
+
+
+def _refusal(function_name: str, source_arn: str, decision: Decision) -> str:
+    if decision is Decision.EXPLICIT_DENY:
+        return (
+            f"function {function_name}'s resource policy denies apigateway.amazonaws.com "
+            f"invoking it for {source_arn}"
+        )
+    return (
+        f"function {function_name} does not allow apigateway.amazonaws.com to invoke it "
+        f"for {source_arn} (add a lambda:InvokeFunction permission)"
+    )
 
 
 def _consume_outcome(task: asyncio.Future[Any]) -> None:
@@ -180,13 +201,13 @@ async def call_lambda(
             failure=IntegrationFailure.ERROR,
             reason=f"no Lambda function for integration URI {integration.integration_uri}",
         )
-    if not integration.credentials_arn and not _granted(function, source_arn):
+    permission = (
+        Decision.ALLOW if integration.credentials_arn else _permission(function, source_arn)
+    )
+    if not permission.allowed:
         return IntegrationResult(
             failure=IntegrationFailure.ERROR,
-            reason=(
-                f"function {function.spec.name} does not allow apigateway.amazonaws.com "
-                f"to invoke it for {source_arn} (add a lambda:InvokeFunction permission)"
-            ),
+            reason=_refusal(function.spec.name, source_arn, permission),
         )
     started = time.perf_counter()
     timeout_s = integration.timeout_ms / 1000

@@ -9,11 +9,11 @@ import pytest
 from wslab.local.gateway.authorizer import (
     AuthorizerDecision,
     DecisionKind,
-    arn_matches,
     evaluate_policy,
     identity_sources_present,
     route_arn,
 )
+from wslab.local.policy import resource_matches
 
 CONNECT_ARN = route_arn("us-east-1", "123456789012", "abcdef123", "prod", "$connect")
 
@@ -111,7 +111,7 @@ def test_unknown_source_syntax_is_never_present() -> None:
 )
 def test_resource_patterns_that_cover_connect(pattern: str) -> None:
     """'*' and '?' wildcards match the $connect ARN."""
-    assert arn_matches(pattern, CONNECT_ARN)
+    assert resource_matches(pattern, CONNECT_ARN)
 
 
 @pytest.mark.parametrize(
@@ -129,17 +129,21 @@ def test_resource_patterns_that_cover_connect(pattern: str) -> None:
 )
 def test_resource_patterns_that_miss_connect(pattern: str) -> None:
     """A REST-style .../prod/*/* and other near misses do not match."""
-    assert not arn_matches(pattern, CONNECT_ARN)
+    assert not resource_matches(pattern, CONNECT_ARN)
 
 
 def test_wildcard_inside_a_segment_stays_inside_it() -> None:
     """Only a '*' that ends its segment may run across colons; '?' never does."""
     # "us-east-*2" would otherwise swallow "1:12345678901" and match.
-    assert not arn_matches("arn:aws:execute-api:us-east-*2:abcdef123/prod/$connect", CONNECT_ARN)
-    assert not arn_matches(
+    assert not resource_matches(
+        "arn:aws:execute-api:us-east-*2:abcdef123/prod/$connect", CONNECT_ARN
+    )
+    assert not resource_matches(
         "arn:aws:execute-api:us-east-1?123456789012:abcdef123/prod/$connect", CONNECT_ARN
     )
-    assert arn_matches("arn:aws:execute-api:us-*:123456789012:abcdef123/prod/$connect", CONNECT_ARN)
+    assert resource_matches(
+        "arn:aws:execute-api:us-*:123456789012:abcdef123/prod/$connect", CONNECT_ARN
+    )
 
 
 # --- decisions --------------------------------------------------------------------------
@@ -268,3 +272,37 @@ def test_no_matching_statement_is_forbidden() -> None:
     """With no statement covering the ARN the default is deny (403)."""
     other = "arn:aws:execute-api:us-east-1:123456789012:zzz/prod/$connect"
     assert evaluate_policy(policy(allow(other)), CONNECT_ARN).status_code == 403
+
+
+def test_brackets_in_a_resource_are_literal() -> None:
+    """'[...]' is no character class: '.../pro[d]/$connect' does not cover '.../prod/...'."""
+    bracketed = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/pro[d]/$connect"
+    assert evaluate_policy(policy(allow(bracketed)), CONNECT_ARN).kind is DecisionKind.DENY
+
+
+def test_conditions_are_tested_against_the_request_context() -> None:
+    """An Allow whose condition holds allows; one whose key is absent or differs does not;
+    a Deny whose condition holds wins."""
+    local = {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}
+    allowed = policy({**allow(CONNECT_ARN), "Condition": local})
+    assert evaluate_policy(allowed, CONNECT_ARN, {"aws:SourceIp": "127.0.0.1"}).kind is (
+        DecisionKind.ALLOW
+    )
+    assert evaluate_policy(allowed, CONNECT_ARN, {"aws:SourceIp": "192.0.2.1"}).kind is (
+        DecisionKind.DENY
+    )
+    assert evaluate_policy(allowed, CONNECT_ARN).kind is DecisionKind.DENY
+
+    denied = policy(allow("*"), {**deny(CONNECT_ARN), "Condition": local})
+    assert evaluate_policy(denied, CONNECT_ARN, {"aws:SourceIp": "127.0.0.1"}).kind is (
+        DecisionKind.DENY
+    )
+    assert evaluate_policy(denied, CONNECT_ARN, {"aws:SourceIp": "192.0.2.1"}).kind is (
+        DecisionKind.ALLOW
+    )
+
+
+def test_a_malformed_condition_is_unauthorized() -> None:
+    """A Condition outside IAM's grammar makes the response invalid: 401."""
+    result = policy({**allow("*"), "Condition": {"StringEquals": "not a map"}})
+    assert evaluate_policy(result, CONNECT_ARN).kind is DecisionKind.UNAUTHORIZED

@@ -67,6 +67,9 @@ STAGE_WITH_AUTHORIZER = ServedStage(
 
 
 class FakeControlPlane:
+    def __init__(self, policy_statements: tuple[dict[str, Any], ...] = ALLOW_APIGATEWAY) -> None:
+        self.policy_statements = policy_statements
+
     def served_stage(self, api_id: str, stage: str) -> ServedStage | None:
         return STAGE_WITH_AUTHORIZER if (api_id, stage) == (API_ID, STAGE) else None
 
@@ -74,7 +77,7 @@ class FakeControlPlane:
         return api_id == API_ID
 
     def find_function(self, arn: str) -> DeployedFunction | None:
-        return DeployedFunction(SPEC, ALLOW_APIGATEWAY) if arn == FUNCTION_ARN else None
+        return DeployedFunction(SPEC, self.policy_statements) if arn == FUNCTION_ARN else None
 
     def function_code(self, spec: FunctionSpec) -> bytes:
         raise AssertionError("the gateway never reads code")
@@ -107,10 +110,11 @@ class FailingFunction:
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    """``serve(invoker)`` runs a gateway on a free port in a thread; returns its base URL."""
+    """``serve(invoker, control)`` runs a gateway on a free port in a thread; returns its base
+    URL."""
     loops: list[tuple[asyncio.AbstractEventLoop, web.AppRunner]] = []
 
-    def start(invoker: Any) -> str:
+    def start(invoker: Any, control: FakeControlPlane | None = None) -> str:
         ready = threading.Event()
         url: list[str] = []
 
@@ -118,7 +122,8 @@ def serve() -> Iterator[Any]:
             loop = asyncio.new_event_loop()
 
             async def up() -> web.AppRunner:
-                gateway = Gateway(invoker, FakeControlPlane(), GatewaySettings(), lambda line: None)
+                plane = control or FakeControlPlane()
+                gateway = Gateway(invoker, plane, GatewaySettings(), lambda line: None)
                 app = web.Application()
                 app.router.add_route("*", "/{tail:.*}", gateway.handle)
                 runner = web.AppRunner(app, access_log=None)
@@ -170,3 +175,28 @@ def test_the_identity_source_is_checked_before_any_invocation(serve: Any) -> Non
     base = serve(authorizer)
     assert _refused_status(f"{base}/{API_ID}/{STAGE}") == 401
     assert authorizer.calls == 0
+
+
+def _deny_authorizers(api_id: str) -> dict[str, Any]:
+    # What no AddPermission call can write, but a resource policy may hold: a Deny.
+    return {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "lambda:*",
+        "Condition": {
+            "ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:*:*:{api_id}/authorizers/*"}
+        },
+    }
+
+
+def test_a_deny_in_the_function_policy_refuses_the_invocation(serve: Any) -> None:
+    """An applicable Deny beats the Allow: the authorizer is never invoked (500); a Deny
+    naming another API leaves the Allow in force."""
+    authorizer = FailingFunction({"errorType": "Error", "errorMessage": "Unauthorized"})
+    denied = FakeControlPlane((*ALLOW_APIGATEWAY, _deny_authorizers(API_ID)))
+    assert _refused_status(f"{serve(authorizer, denied)}/{API_ID}/{STAGE}?token=t") == 500
+    assert authorizer.calls == 0
+
+    elsewhere = FakeControlPlane((*ALLOW_APIGATEWAY, _deny_authorizers("otherapi1")))
+    assert _refused_status(f"{serve(authorizer, elsewhere)}/{API_ID}/{STAGE}?token=t") == 401
+    assert authorizer.calls == 1

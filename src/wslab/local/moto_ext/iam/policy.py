@@ -4,15 +4,16 @@ Who is restricted: whoever signs with credentials the local STS issued by ``Assu
 Lambda execution environment gets its function's role that way). Any other credentials (the
 notebooks', the tests', a shell's) are an administrator's: allowed everything.
 
-What decides: the role's inline and attached policies and its permissions boundary, evaluated
-as IAM does for a principal and a resource in one account: an explicit ``Deny`` wins, else an
-``Allow`` is needed (and, with a boundary, the boundary must allow too). Each statement is
-evaluated by moto's :class:`~moto.iam.access_control.IAMPolicyStatement`; its matching is
-replaced where it departs from IAM's (``?`` wildcards, regex characters taken literally, action
-names case-insensitive, ``NotResource``, an ``Allow`` whose condition fails counting as
-"not applicable" rather than as a deny). Conditions are evaluated as moto does: only
-``StringEquals`` on keys the request supplies, and none are supplied, so a condition is
-treated as met.
+What decides: the role's inline and attached policies and its permissions boundary, gathered
+from moto's IAM models and evaluated by :mod:`wslab.local.policy` as IAM does for a principal
+and a resource in one account: an explicit ``Deny`` wins, else an ``Allow`` is needed (and,
+with a boundary, the boundary must allow too). Conditions are tested against the keys the
+local stack knows of such a call: the role as ``aws:PrincipalArn`` (IAM gives the role's ARN,
+not the session's), ``aws:PrincipalAccount``, ``aws:PrincipalType`` ``AssumedRole``, and
+``aws:SecureTransport`` true (the local stack's plain HTTP on the loopback interface stands for
+AWS's HTTPS endpoints); see
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html.
+A condition on any other key is false, as IAM makes it for a key absent from the request.
 
 Decisions are cached per (access key, action, resource) until IAM changes (the ``iam``
 change counter), so a changed policy applies to the next call, with no redeployment, and a
@@ -22,18 +23,24 @@ repeated call costs a dictionary lookup.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
 from wslab.local.control import AccessDenied
 from wslab.local.moto_ext.core.host import HOST, MotoHost
+from wslab.local.policy import (
+    ContextValue,
+    Decision,
+    MalformedPolicy,
+    Request,
+    Statement,
+    parse_statement,
+)
+from wslab.local.policy import evaluate as evaluate_statements
 
 __all__ = [
     "IDENTITY_POLICY",
@@ -68,52 +75,20 @@ class RoleSession:
         return f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/{self.session_name}"
 
 
-@lru_cache(maxsize=4096)
-def _wildcard(pattern: str, fold_case: bool) -> re.Pattern[str]:
-    # IAM's wildcards: * any run of characters, ? one character; nothing else is special.
-    body = "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
-    )
-    return re.compile(body, re.IGNORECASE | re.DOTALL if fold_case else re.DOTALL)
-
-
-class _Statement(IAMPolicyStatement):
-    """moto's statement evaluation with IAM's matching rules."""
-
-    def _check_element_matches(self, statement_element: Any, value: str) -> bool:
-        patterns = self._statement[statement_element]
-        if not isinstance(patterns, list):
-            patterns = [patterns]
-        fold_case = statement_element in ("Action", "NotAction")  # action names ignore case
-        return any(_wildcard(str(pattern), fold_case).fullmatch(value) for pattern in patterns)
-
-    def is_action_permitted(
-        self,
-        action: str,
-        resource: str = "*",
-        principal: str | None = None,
-        incoming_condition_values: dict[str, str] | None = None,
-    ) -> PermissionResult:
-        statement = self._statement
-        if "NotResource" in statement and "Resource" not in statement:
-            if self._check_element_matches("NotResource", resource):
-                return PermissionResult.NEUTRAL
-            # Every other resource is covered: as "Resource": "*" for moto.
-            covered = {key: value for key, value in statement.items() if key != "NotResource"}
-            return _Statement({**covered, "Resource": "*"}).is_action_permitted(action, resource)
-        result = super().is_action_permitted(action, resource, principal, incoming_condition_values)
-        if result is PermissionResult.DENIED and statement.get("Effect") != "Deny":
-            return PermissionResult.NEUTRAL  # an Allow that does not apply denies nothing
-        return result
-
-
-def statements_of(document: Any) -> list[Any]:
-    """A policy document's statements (JSON text or bytes, or a dict; one statement or a
-    list)."""
-    if isinstance(document, (str, bytes)):
+def statements_of(document: Any) -> list[Statement]:
+    """A stored policy document's statements (JSON text or bytes, or a dict; one statement
+    or a list). A statement outside IAM's grammar, which IAM would not have stored, is left
+    out."""
+    if isinstance(document, str | bytes):
         document = json.loads(document)
-    statements = document.get("Statement", []) if isinstance(document, dict) else []
-    return statements if isinstance(statements, list) else [statements]
+    raw = document.get("Statement", []) if isinstance(document, dict) else []
+    statements = []
+    for statement in raw if isinstance(raw, list) else [raw]:
+        try:
+            statements.append(parse_statement(statement))
+        except MalformedPolicy:
+            continue
+    return statements
 
 
 def _default_document(policy: Any) -> Any:
@@ -124,18 +99,21 @@ def _default_document(policy: Any) -> Any:
     return {}
 
 
-def evaluate(documents: list[Any], action: str, resource: str) -> PermissionResult:
-    """One policy set's verdict: DENIED (an explicit Deny), PERMITTED, or NEUTRAL."""
-    permitted = False
-    for document in documents:
-        for statement in statements_of(document):
-            if not isinstance(statement, dict):
-                continue
-            result = _Statement(statement).is_action_permitted(action, resource)
-            if result is PermissionResult.DENIED:
-                return result
-            permitted = permitted or result is PermissionResult.PERMITTED
-    return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+def evaluate(documents: list[Any], request: Request) -> Decision:
+    """One policy set's decision on ``request``."""
+    return evaluate_statements(
+        (statement for document in documents for statement in statements_of(document)), request
+    )
+
+
+def _request(session: RoleSession, action: str, resource: str) -> Request:
+    context: dict[str, ContextValue] = {
+        "aws:PrincipalArn": session.role_arn,
+        "aws:PrincipalAccount": session.account_id,
+        "aws:PrincipalType": "AssumedRole",
+        "aws:SecureTransport": True,
+    }
+    return Request(action, resource, context=context)
 
 
 class _Missing(Enum):
@@ -212,14 +190,15 @@ class IamAuthority:
 
     def _evaluate(self, session: RoleSession, action: str, resource: str) -> AccessDenied | None:
         identity, boundary = self._policies(session)
-        verdict = evaluate(identity, action, resource)
-        if verdict is not PermissionResult.PERMITTED:
-            explicit = verdict is PermissionResult.DENIED
+        request = _request(session, action, resource)
+        verdict = evaluate(identity, request)
+        if not verdict.allowed:
+            explicit = verdict is Decision.EXPLICIT_DENY
             return AccessDenied(session.arn, action, resource, explicit, policy=IDENTITY_POLICY)
         if boundary is not None:
-            verdict = evaluate(boundary, action, resource)
-            if verdict is not PermissionResult.PERMITTED:
-                explicit = verdict is PermissionResult.DENIED
+            verdict = evaluate(boundary, request)
+            if not verdict.allowed:
+                explicit = verdict is Decision.EXPLICIT_DENY
                 return AccessDenied(
                     session.arn, action, resource, explicit, policy=PERMISSIONS_BOUNDARY
                 )
