@@ -33,6 +33,7 @@ __all__ = [
     "ContextValue",
     "DecisionKind",
     "arn_matches",
+    "authorizer_arn",
     "evaluate_policy",
     "identity_sources_present",
     "route_arn",
@@ -47,9 +48,18 @@ ContextValue = str | int | float | bool
 """The only value types allowed in an authorizer's ``context`` map."""
 
 
+def _api_arn(region: str, account_id: str, api_id: str) -> str:
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
+
+
 def route_arn(region: str, account_id: str, api_id: str, stage: str, route_key: str) -> str:
     """ARN of a route; with ``$connect`` it is the ``methodArn`` of an authorizer event."""
-    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{route_key}"
+    return f"{_api_arn(region, account_id, api_id)}/{stage}/{route_key}"
+
+
+def authorizer_arn(region: str, account_id: str, api_id: str, authorizer_id: str) -> str:
+    """ARN of an API's authorizer: the source an authorizer's function is invoked from."""
+    return f"{_api_arn(region, account_id, api_id)}/authorizers/{authorizer_id}"
 
 
 # --- identity sources -------------------------------------------------------------------
