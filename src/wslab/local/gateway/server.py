@@ -57,7 +57,11 @@ from wslab.local.gateway.frames import (
 from wslab.local.gateway.handshake import HandshakeRefusal, handshake_refusal
 from wslab.local.gateway.ids import new_id
 from wslab.local.gateway.integrations import IntegrationFailure, IntegrationResult, call_lambda
-from wslab.local.gateway.management import CONNECTIONS_SEGMENT, ManagementApi
+from wslab.local.gateway.management import (
+    CONNECTIONS_SEGMENT,
+    ManagementApi,
+    addresses_management_api,
+)
 from wslab.local.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
 from wslab.local.gateway.websocket import GatewayWebSocketResponse
 
@@ -140,7 +144,7 @@ class Gateway:
     def serves(self, request: web.Request) -> bool:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
-            return True
+            return addresses_management_api(request, parts, self._control.is_websocket_api)
         # A WebSocket upgrade to an API this stack does not have (deleted, or made before
         # a restart), or without a stage, is refused here too, rather than handed to moto
         # (whose S3 would answer it).
