@@ -95,6 +95,50 @@ def test_message_over_131072_bytes_closes_with_1009(ws: Any) -> None:
     assert expect_close(ws)[0] == 1009
 
 
+# The limits are in bytes of UTF-8: a character of Chinese text is 3 of them, an emoji 4.
+MULTIBYTE = pytest.mark.parametrize("filler", ["中", "😀"])
+
+
+def multibyte_padded(message: dict[str, Any], total_bytes: int, filler: str) -> str:
+    """``message`` as JSON, padded with ``filler`` to exactly ``total_bytes`` of UTF-8 (far
+    fewer characters)."""
+    skeleton = json.dumps({**message, "pad": ""}, ensure_ascii=False)
+    room = total_bytes - len(skeleton.encode())
+    width = len(filler.encode())
+    text = json.dumps(
+        {**message, "pad": filler * (room // width) + "x" * (room % width)}, ensure_ascii=False
+    )
+    assert len(text.encode()) == total_bytes and len(text) < total_bytes
+    return text
+
+
+@MULTIBYTE
+def test_multibyte_frame_of_32768_bytes_is_accepted(ws: Any, filler: str) -> None:
+    assert ask(ws, multibyte_padded({"action": "echo", "size": 1}, 32 * KB, filler)) == str(32 * KB)
+
+
+@MULTIBYTE
+def test_multibyte_frame_over_32768_bytes_closes_with_1009(ws: Any, filler: str) -> None:
+    """Fewer than 32768 characters, one byte over 32 KB: the frame limit counts bytes."""
+    ws.send(multibyte_padded({"action": "echo", "size": 1}, 32 * KB + 1, filler))
+    assert expect_close(ws)[0] == 1009
+
+
+@MULTIBYTE
+def test_multibyte_message_of_131072_bytes_in_fragments_is_accepted(ws: Any, filler: str) -> None:
+    """Fragments cut at 32 KB split characters; the message is whole again when reassembled."""
+    text = multibyte_padded({"action": "echo", "size": 1}, 128 * KB, filler)
+    send_fragments(ws, text, 32 * KB)
+    assert ws.recv() == str(128 * KB)
+
+
+@MULTIBYTE
+def test_multibyte_message_over_131072_bytes_closes_with_1009(ws: Any, filler: str) -> None:
+    text = multibyte_padded({"action": "echo", "size": 1}, 128 * KB + 1, filler)
+    send_fragments(ws, text, 32 * KB)
+    assert expect_close(ws)[0] == 1009
+
+
 def test_binary_frame_closes_with_1003(ws: Any) -> None:
     """A binary frame closes the connection with 1003."""
     ws.send_binary(b"\x00\x01binary")
