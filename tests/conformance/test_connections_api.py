@@ -1,4 +1,6 @@
-"""The @connections management API: POST, GET, DELETE and their errors (§6, §9.5)."""
+"""The @connections management API: POST, GET, DELETE and their errors.
+
+Behaviour: docs/apigw-websocket.md §6, §9."""
 
 from __future__ import annotations
 

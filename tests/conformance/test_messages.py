@@ -1,4 +1,6 @@
-"""Messages: frames and limits, the MESSAGE event, route responses, error frames (§4-§5, §9.3)."""
+"""Messages: frames and limits, the MESSAGE event, route responses, error frames.
+
+Behaviour: docs/apigw-websocket.md §4, §5, §9."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Lambda REQUEST authorizers on ``$connect`` (spec §2.4): identity sources and policies.
+"""Lambda REQUEST authorizers on ``$connect``: identity sources and policies.
+
+Behaviour: docs/apigw-websocket.md §2.4.
 
 The gateway calls :func:`identity_sources_present` before invoking the authorizer (a
 missing source answers 401 without calling it), then hands the function's result to
@@ -14,7 +16,8 @@ Policy evaluation follows IAM for the parts an authorizer policy uses: a stateme
 when one of its actions matches ``execute-api:Invoke`` and one of its resources matches the
 method ARN; an applicable ``Deny`` wins over any ``Allow``; with no applicable ``Allow`` the
 request is denied. The method ARN of a WebSocket connect ends in ``/$connect`` with no HTTP
-verb, so a REST-style resource such as ``.../prod/*/*`` does not match it (spec §2.4).
+verb, so a REST-style resource such as ``.../prod/*/*`` does not match it
+(docs/apigw-websocket.md §2.4).
 """
 
 from __future__ import annotations

@@ -126,8 +126,9 @@ def _message(data: bytes) -> str | bytes:
     """A text message for UTF-8 data; otherwise the bytes, as one binary message.
 
     UNCONFIRMED: which frame API Gateway sends for ``Data`` that is not UTF-8 is not
-    documented (spec §6.1). RFC 6455 §5.6 forbids invalid UTF-8 in a text frame (the client
-    would fail the connection, §8.1), so the bytes go out unchanged in a binary frame
+    documented (docs/apigw-websocket.md §6.1). RFC 6455 §5.6 forbids invalid UTF-8 in a
+    text frame (the client would fail the connection, RFC 6455 §8.1), so the bytes go out
+    unchanged in a binary frame
     rather than altered into replacement characters."""
     try:
         return data.decode("utf-8")

@@ -184,9 +184,9 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
     async def send_str(self, data: str, compress: int | None = None) -> None:
         """Send one text message; over 32 KB it goes out in frames of at most 32 KB.
 
-        API Gateway's frame limit covers what it sends too (spec §6.1): a long
-        ``PostToConnection`` or route response reaches the client as one message split
-        into continuation frames.
+        API Gateway's frame limit covers what it sends too (docs/apigw-websocket.md
+        §6.1): a long ``PostToConnection`` or route response reaches the client as one
+        message split into continuation frames.
         """
         payload = data.encode("utf-8")
         if len(payload) <= MAX_FRAME_BYTES or compress:
