@@ -645,6 +645,15 @@ def _check_aiohttp_websocket() -> list[str]:
     missing += [
         name for name in ("WebSocketDataQueue", "WebSocketReader") if not hasattr(reader, name)
     ]
+    # Flow control: the writer's own drain threshold is lifted, and senders wait on the
+    # response's payload writer's drain instead (bounded).
+    from aiohttp._websocket.writer import WebSocketWriter
+    from aiohttp.http_writer import StreamWriter
+
+    if "self._limit" not in inspect.getsource(WebSocketWriter.send_frame):
+        missing.append("WebSocketWriter._limit (the drain threshold of send_frame)")
+    if not inspect.iscoroutinefunction(StreamWriter.drain):
+        missing.append("StreamWriter.drain()")
     return missing
 
 
@@ -837,7 +846,7 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         "local/moto_ext/apigatewayv2/models.py, core/control_plane.py",
         _check_mock_random,
     ),
-    "aiohttp WebSocketResponse._post_start and its private state (frame guard)": (
+    "aiohttp WebSocketResponse._post_start and its private state (frame guard, flow control)": (
         "local/gateway/websocket.py",
         _check_aiohttp_websocket,
     ),

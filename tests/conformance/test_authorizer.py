@@ -1,4 +1,6 @@
-"""The REQUEST authorizer on ``$connect``: 401, 403, and its result in later events (§2.4)."""
+"""The REQUEST authorizer on ``$connect``: 401, 403, and its result in later events.
+
+Behaviour: docs/apigw-websocket.md §2.4."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Connecting: stages, ``$connect``, subprotocols and the CONNECT event (spec §2, §9.1-2)."""
+"""Connecting: stages, ``$connect``, subprotocols and the CONNECT event.
+
+Behaviour: docs/apigw-websocket.md §2, §9 items 1-2."""
 
 from __future__ import annotations
 

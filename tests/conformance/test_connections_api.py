@@ -1,4 +1,6 @@
-"""The @connections management API: POST, GET, DELETE and their errors (§6, §9.5)."""
+"""The @connections management API: POST, GET, DELETE and their errors.
+
+Behaviour: docs/apigw-websocket.md §6, §9."""
 
 from __future__ import annotations
 
@@ -114,6 +116,24 @@ def test_post_over_131072_bytes_is_413(management: Any, ws: Any) -> None:
         management.post_to_connection(ConnectionId=connection_id, Data=b"z" * (128 * KB + 1))
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert json.loads(ask(ws, {"action": "echo"}))["route"] == "echo"
+
+
+@pytest.mark.parametrize("character", ["中", "😀"])
+def test_multibyte_post_limits_count_bytes(management: Any, ws: Any, character: str) -> None:
+    """128 KB of UTF-8 (a third or a quarter as many characters) is delivered as one text
+    message in frames of at most 32 KB; one byte more is 413."""
+    connection_id = connection_id_of(ws)
+    width = len(character.encode())
+    text = character * (128 * KB // width) + "x" * (128 * KB % width)
+    management.post_to_connection(ConnectionId=connection_id, Data=text.encode())
+    frames = [ws.recv_frame()]
+    while not frames[-1].fin:
+        frames.append(ws.recv_frame())
+    assert frames[0].opcode == ABNF.OPCODE_TEXT
+    assert all(len(frame.data) <= 32 * KB for frame in frames)
+    assert b"".join(frame.data for frame in frames).decode() == text
+    with pytest.raises(management.exceptions.PayloadTooLargeException):
+        management.post_to_connection(ConnectionId=connection_id, Data=(text + "x").encode())
 
 
 def test_get_connection_describes_it(api: WiredApi, management: Any, ws: Any) -> None:

@@ -1,4 +1,6 @@
-"""``$disconnect``: once per connection, with the close code and reason (§3, §9.4)."""
+"""``$disconnect``: once per connection, with the close code and reason.
+
+Behaviour: docs/apigw-websocket.md §3, §9."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Idle timeout and maximum connection duration, on stacks started with short ones (§7, §9.4).
+"""Idle timeout and maximum connection duration, on stacks started with short ones.
+Behaviour: docs/apigw-websocket.md §7, §9.
 
 AWS closes after 10 minutes without traffic and after 2 hours; ``wslab local`` takes both
 as options. Neither close code is confirmed for AWS: the spec's best guess, 1001

@@ -1,4 +1,6 @@
-"""Messages: frames and limits, the MESSAGE event, route responses, error frames (§4-§5, §9.3)."""
+"""Messages: frames and limits, the MESSAGE event, route responses, error frames.
+
+Behaviour: docs/apigw-websocket.md §4, §5, §9."""
 
 from __future__ import annotations
 
@@ -92,6 +94,50 @@ def test_message_of_131072_bytes_in_fragments_is_accepted(ws: Any) -> None:
 def test_message_over_131072_bytes_closes_with_1009(ws: Any) -> None:
     """A message one byte over 128 KB, in fragments within the frame limit, closes with 1009."""
     send_fragments(ws, padded({"action": "echo", "size": 1}, 128 * KB + 1), 32 * KB)
+    assert expect_close(ws)[0] == 1009
+
+
+# The limits are in bytes of UTF-8: a character of Chinese text is 3 of them, an emoji 4.
+MULTIBYTE = pytest.mark.parametrize("filler", ["中", "😀"])
+
+
+def multibyte_padded(message: dict[str, Any], total_bytes: int, filler: str) -> str:
+    """``message`` as JSON, padded with ``filler`` to exactly ``total_bytes`` of UTF-8 (far
+    fewer characters)."""
+    skeleton = json.dumps({**message, "pad": ""}, ensure_ascii=False)
+    room = total_bytes - len(skeleton.encode())
+    width = len(filler.encode())
+    text = json.dumps(
+        {**message, "pad": filler * (room // width) + "x" * (room % width)}, ensure_ascii=False
+    )
+    assert len(text.encode()) == total_bytes and len(text) < total_bytes
+    return text
+
+
+@MULTIBYTE
+def test_multibyte_frame_of_32768_bytes_is_accepted(ws: Any, filler: str) -> None:
+    assert ask(ws, multibyte_padded({"action": "echo", "size": 1}, 32 * KB, filler)) == str(32 * KB)
+
+
+@MULTIBYTE
+def test_multibyte_frame_over_32768_bytes_closes_with_1009(ws: Any, filler: str) -> None:
+    """Fewer than 32768 characters, one byte over 32 KB: the frame limit counts bytes."""
+    ws.send(multibyte_padded({"action": "echo", "size": 1}, 32 * KB + 1, filler))
+    assert expect_close(ws)[0] == 1009
+
+
+@MULTIBYTE
+def test_multibyte_message_of_131072_bytes_in_fragments_is_accepted(ws: Any, filler: str) -> None:
+    """Fragments cut at 32 KB split characters; the message is whole again when reassembled."""
+    text = multibyte_padded({"action": "echo", "size": 1}, 128 * KB, filler)
+    send_fragments(ws, text, 32 * KB)
+    assert ws.recv() == str(128 * KB)
+
+
+@MULTIBYTE
+def test_multibyte_message_over_131072_bytes_closes_with_1009(ws: Any, filler: str) -> None:
+    text = multibyte_padded({"action": "echo", "size": 1}, 128 * KB + 1, filler)
+    send_fragments(ws, text, 32 * KB)
     assert expect_close(ws)[0] == 1009
 
 

@@ -1,4 +1,6 @@
-"""Route selection, the Forbidden frame and redeploy semantics (§1, §8, §9.3)."""
+"""Route selection, the Forbidden frame and redeploy semantics.
+
+Behaviour: docs/apigw-websocket.md §1, §8, §9."""
 
 from __future__ import annotations
 

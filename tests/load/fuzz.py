@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlparse
 
+from tests.support import scaled
+
 from .chat import Chat, Member, new_room, open_members, session
 
 __all__ = ["FuzzResult", "fuzz"]
@@ -224,7 +226,7 @@ def _close_code(url: str, frames: list[bytes]) -> str:
     from .faults import _raw_client
 
     sock = _raw_client(url)
-    sock.settimeout(10)
+    sock.settimeout(scaled(10))
     data = b""
     try:
         for frame in frames:

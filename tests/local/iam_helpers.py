@@ -13,6 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.support import scaled
 from wslab.aws import LAMBDA_TRUST_POLICY
 from wslab.deploy.packaging import zip_sources
 
@@ -119,7 +120,7 @@ def signed_request(
         request.url, data=body, headers=dict(request.headers.items()), method="POST"
     )
     try:
-        with urllib.request.urlopen(prepared, timeout=30) as answer:
+        with urllib.request.urlopen(prepared, timeout=scaled(30)) as answer:
             return answer.status, dict(answer.headers.items()), answer.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers.items()), error.read()

@@ -9,13 +9,14 @@ import urllib.request
 
 import pytest
 
+from tests.support import scaled
 from wslab.client.page import CHAT_PAGE, FOLDER
 from wslab.local.defaults import CHAT_PAGE_PATH
 
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=scaled(10)) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()

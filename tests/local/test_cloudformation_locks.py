@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 
+from tests.support import scaled
 from wslab.aws import client
 from wslab.local import LocalAWS
 from wslab.local.moto_ext.core.host import HOST
@@ -46,11 +47,11 @@ def test_a_stack_creates_and_deletes_its_table_under_dynamodb_s_lock() -> None:
                 def hold(held: threading.Event = held, release: threading.Event = release) -> None:
                     with HOST.locks.of("dynamodb"):
                         held.set()
-                        release.wait(30)
+                        release.wait(scaled(30))
 
                 holder = threading.Thread(target=hold)
                 holder.start()
-                held.wait(10)
+                held.wait(scaled(10))
                 running = loop.run_in_executor(None, call)
                 done, _ = await asyncio.wait({running}, timeout=1.0)
                 release.set()

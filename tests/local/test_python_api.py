@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from tests.support import scaled
 from wslab.aws import client
 from wslab.local import LocalAWS
 from wslab.local.process import LocalAWSStartError, ensure_running, health, stop_background
@@ -66,7 +67,7 @@ def test_background_stack_outlives_the_process_that_started_it() -> None:
     )
     try:
         first = subprocess.run(
-            [sys.executable, "-c", make_table], capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", make_table], capture_output=True, text=True, timeout=scaled(120)
         )
         assert first.returncode == 0, first.stderr
         started = health(port)
@@ -89,7 +90,7 @@ def test_a_background_stack_that_cannot_start_says_why() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(LocalAWSStartError) as refused:
-            ensure_running(port, startup_timeout_s=60)
+            ensure_running(port, startup_timeout_s=scaled(60))
     message = str(refused.value)
     assert f"did not start on port {port}" in message
     assert f"cannot listen on 127.0.0.1:{port}" in message

@@ -11,6 +11,7 @@ import pytest
 import websocket
 
 from tests.local.lambda_helpers import create_package_function, invoke_json
+from tests.support import scaled
 from wslab.deploy.wiring import wire_websocket_api
 
 AWS = Callable[..., Any]
@@ -42,7 +43,7 @@ def test_a_refused_runtime_behind_a_route_is_an_internal_server_error(
     create_package_function(aws, name, {"Main.class": ""}, "example.Handler", "java21")
     api = wire_websocket_api(aws("apigatewayv2"), aws("lambda"), name, {"$connect": name})
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        websocket.create_connection(api.url, timeout=10)
+        websocket.create_connection(api.url, timeout=scaled(10))
     assert refused.value.status_code == 502
 
 

@@ -1,4 +1,6 @@
-"""Lambda REQUEST authorizers on ``$connect`` (spec §2.4): identity sources and policies.
+"""Lambda REQUEST authorizers on ``$connect``: identity sources and policies.
+
+Behaviour: docs/apigw-websocket.md §2.4.
 
 The gateway calls :func:`identity_sources_present` before invoking the authorizer (a
 missing source answers 401 without calling it), then hands the function's result to
@@ -15,10 +17,10 @@ applies when one of its actions matches ``execute-api:Invoke``, one of its resou
 the method ARN and its ``Condition`` holds; an applicable ``Deny`` wins over any ``Allow``;
 with no applicable ``Allow`` the request is denied. The method ARN of a WebSocket connect
 ends in ``/$connect`` with no HTTP verb, and a wildcard stays within its ARN segment, so a
-REST-style resource such as ``.../prod/*/*`` does not match it (spec §2.4). AWS's own
-authorizer types carry a ``Condition`` element (aws-lambda-dotnet PR #1779, after the
-blueprints in awslabs/aws-apigateway-lambda-authorizer-blueprints); which condition keys API
-Gateway supplies when it evaluates one is [UNCONFIRMED]: the caller passes them.
+REST-style resource such as ``.../prod/*/*`` does not match it (docs/apigw-websocket.md
+§2.4). AWS's own authorizer types carry a ``Condition`` element (aws-lambda-dotnet PR #1779,
+after the blueprints in awslabs/aws-apigateway-lambda-authorizer-blueprints); which condition
+keys API Gateway supplies when it evaluates one is [UNCONFIRMED]: the caller passes them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "AuthorizerDecision",
     "ContextValue",
     "DecisionKind",
+    "authorizer_arn",
     "evaluate_policy",
     "identity_sources_present",
     "route_arn",
@@ -58,9 +61,18 @@ ContextValue = str | int | float | bool
 """The only value types allowed in an authorizer's ``context`` map."""
 
 
+def _api_arn(region: str, account_id: str, api_id: str) -> str:
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
+
+
 def route_arn(region: str, account_id: str, api_id: str, stage: str, route_key: str) -> str:
     """ARN of a route; with ``$connect`` it is the ``methodArn`` of an authorizer event."""
-    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{route_key}"
+    return f"{_api_arn(region, account_id, api_id)}/{stage}/{route_key}"
+
+
+def authorizer_arn(region: str, account_id: str, api_id: str, authorizer_id: str) -> str:
+    """ARN of an API's authorizer: the source an authorizer's function is invoked from."""
+    return f"{_api_arn(region, account_id, api_id)}/authorizers/{authorizer_id}"
 
 
 # --- identity sources -------------------------------------------------------------------

@@ -1,16 +1,15 @@
 """The live WebSocket connections of every API and stage.
 
 Sending to a connection never waits long for its client: data the client has not read
-queues in its socket, then in the connection's buffer; a send that would take that buffer
-past :data:`~.frames.SEND_BUFFER_LIMIT_BYTES` waits up to
-:data:`~.frames.SEND_WAIT_SECONDS` for the client to read, and if it does not, the
-connection is dropped (``$disconnect`` gets 1008) and the send reports the client too
+queues in its socket, then in the connection's buffer; while that buffer holds more than
+:data:`~.frames.SEND_BUFFER_LIMIT_BYTES` (aiohttp's flow control holds writes back), a send
+waits up to :data:`~.frames.SEND_WAIT_SECONDS` for the client to read, and if it does not,
+the connection is dropped (``$disconnect`` gets 1008) and the send reports the client too
 slow. A frozen client in a busy room therefore costs each sender at most that wait once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import time
 from collections import OrderedDict
@@ -21,13 +20,10 @@ from wslab.local.gateway.events import ConnectionContext
 from wslab.local.gateway.frames import (
     CLOSE_POLICY_VIOLATION,
     REASON_SLOW_CONSUMER,
-    SEND_BUFFER_LIMIT_BYTES,
     SEND_WAIT_SECONDS,
 )
 
 __all__ = ["Connection", "ConnectionRegistry", "ConnectionState", "SendOutcome", "now_ms"]
-
-_ROOM_POLL_S = 0.02
 
 
 def now_ms() -> int:
@@ -79,27 +75,18 @@ class Connection:
     def _writable(self) -> bool:
         return self.is_open and self.ws is not None and not self.ws.closed
 
-    def _buffered(self) -> int:
-        transport = self.transport
-        return int(transport.get_write_buffer_size()) if transport is not None else 0
-
-    async def _room_for(self, size: int) -> bool:
-        """Wait (a bounded time) until ``size`` more bytes keep the buffer in its limit."""
-        deadline = time.monotonic() + SEND_WAIT_SECONDS
-        while self._buffered() + size > SEND_BUFFER_LIMIT_BYTES:
-            if not self._writable() or time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(_ROOM_POLL_S)
-        return True
-
     async def send(self, payload: str | bytes) -> SendOutcome:
         """Send one text (``str``) or binary (``bytes``) message, waiting at most
         :data:`~.frames.SEND_WAIT_SECONDS` for a client that is behind."""
         if not self._writable():
             return SendOutcome.GONE
-        if not await self._room_for(len(payload)):
-            if not self._writable():
-                return SendOutcome.GONE
+        try:
+            caught_up = await self.ws.wait_writable(SEND_WAIT_SECONDS)
+        except ConnectionError:
+            return SendOutcome.GONE
+        if not self._writable():
+            return SendOutcome.GONE
+        if not caught_up:
             self.drop(CLOSE_POLICY_VIOLATION, REASON_SLOW_CONSUMER)
             return SendOutcome.TOO_SLOW
         try:

@@ -1,4 +1,6 @@
-"""Lambda events in the shapes API Gateway WebSocket APIs deliver (spec §2.3, §2.4, §3, §4).
+"""Lambda events in the shapes API Gateway WebSocket APIs deliver.
+
+Behaviour: docs/apigw-websocket.md §2.3, §2.4, §3 and §4.
 
 Each builder returns a fresh ``dict`` ready for ``json.dumps``. Key sets and key order
 follow events captured on AWS (``tests/events/``):
@@ -321,7 +323,7 @@ def authorizer_event(
     *,
     trace_id: str | None = None,
 ) -> dict[str, Any]:
-    """Build the REQUEST authorizer event for a connect (spec §2.4).
+    """Build the REQUEST authorizer event for a connect (docs/apigw-websocket.md §2.4).
 
     Unlike the ``$connect`` proxy event it shows ``Connection: upgrade``,
     ``Upgrade: websocket`` and ``content-length: 0``, always has the query maps and

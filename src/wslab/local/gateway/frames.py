@@ -2,7 +2,7 @@
 close codes and the size and time limits that trigger them.
 
 The three error frames are reproduced byte for byte from captures of real AWS traffic
-(wscat and websocat output quoted in the spec, §1.2 and §5)::
+(wscat and websocat output quoted in docs/apigw-websocket.md §1.2 and §5)::
 
     {"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=", "requestId":"XDmGEE2RoE0FRdQ="}
 
@@ -59,7 +59,7 @@ __all__ = [
     "timeout_frame",
 ]
 
-# --- limits (spec §7) -------------------------------------------------------------------
+# --- limits (docs/apigw-websocket.md §7) -----------------------------------------------
 
 MAX_FRAME_BYTES: Final = 32 * 1024
 """Largest frame payload accepted (32 KB); a bigger frame closes with 1009."""
@@ -88,7 +88,7 @@ bounds are this stack's own: API Gateway documents only that ``PostToConnection`
 DEFAULT_INTEGRATION_TIMEOUT_MS: Final = control.DEFAULT_INTEGRATION_TIMEOUT_MS
 """``TimeoutInMillis`` of an integration that does not set it."""
 
-# --- close codes and reasons (spec §3, §7) ----------------------------------------------
+# --- close codes and reasons (docs/apigw-websocket.md §3, §7) --------------------------
 
 CLOSE_NORMAL: Final = 1000
 REASON_NORMAL: Final = "Connection Closed Normally"
@@ -141,7 +141,7 @@ REASON_MESSAGE_TOO_BIG: Final = "Message too big"
 """A frame over 32 KB or a message over 128 KB. The code is documented; the reason text is
 UNCONFIRMED and follows the RFC 6455 name of the code."""
 
-# --- error frames (spec §1.2, §5) -------------------------------------------------------
+# --- error frames (docs/apigw-websocket.md §1.2, §5) -----------------------------------
 
 FORBIDDEN_MESSAGE: Final = "Forbidden"
 INTERNAL_ERROR_MESSAGE: Final = "Internal server error"

@@ -1,12 +1,12 @@
 """The opening handshake, checked before the authorizer or ``$connect`` runs for it.
 
-How API Gateway answers a malformed WebSocket handshake is not documented (the spec,
-``shared/spec/apigw-websocket.md``, has nothing on it), so RFC 6455 decides, and each
+How API Gateway answers a malformed WebSocket handshake is not documented
+(docs/apigw-websocket.md §8 has nothing on it), so RFC 6455 decides, and each
 answer says which rule it follows:
 
 - no ``Upgrade: websocket`` at all (a browser or curl opening the URL): 426 Upgrade
   Required, what the stack answered before (UNCONFIRMED for AWS; serverless-offline
-  answers the same, spec §8);
+  answers the same, docs/apigw-websocket.md §8);
 - a method other than GET, an HTTP version below 1.1, no ``upgrade`` token in
   ``Connection``, or a ``Sec-WebSocket-Key`` that is not 16 bytes in base64: 400 Bad
   Request (RFC 6455 §4.2.1: "an HTTP/1.1 or higher GET request", with these headers;

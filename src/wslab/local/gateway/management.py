@@ -20,6 +20,7 @@ to check it against, it is answered 410 as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from aiohttp import web
@@ -36,10 +37,36 @@ from wslab.local.gateway.frames import (
 from wslab.local.gateway.ids import is_valid_connection_id
 from wslab.local.headers import SECURITY_TOKEN, sigv4_credential
 
-__all__ = ["CONNECTIONS_SEGMENT", "ManagementApi"]
+__all__ = ["CONNECTIONS_SEGMENT", "ManagementApi", "addresses_management_api"]
 
 CONNECTIONS_SEGMENT = "@connections"
 """The path segment of the management API: ``.../{stage}/@connections/{id}``."""
+
+EXECUTE_API_SERVICE = "execute-api"  # the management API's SigV4 signing name
+
+
+def addresses_management_api(
+    request: web.Request, parts: list[str], is_websocket_api: Callable[[str], bool]
+) -> bool:
+    """Whether a request whose path holds :data:`CONNECTIONS_SEGMENT` is for this API.
+
+    Its shapes: under an API the stack has (``/{apiId}/{stage}/@connections/{id}``, and the
+    mistakes answered as AWS answers them), or under the stack's root (``/@connections/{id}``,
+    ``/{stage}/@connections/{id}``). A request signed for another service is not, whatever
+    its path: path-style S3 puts the bucket first, and a key may hold the segment
+    (``/{bucket}/@connections/x``)."""
+    if _signed_for(request) not in (None, EXECUTE_API_SERVICE):
+        return False
+    return parts.index(CONNECTIONS_SEGMENT) <= 1 or is_websocket_api(parts[0])
+
+
+def _signed_for(request: web.Request) -> str | None:
+    """The service a SigV4 signature is scoped to (header or presigned URL), if any."""
+    credential = sigv4_credential(request.headers.get("Authorization"))
+    if credential is not None:
+        return credential.service
+    scope = request.query.get("X-Amz-Credential", "").split("/")
+    return scope[3] if len(scope) == 5 else None
 
 
 def _error(status: int, error_type: str, message: str | None) -> web.Response:
@@ -99,8 +126,9 @@ def _message(data: bytes) -> str | bytes:
     """A text message for UTF-8 data; otherwise the bytes, as one binary message.
 
     UNCONFIRMED: which frame API Gateway sends for ``Data`` that is not UTF-8 is not
-    documented (spec §6.1). RFC 6455 §5.6 forbids invalid UTF-8 in a text frame (the client
-    would fail the connection, §8.1), so the bytes go out unchanged in a binary frame
+    documented (docs/apigw-websocket.md §6.1). RFC 6455 §5.6 forbids invalid UTF-8 in a
+    text frame (the client would fail the connection, RFC 6455 §8.1), so the bytes go out
+    unchanged in a binary frame
     rather than altered into replacement characters."""
     try:
         return data.decode("utf-8")

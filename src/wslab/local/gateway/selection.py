@@ -1,4 +1,4 @@
-"""Route selection for incoming WebSocket messages (spec §1.1, §1.2).
+"""Route selection for incoming WebSocket messages (docs/apigw-websocket.md §1.1, §1.2).
 
 An API's ``routeSelectionExpression`` (usually ``$request.body.action``) is evaluated once
 against each text message, and the resulting key picks the route::
@@ -31,7 +31,8 @@ convention is applied, as a best guess (UNCONFIRMED), to everything else: string
 as is; ``true`` / ``false``; integers in plain digits; other numbers as Java prints a
 ``double`` (``1.5``, ``100.0`` for ``1e2``, ``1.0E7``); objects as ``{key=value, k2=v2}``;
 ``null`` inside a collection as ``null``. A ``null`` value on its own counts as not resolved
-and yields ``""`` (spec §1.2 item 6: it falls through to ``$default`` either way).
+and yields ``""`` (docs/apigw-websocket.md §1.2 item 6: it falls through to ``$default``
+either way).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from wslab.local.control import ControlPlane, IntegrationSnapshot, Invoker, Serv
 from wslab.local.gateway.access_log import access_log_line
 from wslab.local.gateway.authorizer import (
     UNAUTHORIZED_RESULT,
+    authorizer_arn,
     evaluate_policy,
     identity_sources_present,
     route_arn,
@@ -56,7 +57,11 @@ from wslab.local.gateway.frames import (
 from wslab.local.gateway.handshake import HandshakeRefusal, handshake_refusal
 from wslab.local.gateway.ids import new_id
 from wslab.local.gateway.integrations import IntegrationFailure, IntegrationResult, call_lambda
-from wslab.local.gateway.management import CONNECTIONS_SEGMENT, ManagementApi
+from wslab.local.gateway.management import (
+    CONNECTIONS_SEGMENT,
+    ManagementApi,
+    addresses_management_api,
+)
 from wslab.local.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
 from wslab.local.gateway.websocket import GatewayWebSocketResponse
 
@@ -93,6 +98,11 @@ def _raw_headers(request: web.Request) -> list[tuple[str, str]]:
 
 def _route_arn(context: ConnectionContext, route_key: str) -> str:
     return route_arn(context.region, context.account_id, context.api_id, context.stage, route_key)
+
+
+def _authorizer_arn(context: ConnectionContext, authorizer_id: str) -> str:
+    """The ARN an authorizer's function is invoked from (a Lambda permission's SourceArn)."""
+    return authorizer_arn(context.region, context.account_id, context.api_id, authorizer_id)
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -134,7 +144,7 @@ class Gateway:
     def serves(self, request: web.Request) -> bool:
         parts = request.path.strip("/").split("/")
         if CONNECTIONS_SEGMENT in parts:
-            return True
+            return addresses_management_api(request, parts, self._control.is_websocket_api)
         # A WebSocket upgrade to an API this stack does not have (deleted, or made before
         # a restart), or without a stage, is refused here too, rather than handed to moto
         # (whose S3 would answer it).
@@ -318,9 +328,7 @@ class Gateway:
             served.snapshot.integration_for(route),
             event,
             served.stage_variables,
-            route_arn(
-                context.region, context.account_id, context.api_id, context.stage, "$connect"
-            ),
+            _route_arn(context, CONNECT_ROUTE),
         )
         if result.failure is not None:
             status = 504 if result.failure is IntegrationFailure.TIMEOUT else 502
@@ -372,8 +380,7 @@ class Gateway:
             ),
             event,
             served.stage_variables,
-            f"arn:aws:execute-api:{context.region}:{context.account_id}:{context.api_id}"
-            f"/authorizers/{authorizer.authorizer_id}",
+            _authorizer_arn(context, authorizer.authorizer_id),
         )
         if result.failure is not None:
             # Failing with "Unauthorized" is the documented way for an authorizer to say 401.

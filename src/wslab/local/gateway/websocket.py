@@ -10,7 +10,8 @@ gateway then closes with 1009), drops that frame and every later data frame unpa
 still passes control frames on, so the closing handshake completes with the client's own
 close frame and nothing unread is left behind. In the other direction, text over 32 KB
 goes out as one message in frames of at most 32 KB, as API Gateway sends it (binary too),
-and sends never wait for the client to read: the connection bounds that wait itself.
+and a sender waits (a bounded time) for a client that is behind through aiohttp's own flow
+control: the transport's write-buffer limits and the writer's drain.
 
 The hook is aiohttp's ``WebSocketResponse._post_start``, a private method: the project pins
 aiohttp's minor version, and conformance tests send a 32 KB + 1 frame and a 128 KB + 1
@@ -19,6 +20,7 @@ message so an upgrade that breaks this fails loudly.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +34,7 @@ from wslab.local.gateway.frames import (
     MAX_MESSAGE_BYTES,
     REASON_MESSAGE_TOO_BIG,
     REASON_PROTOCOL_ERROR,
+    SEND_BUFFER_LIMIT_BYTES,
 )
 
 __all__ = ["FrameSizeGuard", "GatewayWebSocketResponse"]
@@ -155,6 +158,12 @@ class FrameSizeGuard:
         return fin, opcode, length_flag
 
 
+def _retrieve_outcome(task: asyncio.Future[None]) -> None:
+    """Mark a drain's outcome seen: a connection lost while nobody waits is no error."""
+    if not task.cancelled():
+        task.exception()
+
+
 def _frame_header(fin: bool, opcode: int, length: int) -> bytes:
     """The header of an unmasked (server-sent) frame."""
     first = (0x80 if fin else 0) | opcode
@@ -175,9 +184,9 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
     async def send_str(self, data: str, compress: int | None = None) -> None:
         """Send one text message; over 32 KB it goes out in frames of at most 32 KB.
 
-        API Gateway's frame limit covers what it sends too (spec §6.1): a long
-        ``PostToConnection`` or route response reaches the client as one message split
-        into continuation frames.
+        API Gateway's frame limit covers what it sends too (docs/apigw-websocket.md
+        §6.1): a long ``PostToConnection`` or route response reaches the client as one
+        message split into continuation frames.
         """
         payload = data.encode("utf-8")
         if len(payload) <= MAX_FRAME_BYTES or compress:
@@ -209,9 +218,14 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
         writer.transport.write(bytes(frames))
 
     def _post_start(self, request: Any, protocol: str | None, writer: Any) -> None:
-        # aiohttp's writer waits, without a bound, for a client to read once enough has
-        # gone out; Connection.send bounds that wait itself (a client that stops reading
-        # must never stall a sender), so the writer itself never waits.
+        # aiohttp's flow control: the transport pauses writing once more than the limit
+        # waits unsent, and resumes as soon as it is back within it (low == high), so
+        # "paused" means "the client is more than the limit behind".
+        writer.transport.set_write_buffer_limits(
+            high=SEND_BUFFER_LIMIT_BYTES, low=SEND_BUFFER_LIMIT_BYTES
+        )
+        # aiohttp's writer would also wait for that, without a bound, inside its sends;
+        # senders wait through wait_writable instead, which bounds the wait.
         writer._limit = _WRITER_NEVER_WAITS
         # Bytes the client sent right behind its handshake are handed to the first parser
         # installed; keep them for the guarded parser that replaces it below.
@@ -236,6 +250,25 @@ class GatewayWebSocketResponse(web.WebSocketResponse):
             )
 
         handler.set_parser(FrameSizeGuard(self._parser, report), data_received_cb=callback)
+
+    async def wait_writable(self, timeout_s: float) -> bool:
+        """Wait, at most ``timeout_s``, while aiohttp's flow control holds writes back (the
+        client is more than :data:`~.frames.SEND_BUFFER_LIMIT_BYTES` behind): whether
+        writing may go on. Raises ``ConnectionResetError`` if the connection is lost."""
+        writer = self._payload_writer
+        if writer is None or writer.transport is None:
+            raise ConnectionResetError("Cannot write to a closed WebSocket")
+        if writer.transport.get_write_buffer_size() <= SEND_BUFFER_LIMIT_BYTES:
+            return True
+        # aiohttp's drain waiter is one future shared by every waiting sender: a sender
+        # that gives up must not cancel it under the others, hence the shield.
+        drained = asyncio.ensure_future(writer.drain())
+        drained.add_done_callback(_retrieve_outcome)
+        try:
+            await asyncio.wait_for(asyncio.shield(drained), timeout_s)
+        except TimeoutError:
+            return False
+        return True
 
     def write_close_frame(self, code: int, reason: str) -> None:
         """Put a close frame on the wire now, without waiting for the client's answer (the

@@ -52,11 +52,6 @@ class FunctionPool:
         self._retired = False
         self._waiting = 0
         self._typical_s = 0.0
-        self.cold_starts = 0
-
-    @property
-    def warm(self) -> int:
-        return len(self._idle)
 
     @property
     def waiting(self) -> int:
@@ -69,7 +64,6 @@ class FunctionPool:
             if worker.alive:
                 return worker
             await worker.stop()
-        self.cold_starts += 1
         return await self._new_worker()
 
     def _report_if_late(self, start_by: float) -> None:

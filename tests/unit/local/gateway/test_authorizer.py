@@ -9,6 +9,7 @@ import pytest
 from wslab.local.gateway.authorizer import (
     AuthorizerDecision,
     DecisionKind,
+    authorizer_arn,
     evaluate_policy,
     identity_sources_present,
     route_arn,
@@ -41,6 +42,12 @@ def deny(resource: Any, action: Any = "execute-api:Invoke") -> dict[str, Any]:
 def test_route_arn_format() -> None:
     """The $connect method ARN has no HTTP verb."""
     assert CONNECT_ARN == "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/$connect"
+
+
+def test_authorizer_arn_names_the_api_and_authorizer_without_a_stage() -> None:
+    """The source an authorizer's function is invoked from (a permission's SourceArn)."""
+    arn = authorizer_arn("us-east-1", "123456789012", "abcdef123", "auth42")
+    assert arn == "arn:aws:execute-api:us-east-1:123456789012:abcdef123/authorizers/auth42"
 
 
 def test_header_source_is_case_insensitive() -> None:

@@ -14,7 +14,7 @@ from wslab.local.gateway.frames import (
 
 
 def test_forbidden_frame_is_byte_exact() -> None:
-    """Matches the wscat capture of a message no route accepts (spec §1.2)."""
+    """Matches the wscat capture of a message no route accepts (docs/apigw-websocket.md §1.2)."""
     assert forbidden_frame("XDmENcnwIE0CFEQ=", "XDmGEE2RoE0FRdQ=") == (
         '{"message": "Forbidden", "connectionId":"XDmENcnwIE0CFEQ=", '
         '"requestId":"XDmGEE2RoE0FRdQ="}'
@@ -22,7 +22,7 @@ def test_forbidden_frame_is_byte_exact() -> None:
 
 
 def test_internal_error_frame_is_byte_exact() -> None:
-    """Matches the capture of a Lambda that raised (spec §5)."""
+    """Matches the capture of a Lambda that raised (docs/apigw-websocket.md §5)."""
     assert internal_error_frame("Qyi07eCbtjMCJKw=", "Qyi3UG41tjMFlUg=") == (
         '{"message": "Internal server error", "connectionId":"Qyi07eCbtjMCJKw=", '
         '"requestId":"Qyi3UG41tjMFlUg="}'
@@ -30,7 +30,7 @@ def test_internal_error_frame_is_byte_exact() -> None:
 
 
 def test_timeout_frame_is_byte_exact() -> None:
-    """Matches the capture of an integration timeout (spec §5)."""
+    """Matches the capture of an integration timeout (docs/apigw-websocket.md §5)."""
     assert timeout_frame("Llf4ceE2NjMCF7w=", "Llf7PFSNNjMFZeA=") == (
         '{"message": "Endpoint request timed out", "connectionId":"Llf4ceE2NjMCF7w=", '
         '"requestId":"Llf7PFSNNjMFZeA="}'

@@ -17,6 +17,7 @@ import pytest
 import websocket
 from aiohttp import web
 
+from tests.support import scaled
 from wslab.local.control import (
     ApiSnapshot,
     AuthorizerSnapshot,
@@ -138,18 +139,18 @@ def serve() -> Iterator[Any]:
             loop.run_forever()
 
         threading.Thread(target=run, daemon=True).start()
-        assert ready.wait(10)
+        assert ready.wait(scaled(10))
         return url[0]
 
     yield start
     for loop, runner in loops:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(scaled(10))
         loop.call_soon_threadsafe(loop.stop)
 
 
 def _refused_status(url: str) -> int:
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        websocket.create_connection(url, timeout=5)
+        websocket.create_connection(url, timeout=scaled(5))
     return int(refused.value.status_code)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from wslab.local.gateway.ids import is_valid_connection_id, new_id
 
-# Ids seen on AWS (spec §1.2, §4.5 and the captures in tests/events/).
+# Ids seen on AWS (docs/apigw-websocket.md §1.2, §4.5 and the captures in tests/events/).
 REAL_IDS = [
     "XDmENcnwIE0CFEQ=",
     "XDmGEE2RoE0FRdQ=",

@@ -13,7 +13,7 @@ from wslab.local.gateway.selection import (
     stringify_json_value,
 )
 
-# The payload of the worked examples in the developer guide (spec §1.1).
+# The payload of the worked examples in the developer guide (docs/apigw-websocket.md §1.1).
 DOC_BODY = '{"service":"chat","action":"join","data":{"room":"room1234"}}'
 
 
@@ -57,7 +57,7 @@ def test_bracket_notation_and_indexes() -> None:
 
 
 def test_array_becomes_bracketed_list() -> None:
-    """A two-element array becomes the text "[item1, item2]" (spec §1.1)."""
+    """A two-element array becomes the text "[item1, item2]" (docs/apigw-websocket.md §1.1)."""
     body = '{"action": ["item1", "item2"]}'
     assert evaluate_selection_expression("$request.body.action", body) == "[item1, item2]"
 

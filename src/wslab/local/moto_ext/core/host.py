@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from wslab.local.control import Invoker
@@ -70,11 +68,6 @@ class ServiceLocks:
             with self._guard:
                 lock = self._locks.setdefault(service, threading.RLock())
         return lock
-
-    @contextmanager
-    def holding(self, service: str) -> Iterator[None]:
-        with self.of(service):
-            yield
 
 
 @dataclass
