@@ -7,8 +7,10 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 
 * :mod:`.template`: reading templates; what CloudFormation refuses at the API call.
 * :mod:`.transforms`: ``AWS::Serverless-2016-10-31`` expanded by aws-sam-translator.
-* :mod:`.engine`: creating, updating and deleting a stack's resources in dependency order,
-  with events; rollback that stays rolled back.
+* :mod:`.engine`: creating and deleting a stack's resources in dependency order, with
+  events; rollback that stays rolled back.
+* :mod:`.updates`, :mod:`.replacement`: updates, per condition and per property (in place
+  or replacing), rolled back exactly.
 * :mod:`.backend`: stacks and change sets on moto's backend.
 * :mod:`.responses`, :mod:`.validate`: the API actions answered differently.
 * :mod:`.errors`: CloudFormation's errors, and nothing else, out of every action.
@@ -63,14 +65,14 @@ def install() -> None:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = resource_types.fail_on_unknown_types(parsing.parse_resource)
-    # Create, update (replacing where moto can't update in place) and delete a resource,
-    # each under its service's lock (locking.py); the positions are those of the resource's
-    # template entry in moto's signatures (the seams are named in tests/test_seams.py).
+    # Create, update in place and delete a resource, each under its service's lock
+    # (locking.py); the positions are those of the resource's template entry in moto's
+    # signatures (the seams are named in tests/test_seams.py).
     parsing.parse_and_create_resource = locking.under_service_lock(
         parsing.parse_and_create_resource, resource_json_at=1
     )
     parsing.parse_and_update_resource = locking.under_service_lock(
-        engine.replacing(parsing.parse_and_update_resource), resource_json_at=1
+        parsing.parse_and_update_resource, resource_json_at=1
     )
     dynamodb.install()
     awslambda.install()

@@ -33,8 +33,8 @@ from moto.cloudformation.utils import (
     validate_create_change_set,
 )
 
-from wslab.local.moto_ext.cloudformation import engine
 from wslab.local.moto_ext.cloudformation import template as templates
+from wslab.local.moto_ext.cloudformation import updates
 from wslab.local.moto_ext.cloudformation.engine import STABLE_STATUSES, fail_created
 from wslab.local.moto_ext.cloudformation.errors import TransformFailed, reason_of
 from wslab.local.moto_ext.cloudformation.transforms import declared, expand
@@ -255,7 +255,9 @@ def _finish_update(
     role_arn: str | None,
     tags: dict[str, str] | None,
 ) -> None:
-    engine.update(stack, prepared.original, prepared.processed, prepared.parameters, role_arn, tags)
+    updates.update(
+        stack, prepared.original, prepared.processed, prepared.parameters, role_arn, tags
+    )
     if stack.status == "UPDATE_COMPLETE":
         _publish_exports(backend, stack)
 
