@@ -227,6 +227,16 @@ def _check_cloudformation() -> list[str]:
         missing.append("parsing.OutputMap(resources, template, stack_id)")
     if not hasattr(Table, "create_from_cloudformation_json"):
         missing.append("Table.create_from_cloudformation_json")
+    # resources/logs.py updates a log group in place through these.
+    from moto.logs.models import LogGroup
+
+    if not hasattr(LogGroup, "set_retention_policy"):
+        missing.append("LogGroup.set_retention_policy")
+    update = LogGroup.update_from_cloudformation_json
+    if not (
+        hasattr(update, "__isabstractmethod__") or update.__module__.endswith("resources.logs")
+    ):
+        missing.append("LogGroup.update_from_cloudformation_json (abstract in moto)")
     # Models register under the second part of their module path (wslab.local...): local.
     if "cls.__module__.split" not in inspect.getsource(InstanceTrackerMeta):
         missing.append("InstanceTrackerMeta names services by module path")

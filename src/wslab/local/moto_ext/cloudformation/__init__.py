@@ -14,8 +14,8 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 * :mod:`.backend`: stacks and change sets on moto's backend.
 * :mod:`.responses`, :mod:`.validate`: the API actions answered differently.
 * :mod:`.errors`: CloudFormation's errors, and nothing else, out of every action.
-* :mod:`.apigatewayv2`, :mod:`.resource_types`, :mod:`.awslambda`, :mod:`.dynamodb`:
-  resource types moto lacks or half does.
+* :mod:`.resources`: resource types moto lacks or half does (API Gateway v2, Lambda,
+  DynamoDB, log groups updated in place, policy-only types).
 
 moto caches its map of resource types on first use: :func:`install` runs before that.
 """
@@ -58,6 +58,7 @@ def install() -> None:
         apigatewayv2,
         awslambda,
         dynamodb,
+        logs,
     )
     from wslab.local.moto_ext.cloudformation.resources import attached as resource_types
 
@@ -76,6 +77,7 @@ def install() -> None:
     )
     dynamodb.install()
     awslambda.install()
+    logs.install()
 
     resource_map: Any = parsing.ResourceMap
     resource_map.__getitem__ = engine.settled_getitem(parsing.ResourceMap.__getitem__)

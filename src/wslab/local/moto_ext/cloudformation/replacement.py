@@ -23,8 +23,9 @@ __all__ = ["can_update_in_place", "changed_properties", "named_replacement", "re
 
 # The properties that require replacement, per type, from each type's reference page:
 # aws-resource-dynamodb-table.html, aws-resource-lambda-function.html,
-# aws-resource-logs-loggroup.html, aws-resource-iam-role.html. The API Gateway v2 models
-# declare theirs (``REPLACE_ON``, after the aws-resource-apigatewayv2-*.html pages).
+# aws-resource-logs-loggroup.html, aws-resource-iam-role.html, aws-resource-sqs-queue.html.
+# The API Gateway v2 models declare theirs (``REPLACE_ON``, after the
+# aws-resource-apigatewayv2-*.html pages).
 _REPLACED_ON: Mapping[str, frozenset[str]] = {
     "AWS::DynamoDB::Table": frozenset(
         {"KeySchema", "LocalSecondaryIndexes", "TableName", "ImportSourceSpecification"}
@@ -32,6 +33,7 @@ _REPLACED_ON: Mapping[str, frozenset[str]] = {
     "AWS::Lambda::Function": frozenset({"FunctionName", "PackageType"}),
     "AWS::Logs::LogGroup": frozenset({"LogGroupName"}),
     "AWS::IAM::Role": frozenset({"RoleName", "Path"}),
+    "AWS::SQS::Queue": frozenset({"QueueName", "FifoQueue"}),
     # Every property of a permission requires replacement (aws-resource-lambda-permission.html).
     "AWS::Lambda::Permission": frozenset(
         {
