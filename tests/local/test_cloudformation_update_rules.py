@@ -219,3 +219,24 @@ def test_retain_policies_keep_what_an_update_removes_or_replaces(aws: Any, uniqu
     for queue in (f"removed-{unique}", f"first-{unique}", f"second-{unique}"):
         assert sqs.list_queues(QueueNamePrefix=queue).get("QueueUrls"), queue
     cfn.delete_stack(StackName=name)
+
+
+def test_a_failed_update_puts_back_what_it_replaced(aws: Any, unique: str) -> None:
+    """The queue replaced and the role changed to name the new one, then a later resource
+    fails: the old queue is the stack's again, the role names it again, the new queue is
+    deleted; ``UPDATE_ROLLBACK_COMPLETE``."""
+    cfn, sqs, iam = aws("cloudformation"), aws("sqs"), aws("iam")
+    name = f"undo-{unique}"
+    create(cfn, name, _queue_and_role(f"old-{unique}"), Capabilities=["CAPABILITY_IAM"])
+    queue, role = _physical(cfn, name, "Queue"), _physical(cfn, name, "Role")
+    broken = _queue_and_role(f"new-{unique}")
+    broken["Resources"]["Pipe"] = {"Type": "AWS::Pipes::Pipe", "DependsOn": "Role"}
+    assert _update(cfn, name, broken) == "UPDATE_ROLLBACK_COMPLETE"
+    assert _physical(cfn, name, "Queue") == queue
+    assert set(listed(cfn, name)) == {"Queue", "Role"}
+    assert queue.endswith(f"/old-{unique}")
+    assert len(sqs.list_queues(QueueNamePrefix=f"old-{unique}")["QueueUrls"]) == 1
+    assert not sqs.list_queues(QueueNamePrefix=f"new-{unique}").get("QueueUrls")
+    document = _role_policy(iam, role)
+    assert f":old-{unique}" in document and f":new-{unique}" not in document
+    cfn.delete_stack(StackName=name)

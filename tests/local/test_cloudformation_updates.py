@@ -276,7 +276,8 @@ def test_a_failed_update_rolls_back_exactly(chat: UpdatedChat, tmp_path: Path) -
     """An update that changes the code and the origins, adds the authorizer's resources,
     then fails on the stage: ``UPDATE_ROLLBACK_COMPLETE`` with the resources, their
     physical ids, the functions' code and configuration and the outputs of before; the
-    connected client is answered by the old code; the next update works."""
+    connected client is answered by the old code; deploying what runs is no change; the
+    next update works."""
     cfn = chat.client("cloudformation")
     name = chat.stack.stack_name
     before_outputs = chat.deploy(Options())
@@ -302,6 +303,10 @@ def test_a_failed_update_rolls_back_exactly(chat: UpdatedChat, tmp_path: Path) -
     ]
     assert client.unknown_action_answer() == _unknown_action_message(Options())
     client.close()
+    # What the stack runs again: nothing to update, which wslab deploy takes as done,
+    # though the stack's status is UPDATE_ROLLBACK_COMPLETE.
+    assert chat.deploy(Options()) == before_outputs
+    assert status(cfn, name) == "UPDATE_ROLLBACK_COMPLETE"
     updated = chat.deploy(replace(failing, authorizer=False))
     assert status(cfn, name) == "UPDATE_COMPLETE"
     assert updated == before_outputs
