@@ -240,3 +240,53 @@ def test_a_failed_update_puts_back_what_it_replaced(aws: Any, unique: str) -> No
     document = _role_policy(iam, role)
     assert f":old-{unique}" in document and f":new-{unique}" not in document
     cfn.delete_stack(StackName=name)
+
+
+def _planned(
+    cfn: Any, name: str, change_set: str, template: dict[str, Any], **parameters: str
+) -> list[tuple[str, ...]]:
+    """(action, logical id, replacement) of each change a change set lists."""
+    cfn.create_change_set(
+        StackName=name,
+        ChangeSetName=change_set,
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    described = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)
+    changes = [change["ResourceChange"] for change in described["Changes"]]
+    return sorted((c["Action"], c["LogicalResourceId"], c.get("Replacement", "")) for c in changes)
+
+
+def test_a_change_set_lists_what_the_update_would_do(aws: Any, unique: str) -> None:
+    """A new parameter value modifies what uses it (no replacement); a condition turned
+    true adds its resource and modifies what refers to it, depending on it
+    (``Conditional``); turned false, removes it; a new queue name replaces the queue, and
+    what names it depends on the replacement."""
+    cfn = aws("cloudformation")
+    name = f"plan-{unique}"
+    create(cfn, name, _conditional(), Capabilities=["CAPABILITY_IAM"])
+    assert _planned(cfn, name, "version", _conditional(), Version="2") == [
+        ("Modify", "Main", "False")
+    ]
+    assert _planned(cfn, name, "extra", _conditional(), Extra="yes") == [
+        ("Add", "ExtraRole", ""),
+        ("Modify", "Main", "Conditional"),
+    ]
+    cfn.execute_change_set(StackName=name, ChangeSetName="extra")
+    assert status(cfn, name) == "UPDATE_COMPLETE"
+    assert set(listed(cfn, name)) == {"Main", "ExtraRole"}
+    assert _planned(cfn, name, "less", _conditional(), Extra="no") == [
+        ("Modify", "Main", "False"),
+        ("Remove", "ExtraRole", ""),
+    ]
+    cfn.delete_stack(StackName=name)
+
+    queue_stack = f"plan-queue-{unique}"
+    create(cfn, queue_stack, _queue_and_role(f"a-{unique}"), Capabilities=["CAPABILITY_IAM"])
+    assert _planned(cfn, queue_stack, "rename", _queue_and_role(f"b-{unique}")) == [
+        ("Modify", "Queue", "True"),
+        ("Modify", "Role", "Conditional"),
+    ]
+    cfn.delete_stack(StackName=queue_stack)
