@@ -227,6 +227,16 @@ def _check_cloudformation() -> list[str]:
         missing.append("parsing.OutputMap(resources, template, stack_id)")
     if not hasattr(Table, "create_from_cloudformation_json"):
         missing.append("Table.create_from_cloudformation_json")
+    # resources/logs.py updates a log group in place through these.
+    from moto.logs.models import LogGroup
+
+    if not hasattr(LogGroup, "set_retention_policy"):
+        missing.append("LogGroup.set_retention_policy")
+    update = LogGroup.update_from_cloudformation_json
+    if not (
+        hasattr(update, "__isabstractmethod__") or update.__module__.endswith("resources.logs")
+    ):
+        missing.append("LogGroup.update_from_cloudformation_json (abstract in moto)")
     # Models register under the second part of their module path (wslab.local...): local.
     if "cls.__module__.split" not in inspect.getsource(InstanceTrackerMeta):
         missing.append("InstanceTrackerMeta names services by module path")
@@ -250,8 +260,8 @@ def _check_cloudformation_engine() -> list[str]:
     missing = _attributes(
         resource_map,
         "_parsed_resources _resource_json_map _template _delete_resource lazy_condition_map "
-        "input_parameters build_resource_diff update tags _account_id _region_name "
-        "validate_outputs",
+        "input_parameters tags _account_id _region_name validate_outputs load_mapping "
+        "load_parameters load_conditions",
     )
     missing += _attributes(
         stack,
@@ -265,8 +275,6 @@ def _check_cloudformation_engine() -> list[str]:
             missing.append(f"Stack.{name} (a property)")
     if "__getitem__" not in vars(parsing.ResourceMap):
         missing.append("ResourceMap.__getitem__")
-    if _parameters(parsing.ResourceMap.update) != ["self", "template", "parameters"]:
-        missing.append("ResourceMap.update(self, template, parameters)")
     event = [
         "self", "stack_id", "stack_name", "logical_resource_id", "physical_resource_id",
         "resource_type", "resource_status", "resource_status_reason", "resource_properties",
@@ -274,15 +282,15 @@ def _check_cloudformation_engine() -> list[str]:
     if _parameters(Event.__init__) != event:
         missing.append(f"Event{event[1:]}")
     missing += [
-        name for name in ("resource_class_from_type", "NULL_MODELS") if not hasattr(parsing, name)
+        name
+        for name in ("resource_class_from_type", "NULL_MODELS", "clean_json")
+        if not hasattr(parsing, name)
     ]
-    # Replaced by engine.replacing; moto's ResourceMap.update calls it by these names.
+    # updates.py calls parse_and_update_resource with these, in this order (positional).
     updating = ["logical_id", "resource_json", "resources_map", "account_id", "region_name"]
     for name in ("parse_and_update_resource", "parse_and_create_resource"):
         if _parameters(getattr(parsing, name)) != updating:
             missing.append(f"parsing.{name}{updating}")
-    if "parse_and_update_resource(" not in inspect.getsource(parsing.ResourceMap.update):
-        missing.append("ResourceMap.update calls parse_and_update_resource")
     # Each wrapped by locking.under_service_lock, which finds the resource's template entry
     # by its position: parse_and_*(logical_id, resource_json, ...) above, and this one.
     if "parse_and_create_resource(" not in inspect.getsource(parsing.ResourceMap):
@@ -786,7 +794,7 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_cloudformation,
     ),
     "moto CloudFormation resource map and stack (created, updated, deleted by the engine)": (
-        "local/moto_ext/cloudformation/engine.py",
+        "local/moto_ext/cloudformation/engine.py, updates.py",
         _check_cloudformation_engine,
     ),
     "moto CloudFormation backend and responses (stacks, change sets, templates replaced)": (

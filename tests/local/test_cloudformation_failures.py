@@ -404,7 +404,10 @@ def test_a_named_resource_that_cannot_change_in_place_fails_the_update(
         StackName=name, TemplateBody=json.dumps(_table("connectionId", name=f"named-{unique}"))
     )
     assert status(cfn, name) == "UPDATE_ROLLBACK_COMPLETE"
-    assert "replacing it needs a new name" in failure_reasons(cfn, name)
+    assert (
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+        f"Rename named-{unique} and update the stack again."
+    ) in failure_reasons(cfn, name)
     schema = dynamodb.describe_table(TableName=f"named-{unique}")["Table"]["KeySchema"]
     assert schema[0]["AttributeName"] == "id"
     cfn.delete_stack(StackName=name)

@@ -181,6 +181,16 @@ def _wait(stack: ChatStack, stack_id: str, since: float, timeout_s: float = 1800
         time.sleep(0.2 if stack.is_local else 2)
 
 
+def _nothing_to_update(error: ClientError) -> bool:
+    """CloudFormation's answer to an UpdateStack that changes nothing: ``ValidationError``,
+    "No updates are to be performed." (as reported in boto/boto3#1609)."""
+    answer = error.response.get("Error", {})
+    return bool(
+        answer.get("Code") == "ValidationError"
+        and "No updates are to be performed" in str(answer.get("Message", ""))
+    )
+
+
 def deploy(
     stack: ChatStack,
     *,
@@ -214,17 +224,20 @@ def deploy(
     existing = _described(stack)
     if existing is None:
         stack.say(f"creating stack {stack.stack_name}")
-        stack_id = cloudformation.create_stack(**request)["StackId"]
+        described = _wait(stack, cloudformation.create_stack(**request)["StackId"], started)
     else:
         stack.say(f"updating stack {stack.stack_name}")
-        stack_id = existing["StackId"]
         try:
             cloudformation.update_stack(**request)
+            described = _wait(stack, existing["StackId"], started)
         except ClientError as error:
-            if "No updates are to be performed" not in str(error):
+            if not _nothing_to_update(error):
                 raise
+            # The stack already runs this template and these parameters: a success, as
+            # ``aws cloudformation deploy --no-fail-on-empty-changeset`` has it, whatever
+            # its status (UPDATE_ROLLBACK_COMPLETE after a failed update of other code).
             stack.say("  no changes")
-    described = _wait(stack, stack_id, started)
+            described = existing
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     for name, value in sorted(outputs.items()):
         stack.say(f"{name}={value}")

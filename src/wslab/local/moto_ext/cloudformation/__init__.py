@@ -7,13 +7,15 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 
 * :mod:`.template`: reading templates; what CloudFormation refuses at the API call.
 * :mod:`.transforms`: ``AWS::Serverless-2016-10-31`` expanded by aws-sam-translator.
-* :mod:`.engine`: creating, updating and deleting a stack's resources in dependency order,
-  with events; rollback that stays rolled back.
+* :mod:`.engine`: creating and deleting a stack's resources in dependency order, with
+  events; rollback that stays rolled back.
+* :mod:`.updates`, :mod:`.replacement`: updates, per condition and per property (in place
+  or replacing), rolled back exactly.
 * :mod:`.backend`: stacks and change sets on moto's backend.
 * :mod:`.responses`, :mod:`.validate`: the API actions answered differently.
 * :mod:`.errors`: CloudFormation's errors, and nothing else, out of every action.
-* :mod:`.apigatewayv2`, :mod:`.resource_types`, :mod:`.awslambda`, :mod:`.dynamodb`:
-  resource types moto lacks or half does.
+* :mod:`.resources`: resource types moto lacks or half does (API Gateway v2, Lambda,
+  DynamoDB, log groups updated in place, policy-only types).
 
 moto caches its map of resource types on first use: :func:`install` runs before that.
 """
@@ -56,6 +58,7 @@ def install() -> None:
         apigatewayv2,
         awslambda,
         dynamodb,
+        logs,
     )
     from wslab.local.moto_ext.cloudformation.resources import attached as resource_types
 
@@ -63,17 +66,18 @@ def install() -> None:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = resource_types.fail_on_unknown_types(parsing.parse_resource)
-    # Create, update (replacing where moto can't update in place) and delete a resource,
-    # each under its service's lock (locking.py); the positions are those of the resource's
-    # template entry in moto's signatures (the seams are named in tests/test_seams.py).
+    # Create, update in place and delete a resource, each under its service's lock
+    # (locking.py); the positions are those of the resource's template entry in moto's
+    # signatures (the seams are named in tests/test_seams.py).
     parsing.parse_and_create_resource = locking.under_service_lock(
         parsing.parse_and_create_resource, resource_json_at=1
     )
     parsing.parse_and_update_resource = locking.under_service_lock(
-        engine.replacing(parsing.parse_and_update_resource), resource_json_at=1
+        parsing.parse_and_update_resource, resource_json_at=1
     )
     dynamodb.install()
     awslambda.install()
+    logs.install()
 
     resource_map: Any = parsing.ResourceMap
     resource_map.__getitem__ = engine.settled_getitem(parsing.ResourceMap.__getitem__)

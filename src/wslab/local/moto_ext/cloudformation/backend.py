@@ -9,7 +9,8 @@ processed template is what moto's resource map reads; the original is kept for
 Change sets (how ``sam deploy`` and ``cdk deploy`` work): creating one for a new stack
 makes the stack in ``REVIEW_IN_PROGRESS`` (one stack, whatever the number of change sets);
 a transform that fails makes the change set ``FAILED`` with the transform's reason, as
-``sam deploy`` then prints it; executing creates or updates the stack as ``CreateStack``
+``sam deploy`` then prints it; its changes are those the update would make
+(:mod:`.changes`); executing creates or updates the stack as ``CreateStack``
 and ``UpdateStack`` do (events, outputs, rollback), then deletes the stack's other change
 sets. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-execute.html
 """
@@ -33,8 +34,9 @@ from moto.cloudformation.utils import (
     validate_create_change_set,
 )
 
-from wslab.local.moto_ext.cloudformation import engine
 from wslab.local.moto_ext.cloudformation import template as templates
+from wslab.local.moto_ext.cloudformation import updates
+from wslab.local.moto_ext.cloudformation.changes import planned_changes
 from wslab.local.moto_ext.cloudformation.engine import STABLE_STATUSES, fail_created
 from wslab.local.moto_ext.cloudformation.errors import TransformFailed, reason_of
 from wslab.local.moto_ext.cloudformation.transforms import declared, expand
@@ -255,7 +257,9 @@ def _finish_update(
     role_arn: str | None,
     tags: dict[str, str] | None,
 ) -> None:
-    engine.update(stack, prepared.original, prepared.processed, prepared.parameters, role_arn, tags)
+    updates.update(
+        stack, prepared.original, prepared.processed, prepared.parameters, role_arn, tags
+    )
     if stack.status == "UPDATE_COMPLETE":
         _publish_exports(backend, stack)
 
@@ -381,6 +385,8 @@ def create_change_set(
         role_arn=role_arn,
     )
     change_set.template = prepared.original
+    if not failure:
+        change_set.changes = planned_changes(stack, prepared.processed, prepared.parameters)
     unchanged = change_set_type == "UPDATE" and _unchanged(stack, prepared)
     if failure or unchanged:
         change_set.status = "FAILED"
