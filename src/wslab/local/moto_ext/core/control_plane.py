@@ -96,8 +96,10 @@ def auto_deploy(api: Any, stage: Any, host: MotoHost = HOST) -> None:
     """Deploy a stage with AutoDeploy on whenever what it would serve changed since its
     last deployment (an integration no route uses yet changes nothing served).
 
-    Done after each change to API Gateway (:meth:`MotoControlPlane.refresh_after`), and
-    before a stage is described; the caller holds API Gateway's lock.
+    Done after each change to API Gateway or by CloudFormation
+    (:meth:`MotoControlPlane.refresh_after`), and within CreateStage and UpdateStage, whose
+    answers show it; reads (GetStage, a WebSocket connect) never deploy. The caller holds
+    API Gateway's lock.
     """
     if not stage.auto_deploy or not api.routes:
         return
