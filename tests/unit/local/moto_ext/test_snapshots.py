@@ -7,8 +7,9 @@ import threading
 from dataclasses import replace
 
 from tests.support import scaled
-from wslab.local.control import ApiSnapshot, IntegrationSnapshot, RouteSnapshot
+from wslab.local.control import ApiSnapshot, DeployedFunction, IntegrationSnapshot, RouteSnapshot
 from wslab.local.moto_ext.apigatewayv2.deployments import serves_the_same
+from wslab.local.moto_ext.core.control_plane import FunctionDirectory
 from wslab.local.moto_ext.core.host import MotoHost
 from wslab.local.moto_ext.core.snapshots import Snapshot
 
@@ -110,3 +111,31 @@ def test_a_changed_route_or_used_integration_serves_something_else() -> None:
     assert not serves_the_same(DEPLOYED, slower)
     assert not serves_the_same(DEPLOYED, replace(rerouted, integrations={"i2": UNUSED}))
     assert not serves_the_same(DEPLOYED, reselected)
+
+
+class BlockedDirectory(FunctionDirectory):
+    """Look-ups that wait for the test's word, counted."""
+
+    def __init__(self, host: MotoHost) -> None:
+        super().__init__(host)
+        self.loads = 0
+        self.release = threading.Event()
+
+    def load(self, arn: str) -> DeployedFunction | None:
+        self.loads += 1
+        self.release.wait(LIVENESS_S)
+        return None
+
+
+def test_concurrent_finds_of_one_function_share_one_look_up() -> None:
+    directory = BlockedDirectory(MotoHost())
+
+    async def scenario() -> list[DeployedFunction | None]:
+        arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+        finds = [asyncio.ensure_future(directory.find(arn)) for _ in range(100)]
+        await asyncio.sleep(0)  # every find is now waiting
+        directory.release.set()
+        return await asyncio.gather(*finds)
+
+    assert asyncio.run(scenario()) == [None] * 100
+    assert directory.loads == 1

@@ -180,12 +180,24 @@ class FunctionDirectory:
         self._host = host
         self._entries: tuple[int, Mapping[str, DeployedFunction | None]] = (-1, {})
         self._swap = threading.Lock()  # only ever taken off the loop
+        # Look-ups under way, by ARN and Lambda's change counter: a thousand messages
+        # arriving together for a function not looked up yet wait for one look-up, not for
+        # a thousand in a row. Only the loop touches it.
+        self._loading: dict[tuple[str, int], asyncio.Future[DeployedFunction | None]] = {}
 
     async def find(self, arn: str) -> DeployedFunction | None:
         generation, entries = self._entries
-        if generation == self._host.changes.of(LAMBDA) and arn in entries:
+        current = self._host.changes.of(LAMBDA)
+        if generation == current and arn in entries:
             return entries[arn]
-        return await asyncio.to_thread(self.load, arn)
+        key = (arn, current)
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(asyncio.to_thread(self.load, arn))
+            self._loading[key] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(key, None))
+        # Shielded: a caller that stops waiting does not cancel the others' look-up.
+        return await asyncio.shield(loading)
 
     def load(self, arn: str) -> DeployedFunction | None:
         """Look ``arn`` up in moto, under Lambda's lock; never on the loop."""
