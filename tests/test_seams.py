@@ -455,7 +455,7 @@ def _check_iam_and_sts_models() -> list[str]:
     from moto.iam import models as iam_models
     from moto.sts.models import sts_backends
 
-    missing = [] if hasattr(iam_models, "get_account_id_from") else ["get_account_id_from"]
+    missing: list[str] = []
     with mock_aws():
         role = _moto_role("seams-iam")
         backend = iam_models.iam_backends[ACCOUNT]["aws"]
@@ -477,10 +477,8 @@ def _check_iam_and_sts_models() -> list[str]:
             assumed,
             "access_key_id secret_access_key session_token role_arn session_name account_id",
         )
-        if sts.get_assumed_role_from_access_key(assumed.access_key_id) is not assumed:
-            missing.append("STSBackend.get_assumed_role_from_access_key")
-        if iam_models.get_account_id_from(assumed.access_key_id) != ACCOUNT:
-            missing.append("get_account_id_from(an assumed role's key)")
+        if assumed not in getattr(sts, "assumed_roles", ()):
+            missing.append("STSBackend.assumed_roles (every session, read into a snapshot)")
         policy = backend.create_policy(
             description="",
             path="/",
@@ -819,7 +817,7 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_moto_server,
     ),
     "moto IAM and STS models (role policies, assumed roles and their keys)": (
-        "local/moto_ext/iam/policy.py, core/control_plane.py",
+        "local/moto_ext/iam/inputs.py, core/control_plane.py",
         _check_iam_and_sts_models,
     ),
     "moto IAM backend and CloudFormation role (patched: AWS managed policies, role updates)": (

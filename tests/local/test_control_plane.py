@@ -159,6 +159,23 @@ def test_auto_deploy_follows_every_change(aws: Any) -> None:
     assert {d["DeploymentId"]: d["AutoDeployed"] for d in items} == {first: True, second: True}
 
 
+def test_auto_deploy_happens_at_the_change_not_at_a_read(aws: Any) -> None:
+    """The deployment is made by the change itself: GetDeployments (which never deploys)
+    lists it; an integration that no route uses changes nothing served, and deploys nothing."""
+    apigw = aws("apigatewayv2")
+    api_id = _websocket_api(aws, "auto-at-change")["ApiId"]
+    _route(aws, api_id, "$default")
+    first = apigw.create_stage(ApiId=api_id, StageName="live", AutoDeploy=True)["DeploymentId"]
+    apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=LAMBDA_URI)
+    listed = apigw.get_deployments(ApiId=api_id)["Items"]
+    assert [d["DeploymentId"] for d in listed] == [first]
+    _route(aws, api_id, "sendmessage")
+    listed = apigw.get_deployments(ApiId=api_id)["Items"]
+    assert len(listed) == 2 and all(d["AutoDeployed"] for d in listed)
+    second = next(d["DeploymentId"] for d in listed if d["DeploymentId"] != first)
+    assert apigw.get_stage(ApiId=api_id, StageName="live")["DeploymentId"] == second
+
+
 def test_update_stage_settings(aws: Any) -> None:
     """UpdateStage changes variables and route settings, keeping what it wasn't given."""
     apigw = aws("apigatewayv2")

@@ -279,7 +279,11 @@ class AccessAuthority(Protocol):
 
 class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
     """What the data plane and the runtime read of the control plane; each answer is an
-    immutable snapshot, cheap to ask for again (implementations cache until a change)."""
+    immutable snapshot, cheap to ask for again (implementations cache until a change).
+
+    The gateway calls these on its event loop, which carries every WebSocket frame: an
+    implementation never waits there for a lock or I/O (the moto one reads snapshots
+    rebuilt after each change, by the thread that made it)."""
 
     def served_stage(
         self, api_id: str, stage: str
@@ -290,9 +294,12 @@ class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
     def is_websocket_api(self, api_id: str) -> bool:  # pragma: no cover - a protocol
         """Whether a WebSocket API with this id exists (in any account and region)."""
 
-    def find_function(self, arn: str) -> DeployedFunction | None:  # pragma: no cover - a protocol
+    async def find_function(
+        self, arn: str
+    ) -> DeployedFunction | None:  # pragma: no cover - a protocol
         """The function an ARN (``arn:aws:lambda:region:account:function:name[:qualifier]``)
-        names, or None."""
+        names, or None; awaited, since an ARN not looked up since Lambda last changed is
+        looked up off the event loop."""
 
     def function_code(self, spec: FunctionSpec) -> bytes:  # pragma: no cover - a protocol
         """The deployment package (a zip) of ``spec``'s version."""

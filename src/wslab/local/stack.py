@@ -225,6 +225,7 @@ class LocalAWS:
             warn=self._warn,
         )
         HOST.attach(self, f"{self._host}:{self._port}", self.lambdas.invoke, loop)
+        await self._control.ready()  # snapshots built off the loop, before the gateway reads
         localise_endpoints()
         self.gateway = Gateway(
             self.lambdas.invoke, self._control, self._gateway_settings, self._log

@@ -195,7 +195,7 @@ async def call_lambda(
             reason=f"integration type {integration.integration_type} is not served locally",
         )
     arn = function_arn_of(integration.integration_uri, stage_variables)
-    function = control.find_function(arn) if arn else None
+    function = await control.find_function(arn) if arn else None
     if function is None:
         return IntegrationResult(
             failure=IntegrationFailure.ERROR,

@@ -77,7 +77,7 @@ class FakeControlPlane:
     def is_websocket_api(self, api_id: str) -> bool:
         return api_id == API_ID
 
-    def find_function(self, arn: str) -> DeployedFunction | None:
+    async def find_function(self, arn: str) -> DeployedFunction | None:
         return DeployedFunction(SPEC, self.policy_statements) if arn == FUNCTION_ARN else None
 
     def function_code(self, spec: FunctionSpec) -> bytes:

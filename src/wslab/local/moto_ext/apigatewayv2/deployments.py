@@ -23,7 +23,7 @@ from wslab.local.control import (
     RouteSnapshot,
 )
 
-__all__ = ["Deployment", "DeploymentStore", "StageState", "snapshot_api"]
+__all__ = ["Deployment", "DeploymentStore", "StageState", "serves_the_same", "snapshot_api"]
 
 
 @dataclass
@@ -115,6 +115,25 @@ def snapshot_api(api: Any) -> ApiSnapshot:
         integrations=integrations,
         authorizers=authorizers,
     )
+
+
+def _served_part(snapshot: ApiSnapshot) -> tuple[Any, ...]:
+    """What a stage serving ``snapshot`` answers with: its routes and what they use."""
+    routes = snapshot.routes
+    used_integrations = {route.integration_id for route in routes.values()}
+    used_authorizers = {route.authorizer_id for route in routes.values()}
+    return (
+        snapshot.route_selection_expression,
+        dict(routes),
+        {key: value for key, value in snapshot.integrations.items() if key in used_integrations},
+        {key: value for key, value in snapshot.authorizers.items() if key in used_authorizers},
+    )
+
+
+def serves_the_same(deployed: ApiSnapshot, current: ApiSnapshot) -> bool:
+    """Whether a new deployment of ``current`` would serve what ``deployed`` serves: an
+    integration or authorizer no route uses yet makes no difference."""
+    return _served_part(deployed) == _served_part(current)
 
 
 class DeploymentStore:

@@ -95,7 +95,6 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
         return unquote(self.path.split("?")[0].split("/")[index])
 
     def _stage_json(self, api: Any, stage: Any) -> dict[str, Any]:
-        auto_deploy(api, stage)
         body: dict[str, Any] = stage.to_json()
         state = DEPLOYMENTS.stage(api, stage.name)
         if state.deployment_id:
@@ -120,6 +119,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
         require_logging_role(api, config)
         self._bind_stage(api, stage_name, config.get("deploymentId"))
         stage = api.create_stage(config)
+        auto_deploy(api, stage)  # its answer shows the deployment, as later reads will
         return 201, {}, json.dumps(self._stage_json(api, stage))
 
     def get_stage(self) -> Any:
@@ -162,6 +162,7 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
                 **stage.default_route_settings,
                 **params["defaultRouteSettings"],
             }
+        auto_deploy(api, stage)
         return 200, {}, json.dumps(self._stage_json(api, stage))
 
     def get_authorizers(self) -> Any:
@@ -197,8 +198,6 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
 
     def get_deployments(self) -> Any:
         api = self._api()
-        for stage in api.stages.values():
-            auto_deploy(api, stage)
         items = [deployment.to_json() for deployment in DEPLOYMENTS.all(api)]
         return 200, {}, json.dumps({"items": items})
 

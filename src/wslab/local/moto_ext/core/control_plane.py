@@ -1,19 +1,24 @@
-"""The control plane the gateway and the runtime read: moto, behind cached snapshots.
+"""The control plane the gateway and the runtime read: moto, behind immutable snapshots.
 
-Every answer is built from moto's models once, under the service's lock, and kept until
-that service's change counter moves (any call that changes API Gateway v2 or Lambda, any
-CloudFormation stack operation, a reset). A message routed through a deployed stage then
-costs a dictionary lookup, not a walk of every account, region and API of moto.
+What the data plane reads (each WebSocket API's served stages, the functions integrations
+name, IAM's inputs) is built from moto's models under the service's lock by the thread that
+changed the service, after the change (``core/snapshots.py``), and read on the event loop
+without any lock: a slow CloudFormation stack or IAM call holding a lane delays no socket.
+A message routed through a deployed stage costs a dictionary lookup, not a walk of every
+account, region and API of moto. Stages with ``AutoDeploy`` are deployed in that rebuild,
+after the change, so reading a stage never writes one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import string
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
@@ -28,11 +33,21 @@ from wslab.local.control import (
     ServedStage,
     TemporaryCredentials,
 )
-from wslab.local.moto_ext.apigatewayv2.deployments import snapshot_api
+from wslab.local.moto_ext.apigatewayv2.deployments import serves_the_same, snapshot_api
 from wslab.local.moto_ext.core.host import HOST, MotoHost
+from wslab.local.moto_ext.core.snapshots import Snapshot
+from wslab.local.moto_ext.iam.inputs import (
+    RolePolicies,
+    RoleSession,
+    read_role_policies,
+    read_sessions,
+)
 from wslab.local.moto_ext.iam.policy import IamAuthority
 
 __all__ = [
+    "EVERY_SERVICE",
+    "ApiGatewayView",
+    "FunctionDirectory",
     "MotoControlPlane",
     "all_apis",
     "auto_deploy",
@@ -41,7 +56,6 @@ __all__ = [
     "spec_from_moto",
 ]
 
-_T = TypeVar("_T")
 LOG_FLUSH_INTERVAL_S = 0.5
 """How often log lines are stored when nobody reads them (CloudWatch Logs lags more)."""
 # Services by their SigV4 signing names, which is how moto_app tells them apart (API
@@ -49,6 +63,12 @@ LOG_FLUSH_INTERVAL_S = 0.5
 APIGATEWAYV2 = "apigateway"
 LAMBDA = "lambda"
 LOGS = "logs"
+IAM = "iam"
+STS = "sts"
+EVERY_SERVICE = "*"
+"""What :meth:`MotoControlPlane.refresh_after` takes for a change that may reach every
+service (a CloudFormation stack, a reset)."""
+_FUNCTION_CACHE_LIMIT = 10_000
 # How long a function's role credentials last (Lambda renews them; nothing expires locally).
 CREDENTIALS_DURATION_S = 43_200
 
@@ -73,17 +93,20 @@ def new_deployment_id() -> str:
 
 
 def auto_deploy(api: Any, stage: Any, host: MotoHost = HOST) -> None:
-    """Deploy a stage with AutoDeploy on whenever the API changed since its last deployment.
+    """Deploy a stage with AutoDeploy on whenever what it would serve changed since its
+    last deployment (an integration no route uses yet changes nothing served).
 
-    Done lazily, when the stage is read or connected to, which is indistinguishable from
-    deploying on every change for anyone outside the process.
+    Done after each change to API Gateway or by CloudFormation
+    (:meth:`MotoControlPlane.refresh_after`), and within CreateStage and UpdateStage, whose
+    answers show it; reads (GetStage, a WebSocket connect) never deploy. The caller holds
+    API Gateway's lock.
     """
     if not stage.auto_deploy or not api.routes:
         return
     store = host.deployments
     state = store.stage(api, stage.name)
     current = store.get(api, state.deployment_id) if state.deployment_id else None
-    if current is not None and current.snapshot == snapshot_api(api):
+    if current is not None and serves_the_same(current.snapshot, snapshot_api(api)):
         return
     deployment = store.create(api, new_deployment_id(), auto_deployed=True)
     state.deployment_id = deployment.deployment_id
@@ -130,16 +153,148 @@ def _moto_function(arn: str) -> Any | None:
         return None
 
 
+def _same_function(old: DeployedFunction | None, new: DeployedFunction | None) -> bool:
+    if old is None or new is None:
+        return old is new
+    return old.spec == new.spec and old.policy_statements == new.policy_statements
+
+
+def _build_function(arn: str) -> DeployedFunction | None:
+    function = _moto_function(arn)
+    if function is None:
+        return None
+    statements = json.loads(json.dumps(function.policy.statements if function.policy else []))
+    return DeployedFunction(spec_from_moto(function), tuple(statements))
+
+
+class FunctionDirectory:
+    """The functions integrations name, by ARN, as of Lambda's last change.
+
+    Filled as ARNs are asked for (off the loop), and rebuilt for every ARN it knows after
+    each change to Lambda, by the thread that made it: the loop finds what it asked for
+    before, without a lock. A function whose spec and policy did not change keeps its
+    snapshot object, so what is cached against it stays valid.
+    """
+
+    def __init__(self, host: MotoHost) -> None:
+        self._host = host
+        self._entries: tuple[int, Mapping[str, DeployedFunction | None]] = (-1, {})
+        self._swap = threading.Lock()  # only ever taken off the loop
+        # Look-ups under way, by ARN and Lambda's change counter: a thousand messages
+        # arriving together for a function not looked up yet wait for one look-up, not for
+        # a thousand in a row. Only the loop touches it.
+        self._loading: dict[tuple[str, int], asyncio.Future[DeployedFunction | None]] = {}
+
+    async def find(self, arn: str) -> DeployedFunction | None:
+        generation, entries = self._entries
+        current = self._host.changes.of(LAMBDA)
+        if generation == current and arn in entries:
+            return entries[arn]
+        key = (arn, current)
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(asyncio.to_thread(self.load, arn))
+            self._loading[key] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(key, None))
+        # Shielded: a caller that stops waiting does not cancel the others' look-up.
+        return await asyncio.shield(loading)
+
+    def load(self, arn: str) -> DeployedFunction | None:
+        """Look ``arn`` up in moto, under Lambda's lock; never on the loop."""
+        with self._host.locks.of(LAMBDA):
+            generation = self._host.changes.of(LAMBDA)
+            found = _build_function(arn)
+        self._store(generation, {arn: found})
+        return found
+
+    def rebuild(self) -> None:
+        """Look every known ARN up again, after a change to Lambda; never on the loop."""
+        _, known = self._entries
+        with self._host.locks.of(LAMBDA):
+            generation = self._host.changes.of(LAMBDA)
+            fresh = {arn: _build_function(arn) for arn in list(known)}
+        self._store(
+            generation,
+            {
+                arn: known[arn] if _same_function(known.get(arn), found) else found
+                for arn, found in fresh.items()
+            },
+        )
+
+    def _store(self, generation: int, found: Mapping[str, DeployedFunction | None]) -> None:
+        with self._swap:
+            current, entries = self._entries
+            if generation < current:
+                return  # built before a change another thread has already seen
+            # Copied, never changed in place: the loop may be reading the old mapping.
+            merged = dict(entries) if generation == current else {}
+            if len(merged) > _FUNCTION_CACHE_LIMIT:
+                merged.clear()
+            merged.update(found)
+            self._entries = (generation, merged)
+
+
+@dataclass(frozen=True)
+class ApiGatewayView:
+    """Every WebSocket API's region, and every deployed stage's served configuration."""
+
+    websocket_apis: Mapping[str, str]
+    stages: Mapping[tuple[str, str], ServedStage]
+
+
+def _served_stage(api: Any, stage: Any, host: MotoHost) -> ServedStage | None:
+    state = host.deployments.stage(api, stage.name)
+    deployment = host.deployments.get(api, state.deployment_id) if state.deployment_id else None
+    if deployment is None:
+        return None
+    return ServedStage(
+        api_id=str(api.api_id),
+        stage=str(stage.name),
+        deployment_id=deployment.deployment_id,
+        region=str(api.backend.region_name),
+        account_id=str(api.backend.account_id),
+        snapshot=deployment.snapshot,
+        stage_variables=dict(stage.stage_variables or {}),
+    )
+
+
+def read_api_gateway(host: MotoHost = HOST) -> ApiGatewayView:
+    """The view of every WebSocket API, auto-deploying the stages that ask for it (the
+    caller holds API Gateway's lock)."""
+    regions: dict[str, str] = {}
+    stages: dict[tuple[str, str], ServedStage] = {}
+    for api in all_apis():
+        if api.protocol_type != "WEBSOCKET":
+            continue
+        regions[str(api.api_id)] = str(api.backend.region_name)
+        for stage in list(api.stages.values()):
+            auto_deploy(api, stage, host)
+            served = _served_stage(api, stage, host)
+            if served is not None:
+                stages[(served.api_id, served.stage)] = served
+    return ApiGatewayView(regions, stages)
+
+
 class MotoControlPlane:
     """:class:`~wslab.local.control.ControlPlane` on moto's models."""
 
     def __init__(self, host: MotoHost = HOST) -> None:
         self._host = host
-        self._stages: dict[tuple[str, str], tuple[int, ServedStage | None]] = {}
-        self._websocket_apis: tuple[int, dict[str, str]] = (-1, {})
-        self._functions: dict[str, tuple[int, DeployedFunction | None]] = {}
+        self._api_gateway = Snapshot(
+            host, APIGATEWAYV2, lambda: read_api_gateway(host), ApiGatewayView({}, {})
+        )
+        self._sessions: Snapshot[Mapping[str, RoleSession]] = Snapshot(host, STS, read_sessions, {})
+        self._role_policies: Snapshot[Mapping[str, RolePolicies]] = Snapshot(
+            host, IAM, read_role_policies, {}
+        )
+        self._snapshots: tuple[Snapshot[Any], ...] = (
+            self._api_gateway,
+            self._sessions,
+            self._role_policies,
+        )
+        self._functions = FunctionDirectory(host)
         self._credentials: dict[tuple[str, ...], tuple[int, TemporaryCredentials]] = {}
-        self.iam = IamAuthority(host)
+        self.iam = IamAuthority(self)
         # Log lines wait here and are stored in batches, off the event loop: storing them
         # one invocation at a time would make a thread compete with the event loop for
         # the interpreter on every message. A read of the logs stores them first.
@@ -151,85 +306,40 @@ class MotoControlPlane:
         )
         self._log_writer.start()
 
-    def _cached(
-        self,
-        cache: dict[Any, tuple[int, _T]],
-        key: Any,
-        service: str,
-        build: Callable[[], _T],
-    ) -> _T:
-        generation = self._host.changes.of(service)
-        hit = cache.get(key)
-        if hit is not None and hit[0] == generation:
-            return hit[1]
-        with self._host.locks.of(service):
-            generation = self._host.changes.of(service)
-            value = build()
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[key] = (generation, value)
-        return value
+    # Snapshots ------------------------------------------------------------------------
+
+    async def ready(self) -> None:
+        """Build every snapshot (off the loop) before the gateway first reads them."""
+        for snapshot in self._snapshots:
+            await snapshot.ready()
+
+    def refresh_after(self, service: str) -> None:
+        """Rebuild what a change to ``service`` (:data:`EVERY_SERVICE`: to any) may have
+        changed. Called by the thread that made the change, after it, before its answer
+        goes out: never on the loop."""
+        everything = service == EVERY_SERVICE
+        for snapshot in self._snapshots:
+            if everything or snapshot.service == service:
+                snapshot.rebuild()
+        if everything or service == LAMBDA:
+            self._functions.rebuild()
 
     # API Gateway ----------------------------------------------------------------------
 
     def websocket_api_regions(self) -> dict[str, str]:
         """Every WebSocket API's id -> its region."""
-        generation = self._host.changes.of(APIGATEWAYV2)
-        cached_at, regions = self._websocket_apis
-        if cached_at != generation:
-            with self._host.locks.of(APIGATEWAYV2):
-                generation = self._host.changes.of(APIGATEWAYV2)
-                regions = {
-                    api.api_id: str(api.backend.region_name)
-                    for api in all_apis()
-                    if api.protocol_type == "WEBSOCKET"
-                }
-            self._websocket_apis = (generation, regions)
-        return regions
+        return dict(self._api_gateway.read().websocket_apis)
 
     def is_websocket_api(self, api_id: str) -> bool:
-        return api_id in self.websocket_api_regions()
+        return api_id in self._api_gateway.read().websocket_apis
 
     def served_stage(self, api_id: str, stage: str) -> ServedStage | None:
-        return self._cached(
-            self._stages, (api_id, stage), APIGATEWAYV2, lambda: self._build_stage(api_id, stage)
-        )
-
-    def _build_stage(self, api_id: str, stage_name: str) -> ServedStage | None:
-        api = find_api(api_id)
-        if api is None or api.protocol_type != "WEBSOCKET":
-            return None
-        stage = api.stages.get(stage_name)
-        if stage is None:
-            return None
-        auto_deploy(api, stage, self._host)
-        store = self._host.deployments
-        state = store.stage(api, stage_name)
-        deployment = store.get(api, state.deployment_id) if state.deployment_id else None
-        if deployment is None:
-            return None
-        return ServedStage(
-            api_id=api_id,
-            stage=stage_name,
-            deployment_id=deployment.deployment_id,
-            region=str(api.backend.region_name),
-            account_id=str(api.backend.account_id),
-            snapshot=deployment.snapshot,
-            stage_variables=dict(stage.stage_variables or {}),
-        )
+        return self._api_gateway.read().stages.get((api_id, stage))
 
     # Lambda ---------------------------------------------------------------------------
 
-    def find_function(self, arn: str) -> DeployedFunction | None:
-        return self._cached(self._functions, arn, LAMBDA, lambda: self._build_function(arn))
-
-    @staticmethod
-    def _build_function(arn: str) -> DeployedFunction | None:
-        function = _moto_function(arn)
-        if function is None:
-            return None
-        statements = json.loads(json.dumps(function.policy.statements if function.policy else []))
-        return DeployedFunction(spec_from_moto(function), tuple(statements))
+    async def find_function(self, arn: str) -> DeployedFunction | None:
+        return await self._functions.find(arn)
 
     def function_code(self, spec: FunctionSpec) -> bytes:
         with self._host.locks.of(LAMBDA):
@@ -246,6 +356,12 @@ class MotoControlPlane:
 
     # IAM ------------------------------------------------------------------------------
 
+    def sessions(self) -> Mapping[str, RoleSession]:
+        return self._sessions.read()
+
+    def role_policies(self) -> Mapping[str, RolePolicies]:
+        return self._role_policies.read()
+
     def function_credentials(self, spec: FunctionSpec) -> TemporaryCredentials | None:
         """``AssumeRole`` of the function's role, session named after the function, as Lambda
         does; one session per function and role, reused by its execution environments."""
@@ -256,7 +372,7 @@ class MotoControlPlane:
             return hit[1]
         if not spec.role.startswith("arn:"):
             return None
-        with self._host.locks.of("sts"), self._host.locks.of("iam"):
+        with self._host.locks.holding(STS, IAM):
             assumed = sts_backends[spec.account_id]["aws"].assume_role(
                 region_name=spec.region,
                 role_session_name=spec.name,
@@ -265,6 +381,9 @@ class MotoControlPlane:
                 duration=CREDENTIALS_DURATION_S,
                 external_id="",
             )
+            self._host.changes.bump(STS)
+        # The function's calls are signed with these at once: IAM must know the session.
+        self.refresh_after(STS)
         credentials = TemporaryCredentials(
             str(assumed.access_key_id), str(assumed.secret_access_key), str(assumed.session_token)
         )

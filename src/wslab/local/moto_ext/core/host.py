@@ -14,12 +14,21 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from wslab.local.control import Invoker
 from wslab.local.moto_ext.apigatewayv2.deployments import DeploymentStore
 
-__all__ = ["HOST", "ChangeCounters", "MotoHost", "ServiceLocks", "StackAlreadyAttached"]
+__all__ = [
+    "HOST",
+    "ChangeCounters",
+    "MotoHost",
+    "ServiceLock",
+    "ServiceLocks",
+    "StackAlreadyAttached",
+]
 
 
 class StackAlreadyAttached(RuntimeError):
@@ -53,6 +62,36 @@ class ChangeCounters:
             self._counts["*"] += 1
 
 
+class ServiceLock:
+    """A service's re-entrant lock that remembers being taken on the event loop's thread.
+
+    The loop carries every WebSocket frame: a lock taken there waits for whatever call of
+    the service holds it (a CloudFormation stack can hold several for seconds), and every
+    socket waits with it. The loop reads the control plane's snapshots instead
+    (``core/snapshots.py``); an acquisition on its thread is a bug, recorded in
+    :attr:`ServiceLocks.taken_on_loop` (tests assert it stays empty).
+    """
+
+    def __init__(self, service: str, owner: ServiceLocks) -> None:
+        self.service = service
+        self._owner = owner
+        self._lock = threading.RLock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if threading.get_ident() == self._owner.loop_thread:
+            self._owner.taken_on_loop.append(self.service)
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
 class ServiceLocks:
     """One lock per service: moto's backends are plain dicts and objects, not safe under
     concurrent requests (two ``UpdateItem ADD`` on one item can lose an increment). Calls
@@ -60,14 +99,27 @@ class ServiceLocks:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._locks: dict[str, threading.RLock] = {}
+        self._locks: dict[str, ServiceLock] = {}
+        self.loop_thread: int | None = None
+        """The attached stack's event loop thread, on which no lock may be taken."""
+        self.taken_on_loop: list[str] = []
+        """Services whose lock was taken on :attr:`loop_thread` (each time): should stay empty."""
 
-    def of(self, service: str) -> threading.RLock:
+    def of(self, service: str) -> ServiceLock:
         lock = self._locks.get(service)
         if lock is None:
             with self._guard:
-                lock = self._locks.setdefault(service, threading.RLock())
+                lock = self._locks.setdefault(service, ServiceLock(service, self))
         return lock
+
+    @contextmanager
+    def holding(self, *services: str) -> Iterator[None]:
+        """Every lock of ``services``, taken in one order (by name) so that two threads
+        holding several never wait for each other."""
+        with ExitStack() as held:
+            for service in sorted(set(services)):
+                held.enter_context(self.of(service))
+            yield
 
 
 @dataclass
@@ -103,12 +155,15 @@ class MotoHost:
                     "(wslab.local.process.LocalAWSProcess)"
                 )
             self._attachment = _Attachment(owner, public_host_port, invoker, loop)
+            # Attached from the loop's own thread (the stack starts in a coroutine).
+            self.locks.loop_thread = threading.get_ident()
         self.changes.bump_all()
 
     def detach(self, owner: object) -> None:
         with self._attach_lock:
             if self._attachment is not None and self._attachment.owner is owner:
                 self._attachment = None
+                self.locks.loop_thread = None
         self.changes.bump_all()
 
     @property

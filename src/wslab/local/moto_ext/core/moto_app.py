@@ -9,11 +9,13 @@ boto3 keeps its one keep-alive connection to the stack.
 
 The same place makes moto safe to share: each call holds its service's lock (moto's
 backends are plain objects; DynamoDB's ``UpdateItem`` must be atomic as it is on AWS), and
-each call that changes a service bumps its change counter, which the control plane's
-caches watch. The calls of one service run one after another on a thread of their own
-(its lane): they would wait for the lock anyway, and dozens of threads queueing on one
-lock cost the interpreter more than the calls themselves. Lambda ``Invoke`` takes no lane
-and no lock: it waits for the function, which may call any service, Lambda included.
+each call that changes a service bumps its change counter and, once it has released the
+service's lock, rebuilds the control plane's snapshots of that service (``snapshots.py``),
+which the event loop reads without a lock. The calls of one service run one after another
+on a thread of their own (its lane): they would wait for the lock anyway, and dozens of
+threads queueing on one lock cost the interpreter more than the calls themselves. Lambda
+``Invoke`` takes no lane and no lock: it waits for the function, which may call any
+service, Lambda included.
 It is also where IAM looks first: a call signed with a role's temporary credentials that
 the role may not make is refused before moto runs it (``iam.enforcement``).
 """
@@ -37,7 +39,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from multidict import CIMultiDict
 
 from wslab.local.headers import HOP_BY_HOP, sigv4_credential
-from wslab.local.moto_ext.core.control_plane import MotoControlPlane
+from wslab.local.moto_ext.core.control_plane import EVERY_SERVICE, MotoControlPlane
 from wslab.local.moto_ext.core.host import HOST, MotoHost
 from wslab.local.moto_ext.iam.enforcement import IamEnforcement
 
@@ -189,15 +191,23 @@ class MotoApp:
             self._control_plane.flush_logs()
         if service == "lambda" and _LAMBDA_INVOCATION.match(path):
             return self._run(environ)
-        with self._host.locks.of(service):
-            try:
-                return self._run(environ)
-            finally:
-                if changes:
-                    if service in _CHANGES_EVERYTHING:
-                        self._host.changes.bump_all()
-                    else:
-                        self._host.changes.bump(service)
+        try:
+            with self._host.locks.of(service):
+                try:
+                    return self._run(environ)
+                finally:
+                    if changes:
+                        if service in _CHANGES_EVERYTHING:
+                            self._host.changes.bump_all()
+                        else:
+                            self._host.changes.bump(service)
+        finally:
+            if changes:
+                # Before the answer goes out: the caller's next request (a connect to the
+                # stage it just deployed) already finds the change in the snapshots.
+                self._control_plane.refresh_after(
+                    EVERY_SERVICE if service in _CHANGES_EVERYTHING else service
+                )
 
     def _run(self, environ: dict[str, Any]) -> tuple[int, CIMultiDict[str], bytes]:
         started: list[Any] = []

@@ -15,23 +15,22 @@ AWS's HTTPS endpoints); see
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html.
 A condition on any other key is false, as IAM makes it for a key absent from the request.
 
-Decisions are cached per (access key, action, resource) until IAM changes (the ``iam``
-change counter), so a changed policy applies to the next call, with no redeployment, and a
-repeated call costs a dictionary lookup.
+Decisions read their inputs (sessions, role policies) from snapshots that the control plane
+rebuilds after each change to IAM or STS (``iam.inputs``): no lock is taken here, so a
+decision on the event loop never waits for a slow IAM call. Decisions are cached per (role,
+action, resource) until the role policies' snapshot is replaced, so a changed policy applies
+to the next call, with no redeployment, and a repeated call costs a dictionary lookup.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
-from enum import Enum
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from moto.iam.models import get_account_id_from, iam_backends
-from moto.sts.models import sts_backends
-
 from wslab.local.control import AccessDenied
-from wslab.local.moto_ext.core.host import HOST, MotoHost
+from wslab.local.moto_ext.iam.inputs import IamInputs, RolePolicies, RoleSession
 from wslab.local.policy import (
     ContextValue,
     Decision,
@@ -51,28 +50,9 @@ __all__ = [
     "statements_of",
 ]
 
-_PARTITION = "aws"
 _CACHE_LIMIT = 50_000
 IDENTITY_POLICY = "identity-based policy"
 PERMISSIONS_BOUNDARY = "permissions boundary"
-
-
-@dataclass(frozen=True)
-class RoleSession:
-    """A role as a session of it acts: ``arn:aws:sts::<account>:assumed-role/<role>/<session>``."""
-
-    account_id: str
-    role_arn: str
-    session_name: str
-    session_token: str = ""
-
-    @property
-    def role_name(self) -> str:
-        return self.role_arn.rsplit("/", 1)[-1]
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/{self.session_name}"
 
 
 def statements_of(document: Any) -> list[Statement]:
@@ -89,14 +69,6 @@ def statements_of(document: Any) -> list[Statement]:
         except MalformedPolicy:
             continue
     return statements
-
-
-def _default_document(policy: Any) -> Any:
-    """The document of a managed policy's default version."""
-    for version in policy.versions:
-        if version.is_default:
-            return version.document
-    return {}
 
 
 def evaluate(documents: list[Any], request: Request) -> Decision:
@@ -116,47 +88,22 @@ def _request(session: RoleSession, action: str, resource: str) -> Request:
     return Request(action, resource, context=context)
 
 
-class _Missing(Enum):
-    NOT_A_ROLE = "not a role"
-
-
 class IamAuthority:
-    """:class:`~wslab.local.control.AccessAuthority` on moto's IAM and STS."""
+    """:class:`~wslab.local.control.AccessAuthority` on snapshots of moto's IAM and STS."""
 
-    def __init__(self, host: MotoHost = HOST) -> None:
-        self._host = host
-        self._sessions: dict[str, tuple[int, RoleSession | _Missing]] = {}
-        self._decisions: dict[tuple[str, str, str, str], tuple[int, AccessDenied | None]] = {}
+    def __init__(self, inputs: IamInputs) -> None:
+        self._inputs = inputs
+        # Decisions, with the role policies they were made from: replaced together, so a
+        # decision made from older policies never lands among newer ones.
+        self._decisions: tuple[
+            Mapping[str, RolePolicies], dict[tuple[str, str, str], AccessDenied | None]
+        ] = ({}, {})
 
     # Who signed ---------------------------------------------------------------------------
 
     def session(self, access_key_id: str) -> RoleSession | None:
         """The role session behind credentials the local STS issued, or None."""
-        generation = self._host.changes.of("*")  # STS forgets only on a reset
-        hit = self._sessions.get(access_key_id)
-        if hit is not None and hit[0] == generation:
-            found = hit[1]
-        else:
-            found = self._find_session(access_key_id)
-            if len(self._sessions) > _CACHE_LIMIT:
-                self._sessions.clear()
-            self._sessions[access_key_id] = (generation, found)
-        return None if isinstance(found, _Missing) else found
-
-    def _find_session(self, access_key_id: str) -> RoleSession | _Missing:
-        with self._host.locks.of("sts"):
-            account_id = get_account_id_from(access_key_id)
-            assumed = sts_backends[account_id][_PARTITION].get_assumed_role_from_access_key(
-                access_key_id
-            )
-        if assumed is None:
-            return _Missing.NOT_A_ROLE
-        return RoleSession(
-            str(assumed.account_id),
-            str(assumed.role_arn),
-            str(assumed.session_name),
-            str(assumed.session_token),
-        )
+        return self._inputs.sessions().get(access_key_id)
 
     # What it may do -----------------------------------------------------------------------
 
@@ -172,48 +119,40 @@ class IamAuthority:
 
     def decide(self, session: RoleSession, action: str, resource: str) -> AccessDenied | None:
         """IAM's answer for the role of ``session``, cached until IAM changes."""
-        generation = self._host.changes.of("iam")
-        key = (session.account_id, session.role_arn, action, resource)
-        hit = self._decisions.get(key)
-        if hit is not None and hit[0] == generation:
-            denied = hit[1]
+        roles = self._inputs.role_policies()
+        decided_for, decisions = self._decisions
+        if decided_for is not roles:
+            decisions = {}
+            self._decisions = (roles, decisions)
+        key = (session.role_arn, action, resource)
+        if key in decisions:
+            denied = decisions[key]
         else:
-            with self._host.locks.of("iam"):
-                generation = self._host.changes.of("iam")
-                denied = self._evaluate(session, action, resource)
-            if len(self._decisions) > _CACHE_LIMIT:
-                self._decisions.clear()
-            self._decisions[key] = (generation, denied)
+            denied = self._evaluate(session, action, resource, roles.get(session.role_arn))
+            if len(decisions) > _CACHE_LIMIT:
+                decisions.clear()
+            decisions[key] = denied
         if denied is None or denied.principal_arn == session.arn:
             return denied
         return replace(denied, principal_arn=session.arn)  # another session of the role
 
-    def _evaluate(self, session: RoleSession, action: str, resource: str) -> AccessDenied | None:
-        identity, boundary = self._policies(session)
+    @staticmethod
+    def _evaluate(
+        session: RoleSession, action: str, resource: str, policies: RolePolicies | None
+    ) -> AccessDenied | None:
+        # A deleted role allows nothing.
+        identity = list(policies.identity) if policies is not None else []
+        boundary = policies.boundary if policies is not None else None
         request = _request(session, action, resource)
         verdict = evaluate(identity, request)
         if not verdict.allowed:
             explicit = verdict is Decision.EXPLICIT_DENY
             return AccessDenied(session.arn, action, resource, explicit, policy=IDENTITY_POLICY)
         if boundary is not None:
-            verdict = evaluate(boundary, request)
+            verdict = evaluate(list(boundary), request)
             if not verdict.allowed:
                 explicit = verdict is Decision.EXPLICIT_DENY
                 return AccessDenied(
                     session.arn, action, resource, explicit, policy=PERMISSIONS_BOUNDARY
                 )
         return None
-
-    def _policies(self, session: RoleSession) -> tuple[list[Any], list[Any] | None]:
-        """The role's identity policies (inline, then attached) and its boundary, if any."""
-        backend = iam_backends[session.account_id][_PARTITION]
-        role = next((r for r in backend.get_roles() if r.arn == session.role_arn), None)
-        if role is None:
-            return [], None  # a deleted role allows nothing
-        identity = list(role.policies.values())
-        identity += [_default_document(policy) for policy in role.managed_policies.values()]
-        boundary_arn = role.permissions_boundary_arn
-        if not boundary_arn:
-            return identity, None
-        managed = backend.managed_policies.get(boundary_arn)
-        return identity, [_default_document(managed)] if managed is not None else []

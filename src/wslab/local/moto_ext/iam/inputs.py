@@ -1,0 +1,101 @@
+"""What IAM's decisions read of moto, copied out of it: who each set of temporary
+credentials is, and each role's policies.
+
+Decisions are made on the event loop (``@connections`` calls signed by a handler) and on
+the service lanes (``iam.enforcement``): neither may wait for IAM's or STS's lock, which a
+slow call can hold. The control plane keeps these copies as snapshots, rebuilt after each
+change to IAM or STS (``core/snapshots.py``); each reader below runs under its service's lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
+
+__all__ = ["IamInputs", "RolePolicies", "RoleSession", "read_role_policies", "read_sessions"]
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """A role as a session of it acts: ``arn:aws:sts::<account>:assumed-role/<role>/<session>``."""
+
+    account_id: str
+    role_arn: str
+    session_name: str
+    session_token: str = ""
+
+    @property
+    def role_name(self) -> str:
+        return self.role_arn.rsplit("/", 1)[-1]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/{self.session_name}"
+
+
+@dataclass(frozen=True)
+class RolePolicies:
+    """A role's identity-based policies (inline, then attached) and its permissions boundary
+    (None without one; empty when it names a policy that does not exist)."""
+
+    identity: tuple[Any, ...]
+    boundary: tuple[Any, ...] | None
+
+
+class IamInputs(Protocol):
+    """Where decisions find their inputs: the current snapshots."""
+
+    def sessions(self) -> Mapping[str, RoleSession]:  # pragma: no cover - a protocol
+        """Every role session the local STS issued, by access key id."""
+
+    def role_policies(self) -> Mapping[str, RolePolicies]:  # pragma: no cover - a protocol
+        """Every role's policies, by role ARN."""
+
+
+def _frozen(document: Any) -> Any:
+    # A document stored as a dict could change under a reader: keep its JSON text.
+    return document if isinstance(document, (str, bytes)) else json.dumps(document)
+
+
+def _default_document(policy: Any) -> Any:
+    """The document of a managed policy's default version."""
+    for version in policy.versions:
+        if version.is_default:
+            return _frozen(version.document)
+    return "{}"
+
+
+def read_sessions() -> dict[str, RoleSession]:
+    """Every session of every account's STS (the caller holds STS's lock)."""
+    sessions: dict[str, RoleSession] = {}
+    for account in list(sts_backends.values()):
+        for backend in list(account.values()):
+            for assumed in list(backend.assumed_roles):
+                sessions[str(assumed.access_key_id)] = RoleSession(
+                    str(assumed.account_id),
+                    str(assumed.role_arn),
+                    str(assumed.session_name),
+                    str(assumed.session_token),
+                )
+    return sessions
+
+
+def read_role_policies() -> dict[str, RolePolicies]:
+    """Every role's policies, in every account (the caller holds IAM's lock)."""
+    roles: dict[str, RolePolicies] = {}
+    for account in list(iam_backends.values()):
+        for backend in list(account.values()):
+            for role in list(backend.get_roles()):
+                identity = [_frozen(document) for document in role.policies.values()]
+                identity += [_default_document(p) for p in role.managed_policies.values()]
+                boundary: tuple[Any, ...] | None = None
+                if role.permissions_boundary_arn:
+                    managed = backend.managed_policies.get(role.permissions_boundary_arn)
+                    boundary = (_default_document(managed),) if managed is not None else ()
+                roles[str(role.arn)] = RolePolicies(tuple(identity), boundary)
+    return roles
