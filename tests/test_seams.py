@@ -810,7 +810,8 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
         _check_cloudformation_api,
     ),
     "moto SQS, SNS, S3, SSM, IAM and Lambda models (policy types, SAM, image functions)": (
-        "local/moto_ext/cloudformation/resources/attached.py, transforms.py, resources/awslambda.py",
+        "local/moto_ext/cloudformation/resources/attached.py, transforms.py, "
+        "resources/awslambda.py",
         _check_cloudformation_targets,
     ),
     "moto S3 bucket permission and IAM statement matching (bucket policy conditions)": (
