@@ -18,7 +18,7 @@ import copy
 from typing import Any
 
 from moto.cloudformation.models import Change, Stack
-from moto.cloudformation.parsing import ResourceMap, clean_json
+from moto.cloudformation.parsing import ResourceMap
 
 from wslab.local.moto_ext.cloudformation.engine import (
     condition_holds,
@@ -31,6 +31,7 @@ from wslab.local.moto_ext.cloudformation.replacement import (
     requires_replacement,
 )
 from wslab.local.moto_ext.cloudformation.template import dependency_order, references
+from wslab.local.moto_ext.cloudformation.updates import properties_as_made
 
 __all__ = ["planned_changes"]
 
@@ -47,13 +48,6 @@ def _change(
     change.physical_resource_id = physical  # type: ignore[attr-defined]
     change.replacement = replacement  # type: ignore[attr-defined]
     return change
-
-
-def _evaluated(resource_map: ResourceMap, resource_json: dict[str, Any]) -> Any:
-    try:
-        return clean_json(resource_json.get("Properties") or {}, resource_map)
-    except Exception:  # a Fn::GetAtt of what does not exist yet: it will change
-        return None
 
 
 def _preview_map(stack: Stack, template: dict[str, Any], parameters: dict[str, Any]) -> ResourceMap:
@@ -99,8 +93,8 @@ def planned_changes(
             changes.append(_change("Add", name, kind))
             pending.add(name)
             continue
-        old = _evaluated(current, old_resources[name])
-        new = _evaluated(preview, resources[name])
+        old = properties_as_made(current, old_resources[name])
+        new = properties_as_made(preview, resources[name])
         old_kind = str(old_resources[name].get("Type"))
         depends_on_pending = bool(references(resources[name].get("Properties")) & pending)
         if new == old and kind == old_kind and not depends_on_pending:

@@ -50,7 +50,7 @@ from wslab.local.moto_ext.cloudformation.replacement import (
 )
 from wslab.local.moto_ext.cloudformation.template import dependency_order
 
-__all__ = ["update"]
+__all__ = ["properties_as_made", "update"]
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,17 @@ def _snapshot(stack: Stack) -> _Before:
         template_dict=stack.template_dict,
         parameters=dict(stack.parameters or {}),
         instances=instances,
-        properties={name: _evaluated(resource_map, resources[name]) for name in instances},
+        properties={name: properties_as_made(resource_map, resources[name]) for name in instances},
     )
+
+
+def properties_as_made(resource_map: ResourceMap, resource_json: dict[str, Any]) -> Any:
+    """The resource's properties evaluated, or None (which any value differs from) where
+    they can't be: a ``Fn::GetAtt`` of a resource not made yet."""
+    try:
+        return _evaluated(resource_map, resource_json)
+    except Exception:
+        return None
 
 
 # Each resource ---------------------------------------------------------------------------
@@ -158,6 +167,15 @@ def _update_resource(resource_map: ResourceMap, logical_id: str) -> Any:
     return instance
 
 
+def _failed(
+    stack: Stack, logical_id: str, kind: str, action: str, physical: str, error: Exception
+) -> _ResourceFailed:
+    """The resource's ``*_FAILED`` event, saying why; the update's reason to roll back."""
+    resource_event(stack, logical_id, kind, f"{action}_FAILED", physical, reason_of(error))
+    verb = action.lower()
+    return _ResourceFailed(f"The following resource(s) failed to {verb}: [{logical_id}]. ")
+
+
 def _apply(stack: Stack, logical_id: str, before: _Before, progress: _Progress) -> None:
     """Bring one resource to the new template: created, changed, replaced or left alone."""
     resource_map = stack.resource_map
@@ -170,29 +188,26 @@ def _apply(stack: Stack, logical_id: str, before: _Before, progress: _Progress) 
         try:
             instance = resource_map[logical_id]
         except Exception as error:
-            resource_event(stack, logical_id, kind, "CREATE_FAILED", reason=reason_of(error))
-            raise _ResourceFailed(
-                f"The following resource(s) failed to create: [{logical_id}]. "
-            ) from error
+            raise _failed(stack, logical_id, kind, "CREATE", "", error) from error
         progress.added.append(logical_id)
         resource_event(stack, logical_id, kind, "CREATE_COMPLETE", physical_id(instance))
         return
+    physical = physical_id(before.instances[logical_id])
+    try:
+        new = _evaluated(resource_map, resource_json)
+    except Exception as error:
+        raise _failed(stack, logical_id, kind, "UPDATE", physical, error) from error
     old_kind = str(before.resources[logical_id].get("Type"))
     old = before.properties[logical_id]
-    new = _evaluated(resource_map, resource_json)
     if kind == old_kind and new == old:
         return
     replacing = kind != old_kind or requires_replacement(kind, changed_properties(old, new))
-    physical = physical_id(before.instances[logical_id])
     resource_event(stack, logical_id, kind, "UPDATE_IN_PROGRESS", physical)
     try:
         change = _replace if replacing else _change_in_place
         instance = change(resource_map, logical_id, kind, old, new, progress)
     except Exception as error:
-        resource_event(stack, logical_id, kind, "UPDATE_FAILED", physical, reason_of(error))
-        raise _ResourceFailed(
-            f"The following resource(s) failed to update: [{logical_id}]. "
-        ) from error
+        raise _failed(stack, logical_id, kind, "UPDATE", physical, error) from error
     resource_event(stack, logical_id, kind, "UPDATE_COMPLETE", physical_id(instance))
 
 
