@@ -64,6 +64,7 @@ from wslab.local.gateway.management import (
 )
 from wslab.local.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
 from wslab.local.gateway.websocket import GatewayWebSocketResponse
+from wslab.local.policy import ContextValue
 
 __all__ = ["Gateway", "GatewaySettings"]
 
@@ -98,6 +99,18 @@ def _raw_headers(request: web.Request) -> list[tuple[str, str]]:
 
 def _route_arn(context: ConnectionContext, route_key: str) -> str:
     return route_arn(context.region, context.account_id, context.api_id, context.stage, route_key)
+
+
+def _condition_keys(context: ConnectionContext) -> dict[str, ContextValue]:
+    """The global condition keys an authorizer policy's ``Condition`` is tested against: the
+    connect's source address, its time, and HTTPS (the local ``ws://`` stands for ``wss://``).
+    Which keys API Gateway supplies there is [UNCONFIRMED] (docs/apigw-websocket.md §10)."""
+    return {
+        "aws:SourceIp": context.source_ip,
+        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "aws:EpochTime": int(time.time()),
+        "aws:SecureTransport": True,
+    }
 
 
 def _authorizer_arn(context: ConnectionContext, authorizer_id: str) -> str:
@@ -387,7 +400,7 @@ class Gateway:
             if result.error_message == UNAUTHORIZED_RESULT:
                 return _reject(401, "Unauthorized")
             return _reject(500, "Internal server error")
-        decision = evaluate_policy(result.payload, event["methodArn"])
+        decision = evaluate_policy(result.payload, event["methodArn"], _condition_keys(context))
         if decision.status_code is not None:
             message = "Forbidden" if decision.status_code == 403 else "Unauthorized"
             return _reject(decision.status_code, message)
