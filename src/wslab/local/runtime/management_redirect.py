@@ -2,9 +2,11 @@
 
 AWS documents the management client as
 ``boto3.client("apigatewaymanagementapi", endpoint_url=f"https://{domainName}/{stage}")``,
-with ``domainName`` the event's ``<apiId>.execute-api.<region>.amazonaws.com``. An explicit
-``endpoint_url`` wins over ``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI``, so from a local
-worker that call would go to the internet. botocore emits ``before-send`` for every request
+with ``domainName`` the event's ``<apiId>.execute-api.<region>.amazonaws.com``. From a local
+worker that call would go to the internet, and no endpoint variable could change that: an
+explicit ``endpoint_url`` wins over ``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`` (which
+Lambda does not set, and neither do the stack's workers). This redirect is how a Python
+worker's management calls reach the stack. botocore emits ``before-send`` for every request
 it is about to send, with the request's final URL; a handler registered there for the
 management API changes ``https://<host>/<path>`` into ``http://127.0.0.1:<port>/<apiId>/<path>``
 when the stack says it serves ``<host>`` (:mod:`wslab.local.api_hosts`), and leaves every
