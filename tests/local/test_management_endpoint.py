@@ -100,7 +100,8 @@ diagnostics.subscribe('http.client.request.start', ({ request }) => {
 
 async function post(endpoint, ConnectionId, data, spy = false) {
   // No endpoint (null): the SDK's own resolution, as for a client given none.
-  const client = new ApiGatewayManagementApiClient({ ...(endpoint && { endpoint }), maxAttempts: 1 });
+  const given = endpoint ? { endpoint } : {};
+  const client = new ApiGatewayManagementApiClient({ ...given, maxAttempts: 1 });
   spying = spy;
   try {
     await client.send(new PostToConnectionCommand({ ConnectionId, Data: data }));
