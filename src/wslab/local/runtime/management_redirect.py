@@ -39,7 +39,11 @@ __all__ = ["LocalHosts", "after_import", "redirect_management_api"]
 
 _BOTOCORE_HANDLERS = "botocore.handlers"
 _EVENT = "before-send.apigatewaymanagementapi"
-_LOOKUP_TIMEOUT_S = 5.0
+# A liveness deadline, not an expectation: without an answer the request goes where the
+# handler sent it, the internet, which is always wrong for an API of this stack. A stack
+# busy with other work (a CloudFormation deployment, many cold starts) can take seconds to
+# answer; 5 s was seen to run out on a loaded 2-core machine.
+_LOOKUP_TIMEOUT_S = 30.0
 
 
 class LocalHosts:
