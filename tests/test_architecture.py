@@ -21,8 +21,15 @@ RUNTIME = "wslab.local.runtime"
 MOTO_EXT = "wslab.local.moto_ext"
 # What the rest of wslab may import of the local AWS without loading moto: finding or
 # starting a stack in a process of its own.
-# (pages: what a static folder served by the stack is; aiohttp, but no moto)
-LIGHT_LOCAL = {"wslab.local", "wslab.local.process", "wslab.local.defaults", "wslab.local.pages"}
+# (pages: what a static folder served by the stack is; aiohttp, but no moto; cfn_yaml: how
+# a template's YAML reads, PyYAML only)
+LIGHT_LOCAL = {
+    "wslab.local",
+    "wslab.local.process",
+    "wslab.local.defaults",
+    "wslab.local.pages",
+    "wslab.local.cfn_yaml",
+}
 CLI = "wslab.cli"
 # The learner tools' rooms, each allowed the rooms listed (besides itself, wslab.aws and the
 # light entry points of the local AWS).

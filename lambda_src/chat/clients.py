@@ -25,8 +25,14 @@ __all__ = [
     "table",
 ]
 
-# The SDK's own per-service endpoint variable. When it is set (a custom domain, the local
-# stack), boto3 reads it if no endpoint_url is passed; passing one would override it.
+# The SDK's own per-service endpoint variable; boto3 reads it if no endpoint_url is passed
+# (passing one would override it). Lambda never sets it. It is here for a custom domain:
+# there the event's domainName is the custom domain and its stage is the API's stage, but
+# the URL's path is the API mapping's base path, so https://{domainName}/{stage} names no
+# route ("No method found matching route", aws-samples/simple-websockets-chat-app#40).
+# Setting it to the domain plus base path (https://chat.example.com/v1) fixes that without
+# a code change. The local stack does not use it: its workers' redirect sends the event's
+# https://{domainName}/{stage} to the stack, as for any handler written for AWS.
 MANAGEMENT_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"
 
 _cache: dict[tuple[str, ...], Any] = {}

@@ -1,5 +1,6 @@
 """Lambda entry points, one per route. The whole `lambda_src/` folder is one zip; each
-function points its `Handler` at one of these:
+function points its `Handler` at one of these (as `cloudformation/template.yaml` does;
+`tests/test_route_table.py` keeps this table equal to it):
 
 | route         | Handler string                |
 |---------------|-------------------------------|
@@ -8,6 +9,7 @@ function points its `Handler` at one of these:
 | `sendmessage` | `chat.handlers.send_message`  |
 | `joinroom`    | `chat.handlers.join_room`     |
 | `$default`    | `chat.handlers.default`       |
+| `history`     | `chat.handlers.history`       |
 | authorizer    | `chat.handlers.authorize`     |
 
 Each handler reads its event, calls the small functions of the other modules with the

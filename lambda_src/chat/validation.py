@@ -35,7 +35,8 @@ HISTORY_ACTION = "history"
 """What clients send by themselves, to fetch the messages of a gap in the numbering."""
 
 ROUTED_ACTIONS = (*VALID_ACTIONS, HISTORY_ACTION)
-"""Every action the chat has a route for."""
+"""Every action the chat has a route for: the non-`$` route keys of
+`cloudformation/template.yaml` (`tests/test_route_table.py` checks they agree)."""
 
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100

@@ -54,9 +54,7 @@ def handler(event, context):
         "latestSeq": int(counter.get("Item", {}).get("lastSeq", 0)),
     }
     context_ = event["requestContext"]
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
-        f"https://{context_['domainName']}/{context_['stage']}"
-    )
+    endpoint = f"https://{context_['domainName']}/{context_['stage']}"
     boto3.client("apigatewaymanagementapi", endpoint_url=endpoint).post_to_connection(
         ConnectionId=context_["connectionId"], Data=json.dumps(answer).encode()
     )

@@ -21,7 +21,7 @@ def test_management_endpoint_from_the_event() -> None:
 
 
 def test_sdk_endpoint_variable_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI (custom domain, local stack) is used as is."""
+    """AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI (a custom domain's base path) is used as is."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "http://127.0.0.1:4510/prod")
     client = clients.management_api(EVENT_ENDPOINT, pool_size=8)
     assert client.meta.endpoint_url == "http://127.0.0.1:4510/prod"

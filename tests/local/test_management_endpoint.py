@@ -99,7 +99,9 @@ diagnostics.subscribe('http.client.request.start', ({ request }) => {
 });
 
 async function post(endpoint, ConnectionId, data, spy = false) {
-  const client = new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 1 });
+  // No endpoint (null): the SDK's own resolution, as for a client given none.
+  const given = endpoint ? { endpoint } : {};
+  const client = new ApiGatewayManagementApiClient({ ...given, maxAttempts: 1 });
   spying = spy;
   try {
     await client.send(new PostToConnectionCommand({ ConnectionId, Data: data }));
@@ -173,7 +175,9 @@ def client(aws: Callable[..., Any], deployed: Deployed) -> Iterator[websocket.We
     poll(lambda: not _connection_ids(aws, deployed), what="the $disconnect")
 
 
-def _probe(aws: Callable[..., Any], deployed: Deployed, endpoint: str, **options: Any) -> str:
+def _probe(
+    aws: Callable[..., Any], deployed: Deployed, endpoint: str | None, **options: Any
+) -> str:
     """What posting to the one live connection through ``endpoint`` gave, in the handler."""
     (item,) = _connection_ids(aws, deployed)
     probe = {"endpoint": endpoint, "connectionId": item["id"]["S"], **options}
@@ -268,6 +272,37 @@ def test_wss_endpoint_is_not_redirected(
         )
     else:
         assert result.startswith(f"sent to http://{deployed.domain_name}/dev/@connections/")
+
+
+def test_the_worker_sets_no_management_endpoint_variable(
+    aws: Callable[..., Any], deployed: Deployed, endpoint_url: str
+) -> None:
+    """Lambda sets no ``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI``, and neither does the
+    stack: the event's endpoint reaches it through the redirect alone. ``AWS_ENDPOINT_URL``
+    stays, for every other service."""
+    variable, _ = invoke_json(
+        aws, deployed.function, {"variable": "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"}
+    )
+    assert variable is None
+    general, _ = invoke_json(aws, deployed.function, {"variable": "AWS_ENDPOINT_URL"})
+    assert general == endpoint_url
+
+
+def test_a_client_given_no_endpoint_goes_to_aws_endpoint_url(
+    aws: Callable[..., Any], deployed: Deployed, client: websocket.WebSocket, endpoint_url: str
+) -> None:
+    """A management client made without an endpoint takes ``AWS_ENDPOINT_URL``, the stack's
+    root, like every client in the worker. On AWS it would go to
+    ``https://execute-api.{region}.amazonaws.com/@connections/{id}``, a host that does not
+    resolve (aws/aws-sdk-go#2818, boto/boto3#1914): the mistake fails there, while the stack
+    root still serves ``/@connections/{id}`` by connection id (gateway/management.py), so
+    locally the post is delivered."""
+    sent = _probe(aws, deployed, None, spy=True)
+    # (Node's spy shows the host without its port.)
+    root = endpoint_url if deployed.function.startswith("mgmt-python") else "http://127.0.0.1"
+    assert sent.startswith(f"sent to {root}/@connections/"), sent
+    assert _probe(aws, deployed, None) == "ok"
+    assert client.recv() == "probe"
 
 
 def test_the_lookup_variable_is_hidden_from_the_handler(

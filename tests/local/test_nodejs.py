@@ -179,6 +179,7 @@ def test_context_and_environment(aws: AWS, endpoint_url: str) -> None:
     assert env["AWS_GREETING"] == "hello"
     assert env["AWS_REGION"] == "us-east-1"
     assert env["AWS_ENDPOINT_URL"] == endpoint_url
+    assert "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI" not in env
     assert env["LAMBDA_TASK_ROOT"] in env["NODE_PATH"].split(":")
     assert env["TZ"] == ":UTC"
 

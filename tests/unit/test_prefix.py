@@ -59,8 +59,8 @@ def test_every_name_comes_from_the_prefix() -> None:
     assert shown["tags"] == {"project": "wslab-alice"}
     assert shown["names"] == [
         "wslab-alice-connections", "wslab-alice-history", "wslab-alice-chat", "wslab-alice-stack",
-        "wslab-alice-connect", "wslab-alice-disconnect", "wslab-alice-sendmessage",
-        "wslab-alice-joinroom", "wslab-alice-default",
+        "wslab-alice-on-connect", "wslab-alice-on-disconnect", "wslab-alice-on-sendmessage",
+        "wslab-alice-on-joinroom", "wslab-alice-on-default", "wslab-alice-on-history",
     ]  # fmt: skip
 
 

@@ -216,8 +216,9 @@ class LocalAWS:
             endpoint_environment={
                 # What the SDK inside a function needs to reach this stack, not AWS.
                 "AWS_ENDPOINT_URL": self.endpoint_url,
-                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.endpoint_url,
-                # For management clients given the API's AWS host (api_hosts.py).
+                # Management clients are built from the event's https://{domainName}/{stage},
+                # as on AWS, which sets no AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: the
+                # worker's redirect (api_hosts.py) sends them here, the one mechanism.
                 LOOKUP_VARIABLE: self.endpoint_url + LOOKUP_PATH,
             },
             default_concurrency=self._lambda_concurrency,

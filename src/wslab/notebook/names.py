@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from wslab.deploy.routes import chat_routes
+
 __all__ = [
     "DEFAULT_PREFIX",
     "ENDPOINT_VARIABLE",
@@ -23,6 +25,7 @@ __all__ = [
     "TARGET_VARIABLE",
     "Names",
     "TutorialError",
+    "chat_function_name",
     "names",
     "prefix_from_environment",
     "tag_list",
@@ -67,6 +70,16 @@ def prefix_from_environment(environ: Mapping[str, str] | None = None) -> str:
     return prefix
 
 
+def chat_function_name(prefix: str, route_key: str) -> str:
+    """The function notebook 02 creates for a route: ``<prefix>-on-<route>``
+    (``wslab-tutorial-on-sendmessage``, ``wslab-tutorial-on-connect``).
+
+    "on-" names what runs on a route, and keeps a function apart from a table of the same
+    word: ``<prefix>-on-history`` answers the ``history`` route, ``<prefix>-history`` is the
+    table it reads."""
+    return f"{prefix}-on-{route_key.removeprefix('$')}"
+
+
 @dataclass(frozen=True)
 class Names:
     """Every name the notebooks use, from ``prefix``."""
@@ -89,13 +102,10 @@ class Names:
             "history_table": f"{prefix}-history",
             "api_name": f"{prefix}-chat",
             "stack_name": f"{prefix}-stack",
-            # The chat's routes and the function notebook 02 creates for each.
+            # The chat's routes, as the template declares them, and the function notebook
+            # 02 creates for each.
             "chat_functions": {
-                "$connect": f"{prefix}-connect",
-                "$disconnect": f"{prefix}-disconnect",
-                "sendmessage": f"{prefix}-sendmessage",
-                "joinroom": f"{prefix}-joinroom",
-                "$default": f"{prefix}-default",
+                route.key: chat_function_name(prefix, route.key) for route in chat_routes()
             },
         }
         for name, value in made.items():

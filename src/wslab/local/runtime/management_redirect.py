@@ -2,9 +2,11 @@
 
 AWS documents the management client as
 ``boto3.client("apigatewaymanagementapi", endpoint_url=f"https://{domainName}/{stage}")``,
-with ``domainName`` the event's ``<apiId>.execute-api.<region>.amazonaws.com``. An explicit
-``endpoint_url`` wins over ``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI``, so from a local
-worker that call would go to the internet. botocore emits ``before-send`` for every request
+with ``domainName`` the event's ``<apiId>.execute-api.<region>.amazonaws.com``. From a local
+worker that call would go to the internet, and no endpoint variable could change that: an
+explicit ``endpoint_url`` wins over ``AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`` (which
+Lambda does not set, and neither do the stack's workers). This redirect is how a Python
+worker's management calls reach the stack. botocore emits ``before-send`` for every request
 it is about to send, with the request's final URL; a handler registered there for the
 management API changes ``https://<host>/<path>`` into ``http://127.0.0.1:<port>/<apiId>/<path>``
 when the stack says it serves ``<host>`` (:mod:`wslab.local.api_hosts`), and leaves every
@@ -37,7 +39,11 @@ __all__ = ["LocalHosts", "after_import", "redirect_management_api"]
 
 _BOTOCORE_HANDLERS = "botocore.handlers"
 _EVENT = "before-send.apigatewaymanagementapi"
-_LOOKUP_TIMEOUT_S = 5.0
+# A liveness deadline, not an expectation: without an answer the request goes where the
+# handler sent it, the internet, which is always wrong for an API of this stack. A stack
+# busy with other work (a CloudFormation deployment, many cold starts) can take seconds to
+# answer; 5 s was seen to run out on a loaded 2-core machine.
+_LOOKUP_TIMEOUT_S = 30.0
 
 
 class LocalHosts:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 from moto.cloudformation.exceptions import ValidationError
 
+from wslab.local.cfn_yaml import load as load_yaml
 from wslab.local.moto_ext.cloudformation.errors import UnsupportedByLocalStack
 
 __all__ = [
@@ -87,28 +88,6 @@ _SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 # Reading ---------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
-    """YAML as CloudFormation reads it: safe types, and the short forms (``!Ref``, ``!Sub``)."""
-
-
-def _short_form(loader: _Loader, name: str, node: Any) -> dict[str, Any]:
-    """``!Name value`` (the tag's prefix ``!`` already taken off) in its full form."""
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if name == "Ref":
-        return {"Ref": value}
-    if name == "Condition":
-        return {"Condition": value}
-    return {f"Fn::{name}": value}
-
-
-_Loader.add_multi_constructor("!", _short_form)
-
-
 def _normalized(node: Any) -> Any:
     """The one spelling moto evaluates: ``Fn::GetAtt`` as ``[resource, attribute]`` (YAML's
     ``!GetAtt A.B.C`` and JSON's ``"A.B"`` too), dates back to the text they were."""
@@ -135,7 +114,7 @@ def parse(body: str) -> dict[str, Any]:
         parsed = json.loads(body)
     except ValueError:
         try:
-            parsed = yaml.load(body, Loader=_Loader)
+            parsed = load_yaml(body)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

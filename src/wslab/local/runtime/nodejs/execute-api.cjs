@@ -36,7 +36,8 @@ function askTheStack(lookupUrl, host) {
     execArgv: [], // without this preload
   });
   worker.unref();
-  Atomics.wait(state, 0, 0, 10_000);
+  // A liveness deadline, as in management_redirect.py: a busy stack may take seconds.
+  Atomics.wait(state, 0, 0, 30_000);
   if (Atomics.load(state, 0) !== 1) return undefined; // the stack did not answer: ask again later
   const length = Atomics.load(state, 1);
   const body = length ? JSON.parse(Buffer.from(answer.subarray(0, length)).toString('utf8')) : null;
