@@ -13,6 +13,8 @@ import websocket
 from tests.local.lambda_helpers import create_package_function, invoke_json
 from wslab.deploy.wiring import wire_websocket_api
 
+pytestmark = pytest.mark.both_python_clients  # tests/local/conftest.py
+
 AWS = Callable[..., Any]
 
 
