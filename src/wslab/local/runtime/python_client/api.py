@@ -7,10 +7,9 @@ type in ``Lambda-Runtime-Function-Error-Type``.
 
 from __future__ import annotations
 
-import http.client
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = ["ERROR_TYPE_HEADER", "NextInvocation", "RuntimeApi", "RuntimeApiError"]
 
@@ -31,9 +30,9 @@ class RuntimeApiError(Exception):
         )
 
 
-@dataclass(frozen=True)
-class NextInvocation:
-    """One invocation as ``/next`` gives it: its event and the headers that describe it."""
+class NextInvocation(NamedTuple):
+    """One invocation as ``/next`` gives it: its event and the headers that describe it
+    (names in lower case)."""
 
     body: bytes
     headers: Mapping[str, str]
@@ -43,17 +42,35 @@ class NextInvocation:
 
 
 class RuntimeApi:
+    """HTTP/1.1 on one kept-alive socket, written by hand: http.client would import the
+    email package and ssl, a sizeable part of a cold start's Init for nothing."""
+
     def __init__(self, address: str) -> None:
         """``address``: ``host:port``, as ``AWS_LAMBDA_RUNTIME_API`` gives it."""
-        self._connection = http.client.HTTPConnection(address)
+        host, _, port = address.rpartition(":")
+        self._host = address
+        self._socket = socket.create_connection((host, int(port)))
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = self._socket.makefile("rb")
 
     def _call(
-        self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] = {}
+        self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] = {}
     ) -> tuple[int, bytes, dict[str, str]]:
-        self._connection.request(method, _BASE + path, body, dict(headers))
-        response = self._connection.getresponse()
-        content = response.read()
-        return response.status, content, {k.lower(): v for k, v in response.getheaders()}
+        head = [f"{method} {_BASE}{path} HTTP/1.1", f"Host: {self._host}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        if method != "GET":
+            head.append(f"Content-Length: {len(body)}")
+        self._socket.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        status_line = self._reader.readline()
+        if not status_line:
+            raise ConnectionError("the Runtime API closed the connection")
+        status = int(status_line.split()[1])
+        received: dict[str, str] = {}
+        while (line := self._reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            received[name.strip().lower()] = value.strip()
+        content = self._reader.read(int(received.get("content-length", "0")))
+        return status, content, received
 
     def _post(self, path: str, body: bytes, headers: Mapping[str, str]) -> None:
         status, content, _ = self._call("POST", path, body, headers)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final
 
@@ -14,16 +13,14 @@ __all__ = ["Fault", "error_result", "fault_result", "handler_frames", "xray_caus
 _CLIENT_DIR: Final = os.path.join(os.path.dirname(__file__), "")
 
 
-@dataclass
 class Fault(Exception):
     """An error of the runtime, not of the handler: awslambdaric's ``Runtime.*`` types."""
 
-    error_type: str
-    message: str
-    trace: list[str] | None = field(default=None)
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace
 
 
 _Frame = tuple[str, int, str, str | None]

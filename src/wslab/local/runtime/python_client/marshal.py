@@ -13,7 +13,6 @@ import decimal
 import json
 import math
 import os
-import secrets
 from typing import Any, Final
 
 from wslab.local.runtime.python_client.faults import Fault
@@ -60,7 +59,7 @@ def _named_tuples_as_objects(value: Any) -> Any:
 
 
 def encode(value: Any) -> str:
-    marker = f"\x00decimal-{secrets.token_hex(8)}-"
+    marker = f"\x00decimal-{os.urandom(8).hex()}-"
     encoder = _Encoder(marker)
     text = encoder.encode(value)
     if encoder.decimals:
