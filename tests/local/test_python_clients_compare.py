@@ -100,6 +100,13 @@ def logs_an_exception(event, context):
     return None
 
 
+def structured(event, context):
+    logger.warning({"a": "dict message", "n": 1})
+    logger.warning("with extra fields", extra={"order": 7, "when": object})
+    logger.error("with %s", "args")
+    return "logged"
+
+
 def unserializable(event, context):
     return {"set": {1, 2}}
 
@@ -149,6 +156,15 @@ CASES = [
     ("sys.handler", {}),
 ]
 
+# The same handlers again with logs in Lambda's JSON format, from INFO up.
+JSON_LOGS = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+JSON_CASES = [
+    (handler, event)
+    for handler, event in CASES
+    if handler in {"app.ok", "app.raising", "app.logs_an_exception", "missing.handler"}
+] + [("app.structured", {})]
+JSON_LABEL = " (JSON logs)"
+
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?")
 _NUMBERS = re.compile(r"\d+(\.\d+)?")
@@ -196,10 +212,16 @@ def _run_all(stack: LocalAWSProcess) -> dict[str, Mapping[str, Any]]:
     prefix = f"compare-{uuid.uuid4().hex[:8]}"
     code_root = _task_root(aws, prefix)
     outcomes: dict[str, Mapping[str, Any]] = {}
-    for index, (handler, event) in enumerate(CASES):
+    runs = [(handler, event, {}) for handler, event in CASES]
+    runs += [(handler + JSON_LABEL, event, JSON_LOGS) for handler, event in JSON_CASES]
+    for index, (label, event, variables) in enumerate(runs):
         name = f"{prefix}-{index}"
-        create_package_function(aws, name, FILES, handler, "python3.12", Timeout=7)
-        outcomes[handler] = _outcome(aws, name, event, code_root)
+        handler = label.removesuffix(JSON_LABEL)
+        create_package_function(
+            aws, name, FILES, handler, "python3.12", Timeout=7,
+            Environment={"Variables": variables},
+        )  # fmt: skip
+        outcomes[label] = _outcome(aws, name, event, code_root)
     return outcomes
 
 
@@ -210,7 +232,10 @@ def both(
     return {client: _run_all(stack_with_python_client(client)) for client in (AWSLAMBDARIC, WSLAB)}
 
 
-@pytest.mark.parametrize("handler", [handler for handler, _ in CASES])
+@pytest.mark.parametrize(
+    "handler",
+    [handler for handler, _ in CASES] + [handler + JSON_LABEL for handler, _ in JSON_CASES],
+)
 def test_both_clients_answer_the_same(
     both: dict[str, dict[str, Mapping[str, Any]]], handler: str
 ) -> None:
@@ -223,7 +248,9 @@ def test_the_comparison_covers_what_it_claims(
     """The cases do what their names say under awslambdaric (so equality is not vacuous)."""
     seen = both[AWSLAMBDARIC]
     errors = {
-        h: json.loads(o["Payload"]).get("errorType") for h, o in seen.items() if o["FunctionError"]
+        handler: json.loads(outcome["Payload"]).get("errorType")
+        for handler, outcome in seen.items()
+        if outcome["FunctionError"] and not handler.endswith(JSON_LABEL)
     }
     assert errors == {
         "app.raising": "Rejected",
@@ -244,3 +271,12 @@ def test_the_comparison_covers_what_it_claims(
     assert "[WARNING]\t<t>\t<id>\ta warning with args" in seen["app.ok"]["Log"]
     assert "info is below" not in seen["app.ok"]["Log"]
     assert seen["app.raw_bytes"]["Payload"] == "\x00not json"
+    structured = [json.loads(line) for line in seen["app.structured" + JSON_LABEL]["Log"]
+                  .splitlines() if line.startswith("{")]  # fmt: skip
+    assert [line["message"] for line in structured] == [
+        {"a": "dict message", "n": 1}, "with extra fields", "with args",
+    ]  # fmt: skip
+    assert structured[1]["order"] == 7 and structured[0]["requestId"] == "<id>"
+    assert (
+        '"level": "ERROR", "errorMessage": "rejected 7' in seen["app.raising" + JSON_LABEL]["Log"]
+    )

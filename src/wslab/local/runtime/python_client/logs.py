@@ -1,26 +1,43 @@
-"""The function's log as awslambdaric writes it in Lambda's text format.
+"""The function's log as awslambdaric writes it, in Lambda's text or JSON format.
 
 The root logger gets a handler writing ``[LEVEL]\\t<UTC time>\\t<request id>\\t<message>``
-to stdout; stdout and stderr are unbuffered so every line reaches the log at once; a failed
-invocation writes one ``[ERROR]`` record whose lines are joined by carriage returns, which
-CloudWatch keeps as one event
-(https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html).
+to stdout, or one JSON object a record when ``AWS_LAMBDA_LOG_FORMAT`` is ``JSON``; stdout
+and stderr are unbuffered so every line reaches the log at once; a failed invocation
+writes one ``[ERROR]`` record whose lines are joined by carriage returns, which CloudWatch
+keeps as one event (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Iterable
 from typing import IO, Any, Final
+
+from wslab.local.runtime.python_client.marshal import encode
 
 __all__ = ["Unbuffered", "current_request", "install", "log_error", "unhandled_warning"]
 
 _LINE_SEPARATOR: Final = "\r"
 _INDENT: Final = "\u00a0"  # a no-break space, which CloudWatch does not strip
 _FORMAT: Final = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+_JSON_TIME: Final = "%Y-%m-%dT%H:%M:%SZ"
+# A record's attributes that are not extra fields of a JSON log line (awslambdaric's list:
+# any other attribute, ``taskName`` of Python 3.12 included, is written when not None).
+_RECORD_FIELDS: Final = frozenset(
+    (
+        "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+        "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+        "relativeCreated", "thread", "threadName", "processName", "process",
+        "aws_request_id", "tenant_id", "_frame_type",
+    )
+)  # fmt: skip
+# Values JSON cannot hold are written as their str(), rather than losing the record.
+_encode_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 unhandled_warning: Final = (
     "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function "
@@ -89,6 +106,47 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+def _json_logs() -> bool:
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+
+
+def _normal_level(record: logging.LogRecord) -> int:
+    return min(50, max(0, record.levelno)) // 10 * 10
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object a record: awslambdaric's fields, then the record's extra ones."""
+
+    def __init__(self) -> None:
+        super().__init__(datefmt=_JSON_TIME)
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelno = _normal_level(record)
+        record.levelname = logging.getLevelName(record.levelno)
+        error = record.exc_info
+        message = record.msg if isinstance(record.msg, dict) and not record.args else None
+        line: dict[str, Any] = {
+            "timestamp": self.formatTime(record, self.datefmt),
+            "level": record.levelname,
+            "message": message if message is not None else record.getMessage(),
+            "logger": record.name,
+            "stackTrace": traceback.format_tb(error[2]) if error else None,
+            "errorType": error[0].__name__ if error and error[0] else None,
+            "errorMessage": str(error[1]) if error else None,
+            "requestId": getattr(record, "aws_request_id", None),
+            "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if error else None,
+        }
+        tenant_id = getattr(record, "tenant_id", None)
+        if tenant_id is not None:
+            line["tenantId"] = tenant_id
+        line.update(
+            (key, value)
+            for key, value in record.__dict__.items()
+            if key not in _RECORD_FIELDS and key not in line
+        )
+        return _encode_json({k: v for k, v in line.items() if v is not None}) + "\n"
+
+
 def _level_from_environment() -> str:
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
     return {None: "", "TRACE": "DEBUG"}.get(level, level or "").upper()
@@ -101,7 +159,10 @@ def install() -> StdoutSink:
     sink = StdoutSink()
     logging.Formatter.converter = time.gmtime
     handler = _SinkHandler(sink)
-    handler.setFormatter(logging.Formatter(_FORMAT, "%Y-%m-%dT%H:%M:%S"))
+    if _json_logs():
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(_FORMAT, "%Y-%m-%dT%H:%M:%S"))
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     level = _level_from_environment()
@@ -119,6 +180,10 @@ def _indented(line: str) -> str:
 
 def log_error(error: dict[str, Any], sink: StdoutSink) -> None:
     """The ``[ERROR]`` record of a failed Init or invocation."""
+    if _json_logs():
+        now = time.strftime(_JSON_TIME, time.gmtime())
+        sink.log_error([encode({"timestamp": now, "level": "ERROR", **error})])
+        return
     error_type, message = error.get("errorType"), error.get("errorMessage")
     description = "[ERROR]"
     if error_type:
