@@ -123,3 +123,13 @@ def deployed(
         yield make(stack, deploy(stack, **options))
     finally:
         delete(stack)
+
+
+def clients_on(endpoint_url: str) -> Callable[..., Any]:
+    """``aws("dynamodb")``: a boto3 client on the stack at ``endpoint_url``."""
+    from wslab.aws import client
+
+    def make(service: str, region: str = REGION, **config: Any) -> Any:
+        return client(service, endpoint_url, region, **config)
+
+    return make

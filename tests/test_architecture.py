@@ -22,13 +22,15 @@ MOTO_EXT = "wslab.local.moto_ext"
 # What the rest of wslab may import of the local AWS without loading moto: finding or
 # starting a stack in a process of its own.
 # (pages: what a static folder served by the stack is; aiohttp, but no moto; cfn_yaml: how
-# a template's YAML reads, PyYAML only)
+# a template's YAML reads, PyYAML only; python_client.choice: which runtime client runs
+# Python functions, for wslab doctor)
 LIGHT_LOCAL = {
     "wslab.local",
     "wslab.local.process",
     "wslab.local.defaults",
     "wslab.local.pages",
     "wslab.local.cfn_yaml",
+    "wslab.local.runtime.python_client.choice",
 }
 CLI = "wslab.cli"
 # The learner tools' rooms, each allowed the rooms listed (besides itself, wslab.aws and the

@@ -12,6 +12,8 @@ import pytest
 from tests.local.lambda_helpers import create_function, invoke_json
 from wslab.deploy.packaging import zip_sources
 
+pytestmark = pytest.mark.both_python_clients  # tests/local/conftest.py
+
 TIMED = """
 import os, time
 

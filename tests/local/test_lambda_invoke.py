@@ -14,6 +14,8 @@ from tests.local.lambda_helpers import create_function, create_id_table, invoke_
 from tests.support import scaled
 from wslab.deploy.packaging import zip_sources
 
+pytestmark = pytest.mark.both_python_clients  # tests/local/conftest.py
+
 ECHO = """
 import os, json
 

@@ -14,6 +14,8 @@ from tests.local.lambda_helpers import create_package_function, invoke_json
 from tests.support import scaled
 from wslab.deploy.wiring import wire_websocket_api
 
+pytestmark = pytest.mark.both_python_clients  # tests/local/conftest.py
+
 AWS = Callable[..., Any]
 
 

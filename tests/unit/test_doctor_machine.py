@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import time
 
 import pytest
@@ -25,6 +26,32 @@ def test_the_install_is_what_wslab_declares_with_its_notebooks_extra() -> None:
     outcome = machine.install()
     assert outcome.passed, outcome.detail
     assert "websocket-client " in outcome.detail and "jupyterlab " in outcome.detail
+
+
+def test_the_install_says_which_client_runs_python_functions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WSLAB_PYTHON_RUNTIME_CLIENT", "wslab")
+    outcome = machine.install()
+    assert outcome.passed, outcome.detail
+    assert outcome.detail.rpartition(", ")[2] == "Python functions on wslab's own runtime client"
+
+
+def test_the_install_says_awslambdaric_where_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("awslambdaric", reason="awslambdaric has wheels for Linux only")
+    monkeypatch.setenv("WSLAB_PYTHON_RUNTIME_CLIENT", "awslambdaric")
+    detail = machine.install().detail
+    assert detail.rpartition(", ")[2] == (
+        f"Python functions on awslambdaric {importlib.metadata.version('awslambdaric')}"
+    )
+
+
+def test_an_unknown_python_client_fails_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WSLAB_PYTHON_RUNTIME_CLIENT", "nodejs")
+    outcome = machine.install()
+    assert not outcome.passed
+    assert outcome.detail.startswith("WSLAB_PYTHON_RUNTIME_CLIENT=nodejs names no runtime client")
+    assert outcome.fix == "unset WSLAB_PYTHON_RUNTIME_CLIENT"
 
 
 def test_a_missing_package_fails_the_install(monkeypatch: pytest.MonkeyPatch) -> None:

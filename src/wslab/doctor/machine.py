@@ -16,6 +16,12 @@ from pathlib import Path
 
 from wslab.doctor.report import Outcome, failed, passed
 from wslab.local.process import health
+from wslab.local.runtime.python_client.choice import (
+    AWSLAMBDARIC,
+    CLIENT_VARIABLE,
+    UnknownPythonClient,
+    python_client,
+)
 
 __all__ = ["install", "port", "python", "tutorial"]
 
@@ -78,7 +84,18 @@ def install() -> Outcome:
         except ImportError as error:
             return failed(f"{distribution} does not import ({error})", _INSTALL)
         versions.append(f"{distribution} {importlib.metadata.version(distribution)}")
+    try:
+        versions.append(f"Python functions on {_python_runtime_client()}")
+    except UnknownPythonClient as unknown:
+        return failed(str(unknown), f"unset {CLIENT_VARIABLE}")
     return passed(", ".join(versions))
+
+
+def _python_runtime_client() -> str:
+    """Which runtime client runs the local stack's Python functions."""
+    if python_client() == AWSLAMBDARIC:
+        return f"awslambdaric {importlib.metadata.version('awslambdaric')}"
+    return "wslab's own runtime client"
 
 
 def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:

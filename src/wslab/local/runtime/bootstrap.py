@@ -1,4 +1,6 @@
-"""First code of a Python execution environment: tied to the stack's life, then awslambdaric.
+"""First code of a Python execution environment: tied to the stack's life, then its runtime
+client, ``python -m wslab.local.runtime.bootstrap <client> <handler>``: ``awslambdaric``
+(AWS's) or ``wslab`` (:mod:`.python_client`, for where awslambdaric has no wheel).
 
 Before the runtime client imports the handler, the management API's requests for this
 stack's APIs are pointed at the stack (:mod:`.execute_api`), for clients given AWS's
@@ -12,6 +14,7 @@ import sys
 
 from wslab.local.api_hosts import LOOKUP_VARIABLE
 from wslab.local.runtime.parent import die_with_parent
+from wslab.local.runtime.python_client.choice import AWSLAMBDARIC
 
 
 def main() -> None:
@@ -21,9 +24,12 @@ def main() -> None:
         from wslab.local.runtime.management_redirect import redirect_management_api
 
         redirect_management_api(lookup_url)
-    from awslambdaric.__main__ import main as run_runtime_interface_client
-
-    run_runtime_interface_client(sys.argv)
+    program, client, *arguments = sys.argv
+    if client == AWSLAMBDARIC:
+        from awslambdaric.__main__ import main as run_client
+    else:
+        from wslab.local.runtime.python_client.loop import main as run_client
+    run_client([program, *arguments])
 
 
 if __name__ == "__main__":

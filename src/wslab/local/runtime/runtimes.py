@@ -1,7 +1,9 @@
 """Which runtime client starts a function's environments, by the function's ``Runtime``.
 
-``python3.x`` functions run AWS's runtime client (awslambdaric) on the local Python,
-``nodejs*.x`` functions the Node.js bootstrap on the machine's ``node`` (:mod:`.node`).
+``python3.x`` functions run on the local Python with AWS's runtime client (awslambdaric)
+where it is installed, else with wslab's own (``WSLAB_PYTHON_RUNTIME_CLIENT`` chooses:
+:mod:`.python_client.choice`); ``nodejs*.x`` functions the Node.js bootstrap on the
+machine's ``node`` (:mod:`.node`).
 Any other runtime (``java21``, ``provided.al2023``, ``dotnet8``, ...) and container images
 are refused at invoke, never run with another language's runtime client. A Python runtime
 newer than the local interpreter runs, with a one-line notice at the top of its log.
@@ -16,6 +18,7 @@ from pathlib import Path
 from wslab.local.control import FunctionSpec
 from wslab.local.runtime.launch import Launch, RuntimeUnavailable
 from wslab.local.runtime.node import launch_node
+from wslab.local.runtime.python_client.choice import UnknownPythonClient, python_client
 
 __all__ = ["PYTHON_BOOTSTRAP", "launch_for"]
 
@@ -26,6 +29,10 @@ _NODE = re.compile(r"nodejs(\d+)\.x")
 
 
 def _launch_python(runtime: str, version: tuple[int, int], task_root: Path) -> Launch:
+    try:
+        client = python_client()
+    except UnknownPythonClient as unknown:
+        raise RuntimeUnavailable(str(unknown)) from None
     local = sys.version_info[:2]
     notice = ""
     if version > local:
@@ -37,7 +44,7 @@ def _launch_python(runtime: str, version: tuple[int, int], task_root: Path) -> L
         "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
         "PYTHONPATH": str(task_root),
     }
-    return Launch(PYTHON_BOOTSTRAP, environment, notice)
+    return Launch((*PYTHON_BOOTSTRAP, client), environment, notice)
 
 
 def launch_for(spec: FunctionSpec, task_root: Path) -> Launch:

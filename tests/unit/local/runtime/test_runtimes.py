@@ -1,4 +1,5 @@
-"""Which runtime client a function gets, decided from its ``Runtime`` alone."""
+"""Which runtime client a function gets: from its ``Runtime``, and for Python from
+``WSLAB_PYTHON_RUNTIME_CLIENT`` (awslambdaric where installed, else wslab's own)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from wslab.local.api_hosts import parse_host
 from wslab.local.control import FunctionSpec
 from wslab.local.runtime.launch import RuntimeUnavailable
 from wslab.local.runtime.node import BOOTSTRAP, PRELOAD
+from wslab.local.runtime.python_client import choice
+from wslab.local.runtime.python_client.choice import CLIENT_VARIABLE, CLIENTS
 from wslab.local.runtime.runtimes import PYTHON_BOOTSTRAP, launch_for
+
+needs_awslambdaric = pytest.mark.skipif(
+    not choice.awslambdaric_installed(), reason="awslambdaric has wheels for Linux only"
+)
 
 
 def _spec(runtime: str, package_type: str = "Zip") -> FunctionSpec:
@@ -33,9 +40,15 @@ def _spec(runtime: str, package_type: str = "Zip") -> FunctionSpec:
     )
 
 
-def test_python_runs_awslambdaric_on_the_local_python(tmp_path: Path) -> None:
+@pytest.mark.parametrize("client", CLIENTS)
+def test_python_runs_the_chosen_client_on_the_local_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client: str
+) -> None:
+    if client == "awslambdaric" and not choice.awslambdaric_installed():
+        pytest.skip("awslambdaric has wheels for Linux only")
+    monkeypatch.setenv(CLIENT_VARIABLE, client)
     launch = launch_for(_spec("python3.11"), tmp_path / "code" / "abc")
-    assert launch.command == PYTHON_BOOTSTRAP
+    assert launch.command == (*PYTHON_BOOTSTRAP, client)
     assert launch.environment["PYTHONPATH"] == str(tmp_path / "code" / "abc")
     assert launch.notice == ""
 
@@ -43,11 +56,46 @@ def test_python_runs_awslambdaric_on_the_local_python(tmp_path: Path) -> None:
 def test_a_newer_python_runtime_gets_a_one_line_notice(tmp_path: Path) -> None:
     runtime = f"python3.{sys.version_info.minor + 1}"
     launch = launch_for(_spec(runtime), tmp_path)
-    assert launch.command == PYTHON_BOOTSTRAP
+    assert launch.command[: len(PYTHON_BOOTSTRAP)] == PYTHON_BOOTSTRAP
     local = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert launch.notice == (
         f"wslab local: this {runtime} function runs on the local Python {local}, "
         "older than its runtime"
+    )
+
+
+@needs_awslambdaric
+def test_awslambdaric_is_the_default_where_it_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(CLIENT_VARIABLE, raising=False)
+    assert choice.python_client() == "awslambdaric"
+
+
+def test_without_awslambdaric_python_runs_wslabs_own_client(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As on macOS and Windows, where awslambdaric has no wheel."""
+    monkeypatch.setattr(choice, "awslambdaric_installed", lambda: False)
+    monkeypatch.delenv(CLIENT_VARIABLE, raising=False)
+    assert launch_for(_spec("python3.12"), tmp_path).command == (*PYTHON_BOOTSTRAP, "wslab")
+    monkeypatch.setenv(CLIENT_VARIABLE, "awslambdaric")
+    with pytest.raises(RuntimeUnavailable) as refused:
+        launch_for(_spec("python3.12"), tmp_path)
+    assert str(refused.value) == (
+        "WSLAB_PYTHON_RUNTIME_CLIENT=awslambdaric, but awslambdaric is not installed (it has "
+        "wheels for Linux only): set WSLAB_PYTHON_RUNTIME_CLIENT=wslab, or unset it"
+    )
+
+
+def test_an_unknown_client_is_refused_naming_the_choices(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(CLIENT_VARIABLE, "bootstrap")
+    with pytest.raises(RuntimeUnavailable) as refused:
+        launch_for(_spec("python3.12"), tmp_path)
+    assert str(refused.value) == (
+        "WSLAB_PYTHON_RUNTIME_CLIENT=bootstrap names no runtime client: use awslambdaric or wslab"
     )
 
 
