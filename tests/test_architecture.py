@@ -22,7 +22,14 @@ MOTO_EXT = "wslab.local.moto_ext"
 # What the rest of wslab may import of the local AWS without loading moto: finding or
 # starting a stack in a process of its own.
 # (pages: what a static folder served by the stack is; aiohttp, but no moto)
-LIGHT_LOCAL = {"wslab.local", "wslab.local.process", "wslab.local.defaults", "wslab.local.pages"}
+# (platform: the calls that differ between Linux, macOS and Windows; standard library only)
+LIGHT_LOCAL = {
+    "wslab.local",
+    "wslab.local.process",
+    "wslab.local.defaults",
+    "wslab.local.pages",
+    "wslab.local.platform",
+}
 CLI = "wslab.cli"
 # The learner tools' rooms, each allowed the rooms listed (besides itself, wslab.aws and the
 # light entry points of the local AWS).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from wslab.local.defaults import DEFAULT_PORT, HEALTH_PATH
+from wslab.local.platform import ask_to_stop, stoppable
 
 __all__ = [
     "LocalAWSProcess",
@@ -136,7 +136,7 @@ class LocalAWSProcess:
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,
-            start_new_session=self._own_session,
+            **stoppable(self._own_session),
         )
         assert self._process.stdout is not None and self._process.stderr is not None
         first: list[str] = []
@@ -167,7 +167,7 @@ class LocalAWSProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=self._own_session,
+                **stoppable(self._own_session),
                 text=True,
             )
         deadline = time.monotonic() + self._startup_timeout_s
@@ -187,11 +187,12 @@ class LocalAWSProcess:
             time.sleep(0.05)
 
     def stop(self, timeout_s: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL if it hasn't stopped in time. Returns the exit code."""
+        """Ask it to stop (SIGTERM; Ctrl-Break on Windows), then kill it if it hasn't
+        stopped in time. Returns the exit code."""
         if self._process is None:
             return None
         if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
+            ask_to_stop(self._process.pid)
             try:
                 self._process.wait(timeout_s)
             except subprocess.TimeoutExpired:
@@ -250,7 +251,7 @@ def stop_background(port: int = DEFAULT_PORT, timeout_s: float = 15.0) -> bool:
     if found is None:
         return False
     pid = int(found["pid"])
-    os.kill(pid, signal.SIGTERM)
+    ask_to_stop(pid)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and health(port, 0.2) is not None:
         time.sleep(0.1)

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from wslab.local.platform import kill_group, kill_with_this_process, own_group
 from wslab.local.runtime.parent import PARENT_PID_VARIABLE
 from wslab.local.runtime.runtime_api import (
     ACCEPTED,
@@ -142,8 +143,9 @@ class Worker:
             stderr=subprocess.STDOUT,
             # Its own process group: a Ctrl-C in the terminal reaches wslab local, which
             # then stops the workers itself instead of each printing a KeyboardInterrupt.
-            process_group=0,
+            **own_group(),
         )
+        kill_with_this_process(self._process.pid)
         if self._notice:
             line = (self._notice + "\n").encode()
             self._output += line
@@ -350,8 +352,7 @@ class Worker:
 
     async def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
+            kill_group(self._process.pid)
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
         if self._process is not None:
