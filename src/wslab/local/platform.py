@@ -17,14 +17,17 @@ import contextlib
 import ctypes
 import os
 import signal
-import socket
-import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+    from typing import IO, Any
+
+# Other modules are imported where they are used: a Node.js worker loads this file before
+# it starts, and on Linux needs only the few above (each import delays its first request).
 
 __all__ = [
     "CREATE_NEW_PROCESS_GROUP",
@@ -115,6 +118,8 @@ def kill_group(leader: int, system: str | None = None) -> None:
     """Kill, at once, the process ``leader`` (started with :func:`own_group` or
     :func:`own_session`) and what it started. Nothing if it is gone."""
     if _windows(system):
+        import subprocess
+
         subprocess.run(kill_tree_command(leader), capture_output=True, check=False)
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -155,7 +160,7 @@ def on_stop_signals(
         previous = {
             signum: signal.signal(signum, lambda *_: loop.call_soon_threadsafe(callback))
             for signum in signums
-            if _is_signal_here(signum)
+            if signum != _SIGBREAK or hasattr(signal, "SIGBREAK")  # forced on another system
         }
 
         def restore() -> None:
@@ -171,11 +176,6 @@ def on_stop_signals(
             loop.remove_signal_handler(signum)
 
     return remove
-
-
-def _is_signal_here(signum: int) -> bool:
-    """Whether this system has ``signum`` (SIGBREAK exists on Windows only)."""
-    return signum in signal.valid_signals()
 
 
 # A worker's life tied to the stack's --------------------------------------------------
@@ -205,6 +205,8 @@ def tie_to_parent(parent_pid: int | None, system: str | None = None) -> bool:
 def watch_parent(parent_pid: int, on_gone: Callable[[], None], system: str | None = None) -> None:
     """Call ``on_gone`` from a daemon thread once ``parent_pid`` is no longer this process's
     parent (at once if it already is not)."""
+    import threading
+
     if _windows(system):
         target: Callable[[], None] = lambda: _wait_for_exit_windows(parent_pid)  # noqa: E731
     else:
@@ -244,6 +246,8 @@ def run_tied_to_parent(
     if _system(system) == LINUX:
         tie_to_parent(parent_pid, LINUX)
         os.execv(argv[0], list(argv))
+    import subprocess
+
     child = subprocess.Popen(list(argv))
 
     def end_both() -> None:
@@ -306,13 +310,12 @@ def kill_on_close_limits() -> JOBOBJECT_EXTENDED_LIMIT_INFORMATION:
 
 
 _job: list[int] = []  # this process's job handle, created on first use (Windows)
-_job_lock = threading.Lock()
 
 
 def kill_with_this_process(pid: int, system: str | None = None) -> None:
     """Windows: put the process ``pid`` (and what it starts from now on) in a job that the
     system ends when this process ends. Elsewhere nothing: the worker ties itself
-    (:func:`tie_to_parent`)."""
+    (:func:`tie_to_parent`). Called from the stack's event loop only (no lock)."""
     if not _windows(system):
         return
     _assign_to_job(pid)  # pragma: no cover - Windows
@@ -320,18 +323,17 @@ def kill_with_this_process(pid: int, system: str | None = None) -> None:
 
 def _assign_to_job(pid: int) -> None:  # pragma: no cover - Windows
     kernel32 = _kernel32()
-    with _job_lock:
-        if not _job:
-            job = kernel32.CreateJobObjectW(None, None)
-            limits = kill_on_close_limits()
-            if not job or not kernel32.SetInformationJobObject(
-                job,
-                _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS,
-                ctypes.byref(limits),
-                ctypes.sizeof(limits),
-            ):
-                raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined,unused-ignore]
-            _job.append(job)
+    if not _job:
+        job = kernel32.CreateJobObjectW(None, None)
+        limits = kill_on_close_limits()
+        if not job or not kernel32.SetInformationJobObject(
+            job,
+            _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS,
+            ctypes.byref(limits),
+            ctypes.sizeof(limits),
+        ):
+            raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined,unused-ignore]
+        _job.append(job)
     process = kernel32.OpenProcess(_PROCESS_SET_QUOTA | _PROCESS_TERMINATE, False, pid)
     if not process:
         return  # gone already
@@ -374,18 +376,29 @@ def bind_as_a_server(
     by a stopped stack is free. Not on Windows, where SO_REUSEADDR lets a socket bind a port
     another one listens on (https://learn.microsoft.com/en-us/windows/win32/winsock/using-so-reuseaddr-and-so-exclusiveaddruse)
     and asyncio does not set it."""
+    import socket
+
     if not _windows(system):
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     probe.bind(address)
 
 
-@dataclass(frozen=True)
 class PortHolder:
-    """A process that listens on a port."""
+    """A process that listens on a port. (Not a dataclass: see the imports above.)"""
 
-    pid: int
-    command: str
-    stopped: bool = False
+    __slots__ = ("command", "pid", "stopped")
+
+    def __init__(self, pid: int, command: str, stopped: bool = False) -> None:
+        self.pid, self.command, self.stopped = pid, command, stopped
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PortHolder) and repr(self) == repr(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def __repr__(self) -> str:
+        return f"PortHolder({self.pid!r}, {self.command!r}, stopped={self.stopped!r})"
 
     def __str__(self) -> str:
         return f"pid {self.pid} ({self.command[:60]}){', which is stopped' if self.stopped else ''}"
@@ -419,6 +432,8 @@ def port_holder(port: int, system: str | None = None) -> PortHolder | None:
 
 def _output(command: list[str]) -> str:
     """What ``command`` printed, or nothing if it cannot run."""
+    import subprocess
+
     try:
         return subprocess.run(command, capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
@@ -457,6 +472,8 @@ def holder_from_lsof(printed: str, is_stopped: Callable[[int], bool]) -> PortHol
 
 
 def _holder_from_proc(port: int) -> PortHolder | None:
+    from pathlib import Path
+
     wanted = f":{port:04X}"
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -470,7 +487,7 @@ def _holder_from_proc(port: int) -> PortHolder | None:
                 inodes.add(f"socket:[{fields[9]}]")
     for process in _proc_processes() if inodes else ():
         try:
-            if not {os.readlink(fd) for fd in (process / "fd").iterdir()} & inodes:
+            if not _socket_links(process / "fd") & inodes:
                 continue
             command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
             status = (process / "status").read_text()
@@ -480,7 +497,19 @@ def _holder_from_proc(port: int) -> PortHolder | None:
     return None
 
 
+def _socket_links(fds: Path) -> set[str]:
+    """What a process's open files are (``socket:[inode]`` for a socket). One that closes
+    meanwhile is skipped: listing its own folder opens and closes one in this process."""
+    links = set()
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):
+            links.add(os.readlink(fd))
+    return links
+
+
 def _proc_processes() -> Iterable[Path]:
+    from pathlib import Path
+
     return (path for path in Path("/proc").iterdir() if path.name.isdigit())
 
 

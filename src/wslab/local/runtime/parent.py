@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 __all__ = ["PARENT_PID_VARIABLE", "die_with_parent"]
@@ -35,10 +34,11 @@ def die_with_parent() -> None:
 def _platform_by_path() -> Any:
     import importlib.util
 
-    path = Path(__file__).resolve().parent.parent / "platform.py"
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "platform.py")
     spec = importlib.util.spec_from_file_location("_wslab_platform", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
