@@ -35,7 +35,7 @@ def test_a_missing_package_fails_the_install(monkeypatch: pytest.MonkeyPatch) ->
     outcome = machine.install()
     assert not outcome.passed
     assert outcome.detail == "no-such-package is not installed"
-    assert "pip install -e '.[notebooks]'" in outcome.fix
+    assert 'pip install -e ".[notebooks]"' in outcome.fix
 
 
 def test_a_bad_prefix_fails_the_tutorial_line() -> None:

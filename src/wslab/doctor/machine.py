@@ -12,13 +12,14 @@ import sys
 from collections.abc import Mapping
 
 from wslab.doctor.report import Outcome, failed, passed
-from wslab.local.platform import bind_as_a_server, port_holder
+from wslab.local.platform import bind_as_a_server, port_holder, set_variable_command
 from wslab.local.process import health
 
 __all__ = ["install", "port", "python", "tutorial"]
 
 MINIMUM_PYTHON = (3, 11)
-_INSTALL = "pip install -e '.[notebooks]' from the project's folder (or: make)"
+# Double quotes: the one quoting that bash, zsh, PowerShell and cmd.exe all read alike.
+_INSTALL = 'pip install -e ".[notebooks]" from the project\'s folder (or: make)'
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
@@ -93,7 +94,8 @@ def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
     try:
         prefix = prefix_from_environment(environ)
     except TutorialError as error:
-        return failed(str(error), "export WSLAB_PREFIX=wslab-<your name>, or unset it")
+        setting = set_variable_command("WSLAB_PREFIX", "wslab-<your name>")
+        return failed(str(error), f"{setting}, or unset it")
     try:
         kind = target_kind(environ)
     except TutorialError as error:
@@ -124,7 +126,8 @@ def port(number: int) -> Outcome:
             f"{number} is taken{f' by {holder}' if holder else ''}, and no wslab local "
             "answers there",
             f"{stop}; or use another port: wslab local --port {number + 1}, and "
-            f"export WSLAB_ENDPOINT_URL=http://127.0.0.1:{number + 1} for the notebooks",
+            f"{set_variable_command('WSLAB_ENDPOINT_URL', f'http://127.0.0.1:{number + 1}')} "
+            "for the notebooks",
         )
     finally:
         probe.close()

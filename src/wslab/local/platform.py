@@ -35,14 +35,18 @@ __all__ = [
     "PortHolder",
     "ask_to_stop",
     "bind_as_a_server",
+    "command_line",
     "kill_group",
     "kill_tree_command",
     "kill_with_this_process",
+    "link_folder",
     "on_stop_signals",
     "own_group",
     "own_session",
     "port_holder",
     "run_tied_to_parent",
+    "script_path",
+    "set_variable_command",
     "stop_signals",
     "stoppable",
     "tie_to_parent",
@@ -343,6 +347,37 @@ def _assign_to_job(pid: int) -> None:  # pragma: no cover - Windows
         kernel32.CloseHandle(process)
 
 
+# Commands printed for the learner -------------------------------------------------------
+
+
+def script_path(scripts_dir: Path, name: str, system: str | None = None) -> Path:
+    """The console script ``name`` that pip installs in ``scripts_dir`` (the folder of the
+    environment's interpreter: ``.venv/bin``, or ``.venv\\Scripts`` on Windows, where
+    it is an ``.exe``)."""
+    return scripts_dir / (f"{name}.exe" if _windows(system) else name)
+
+
+def command_line(words: Sequence[str], system: str | None = None) -> str:
+    """``words`` quoted for the system's shell: POSIX quoting, or on Windows the rules of
+    its C runtime, which cmd.exe and PowerShell hand programs their arguments by
+    (https://learn.microsoft.com/en-us/cpp/c-language/parsing-c-command-line-arguments)."""
+    if _windows(system):
+        import subprocess
+
+        return subprocess.list2cmdline(list(words))
+    import shlex
+
+    return shlex.join(words)
+
+
+def set_variable_command(name: str, value: str, system: str | None = None) -> str:
+    """How to set an environment variable in the system's usual shell: POSIX shells'
+    ``export``, or PowerShell's (Windows Terminal's default) ``$env:``."""
+    if _windows(system):
+        return f'$env:{name}="{value}"'
+    return f"export {name}={value}"
+
+
 # Files -------------------------------------------------------------------------------
 
 
@@ -362,6 +397,20 @@ def try_lock(handle: IO[str], system: str | None = None) -> bool:
     except OSError:
         return False
     return True
+
+
+def link_folder(link: Path, target: Path, system: str | None = None) -> None:
+    """Make ``link`` name the folder ``target``. A symbolic link; on Windows, where one
+    needs Developer Mode or an administrator, a junction when the symbolic link is refused
+    (https://learn.microsoft.com/en-us/windows/win32/fileio/hard-links-and-junctions)."""
+    try:
+        os.symlink(target, link, target_is_directory=True)
+    except OSError as refused:
+        if not _windows(system) or isinstance(refused, FileExistsError):
+            raise
+        import _winapi  # pragma: no cover - Windows
+
+        _winapi.CreateJunction(str(target), str(link))  # type: ignore[attr-defined,unused-ignore]
 
 
 # Ports ---------------------------------------------------------------------------------

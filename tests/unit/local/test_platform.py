@@ -323,3 +323,43 @@ def test_lsof_s_fields_name_the_pid_and_command() -> None:
     holder = platform.holder_from_lsof(printed, lambda pid: pid == 5312)
     assert holder == platform.PortHolder(5312, "Python", stopped=True)
     assert platform.holder_from_lsof("", lambda pid: False) is None
+
+
+def test_a_folder_link_names_its_target_and_is_made_once(tmp_path: Path) -> None:
+    target = tmp_path / "sdk"
+    (target / "pkg").mkdir(parents=True)
+    link = tmp_path / "code" / "node_modules"
+    link.parent.mkdir()
+    platform.link_folder(link, target)
+    assert (link / "pkg").is_dir() and link.resolve() == target.resolve()
+    for system in ("linux", "win32"):  # an existing link is the caller's to accept
+        with pytest.raises(FileExistsError):
+            platform.link_folder(link, target, system)
+
+
+# Commands printed for the learner -------------------------------------------------------
+
+
+def test_a_console_script_is_an_exe_on_windows() -> None:
+    assert platform.script_path(Path(".venv/bin"), "wslab", "linux") == Path(".venv/bin/wslab")
+    scripts = Path(".venv") / "Scripts"
+    assert platform.script_path(scripts, "wslab", "win32") == scripts / "wslab.exe"
+
+
+def test_a_printed_command_is_quoted_for_the_system_s_shell() -> None:
+    words = [r".venv\Scripts\wslab.exe", "chat", "--room", "the lobby", "--token", "a.b-c"]
+    assert platform.command_line(words, "win32") == (
+        r'.venv\Scripts\wslab.exe chat --room "the lobby" --token a.b-c'
+    )
+    assert platform.command_line(["wslab", "--room", "the lobby"], "darwin") == (
+        "wslab --room 'the lobby'"
+    )
+
+
+def test_a_variable_is_set_as_the_system_s_shell_sets_it() -> None:
+    assert platform.set_variable_command("WSLAB_PREFIX", "wslab-ann", "linux") == (
+        "export WSLAB_PREFIX=wslab-ann"
+    )
+    assert platform.set_variable_command("WSLAB_PREFIX", "wslab-ann", "win32") == (
+        '$env:WSLAB_PREFIX="wslab-ann"'
+    )
