@@ -75,10 +75,11 @@ browser:
 moto-compat: $(STAMP)
 	$(BIN)/python tests/moto_compat/gate.py
 
-# The learner's install resolved to binary wheels for macOS (arm64, x86_64), Windows and
-# Linux (x86_64, aarch64) under Python 3.11-3.13, from PyPI (needs the network; 1-4 minutes).
+# The learner's install (wslab[notebooks], as the README has it) resolved to binary wheels
+# for macOS (arm64, x86_64), Windows and Linux (x86_64, aarch64) under Python 3.11-3.13, from
+# PyPI: needs the network; 3-10 minutes, mostly fetching metadata.
 wheels-check: $(STAMP)
-	$(BIN)/python .ci/wheels.py
+	$(BIN)/python .ci/wheels.py --extra notebooks
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
 # each notebook's stored outputs checked by nbval. Node.js (the article's function, wscat)

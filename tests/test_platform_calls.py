@@ -31,7 +31,7 @@ ONE_SYSTEM_NAMES = {
         "kill", "killpg", "setsid", "getsid", "setpgid", "getpgid", "getpgrp", "setpgrp",
         "fork", "forkpty", "getuid", "geteuid", "getgid", "getegid", "setuid", "setgid",
         "chown", "lchown", "chmod", "mkfifo", "uname", "nice", "sysconf", "statvfs",
-        "getloadavg", "wait3", "wait4", "symlink", "WNOHANG",
+        "getloadavg", "wait3", "wait4", "symlink", "WNOHANG", "set_blocking",
     )),
     *(f"signal.{name}" for name in (
         "SIGKILL", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGSTOP", "SIGCONT", "SIGCHLD",
@@ -43,7 +43,11 @@ ONE_SYSTEM_NAMES = {
 }  # fmt: skip
 # Methods that are POSIX-only whatever their object (the Proactor loop, Windows' default,
 # has no signal handlers: https://docs.python.org/3/library/asyncio-platforms.html).
-ONE_SYSTEM_METHODS = {"add_signal_handler", "remove_signal_handler", "symlink_to", "chmod"}
+# Nor does it watch pipes (add_reader).
+ONE_SYSTEM_METHODS = {
+    "add_signal_handler", "remove_signal_handler", "add_reader", "remove_reader",
+    "symlink_to", "chmod",
+}  # fmt: skip
 # subprocess.Popen's arguments for one system (its user= and group= too, left out here:
 # those names are common elsewhere).
 ONE_SYSTEM_KEYWORDS = {
@@ -51,18 +55,6 @@ ONE_SYSTEM_KEYWORDS = {
     "restore_signals", "creationflags", "startupinfo",
 }  # fmt: skip
 ONE_SYSTEM_PATHS = ("/proc", "/dev/", "/tmp", "/sys/")
-
-# What is not portable yet, each with why: listed here so the list can only shrink (an
-# entry no longer found fails the test too).
-NOT_YET_PORTABLE = {
-    # A worker's output is read as the loop finds it readable; Windows' Proactor loop
-    # watches no pipe (it needs a reader thread there).
-    ("wslab/local/runtime/worker.py", "method add_reader"),
-    # ... without blocking, which Windows' pipes allow from Python 3.12 on.
-    ("wslab/local/runtime/worker.py", "os.set_blocking"),
-}
-NOT_YET_PORTABLE_METHODS = {"add_reader"}
-NOT_YET_PORTABLE_NAMES = {"os.set_blocking"}
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -90,9 +82,9 @@ def one_system_calls(source: str) -> Iterator[tuple[int, str]]:
                     yield node.lineno, f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Attribute):
             dotted = _dotted(node)
-            if dotted in ONE_SYSTEM_NAMES | NOT_YET_PORTABLE_NAMES:
+            if dotted in ONE_SYSTEM_NAMES:
                 yield node.lineno, dotted
-            elif node.attr in ONE_SYSTEM_METHODS | NOT_YET_PORTABLE_METHODS:
+            elif node.attr in ONE_SYSTEM_METHODS:
                 yield node.lineno, f"method {node.attr}"
         elif isinstance(node, ast.keyword) and node.arg in ONE_SYSTEM_KEYWORDS:
             yield node.lineno, f"{node.arg}="
@@ -110,12 +102,9 @@ def test_one_system_calls_are_in_platform_py_only() -> None:
         for path in _sources()
         for line, what in one_system_calls(path.read_text(encoding="utf-8"))
     ]
-    waiting = {(path, what) for path, _, what in found if (path, what) in NOT_YET_PORTABLE}
-    elsewhere = [entry for entry in found if (entry[0], entry[2]) not in NOT_YET_PORTABLE]
-    assert elsewhere == [], "move these behind wslab.local.platform:\n" + "\n".join(
-        f"  src/{path}:{line}: {what}" for path, line, what in elsewhere
+    assert found == [], "move these behind wslab.local.platform:\n" + "\n".join(
+        f"  src/{path}:{line}: {what}" for path, line, what in found
     )
-    assert waiting == NOT_YET_PORTABLE, "made portable: remove from NOT_YET_PORTABLE"
 
 
 SAMPLE = """

@@ -36,6 +36,7 @@ __all__ = [
     "ask_to_stop",
     "bind_as_a_server",
     "command_line",
+    "follow_pipe",
     "kill_group",
     "kill_tree_command",
     "kill_with_this_process",
@@ -44,6 +45,7 @@ __all__ = [
     "own_group",
     "own_session",
     "port_holder",
+    "read_available",
     "run_tied_to_parent",
     "script_path",
     "set_variable_command",
@@ -376,6 +378,67 @@ def set_variable_command(name: str, value: str, system: str | None = None) -> st
     if _windows(system):
         return f'$env:{name}="{value}"'
     return f"export {name}={value}"
+
+
+# Reading a child's output in the event loop ------------------------------------------
+
+_PIPE_POLL_S = 0.02
+
+
+def follow_pipe(
+    loop: Any, fd: int, on_readable: Callable[[], None], system: str | None = None
+) -> Callable[[], None]:
+    """Call ``on_readable`` in ``loop`` when the pipe ``fd`` has data or has closed (read it
+    with :func:`read_available`). Returns what stops it.
+
+    POSIX: the loop watches the pipe. Windows' loops watch no pipe
+    (https://docs.python.org/3/library/asyncio-platforms.html#windows): a thread looks into
+    it every 20 ms without reading (``PeekNamedPipe``), and the loop reads."""
+    if not _windows(system):
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, on_readable)
+        return lambda: loop.remove_reader(fd)
+    import threading  # pragma: no cover - Windows
+
+    stopped = threading.Event()  # pragma: no cover - Windows
+
+    def watch() -> None:  # pragma: no cover - Windows
+        while not stopped.is_set():
+            waiting = _pipe_holds(fd)
+            if waiting != 0:
+                loop.call_soon_threadsafe(on_readable)
+            if waiting is None:
+                return
+            stopped.wait(_PIPE_POLL_S)
+
+    threading.Thread(target=watch, name="wslab-pipe", daemon=True).start()  # pragma: no cover
+    return stopped.set  # pragma: no cover - Windows
+
+
+def _pipe_holds(fd: int) -> int | None:  # pragma: no cover - Windows
+    """How many bytes the pipe ``fd`` holds; None once its writer has closed it."""
+    import _winapi
+    import msvcrt
+
+    try:
+        handle = msvcrt.get_osfhandle(fd)  # type: ignore[attr-defined,unused-ignore]
+        return int(_winapi.PeekNamedPipe(handle, 0)[0])  # type: ignore[attr-defined,unused-ignore]
+    except OSError:
+        return None
+
+
+def read_available(fd: int, system: str | None = None) -> bytes | None:
+    """What the pipe ``fd`` (followed with :func:`follow_pipe`) holds, without waiting: None
+    if nothing yet, ``b""`` once its writer has closed it."""
+    if not _windows(system):
+        try:
+            return os.read(fd, 65536)
+        except BlockingIOError:
+            return None
+    waiting = _pipe_holds(fd)  # pragma: no cover - Windows
+    if waiting is None:  # pragma: no cover - Windows
+        return b""
+    return os.read(fd, min(waiting, 65536)) if waiting else None  # pragma: no cover
 
 
 # Files -------------------------------------------------------------------------------

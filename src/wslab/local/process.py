@@ -62,6 +62,15 @@ def _command(port: int, extra_args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "wslab", "local", "--port", str(port), *extra_args]
 
 
+# The stack prints what handlers print, in any script: in UTF-8, whatever the locale's
+# encoding (a Windows console's code page, or a C locale, encodes a few scripts only).
+_ENCODING = "utf-8"
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONIOENCODING": _ENCODING}
+
+
 class LocalAWSProcess:
     """Runs ``wslab local`` in a child process; ``endpoint_url`` once started."""
 
@@ -105,7 +114,7 @@ class LocalAWSProcess:
     def output(self) -> list[str]:
         """Every line the stack printed after its endpoint (access logs, handler logs)."""
         if self._log_file is not None:
-            lines = self._log_file.read_text().splitlines()
+            lines = self._log_file.read_text(_ENCODING, "replace").splitlines()
             ends = [n for n, line in enumerate(lines) if line.startswith(ENDPOINT_PREFIX)]
             return lines[ends[0] + 1 :] if ends else lines
         with self._lines_lock:
@@ -134,7 +143,9 @@ class LocalAWSProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
+            env=_environment(),
+            encoding=_ENCODING,
+            errors="replace",
             bufsize=1,
             **stoppable(self._own_session),
         )
@@ -168,11 +179,11 @@ class LocalAWSProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 **stoppable(self._own_session),
-                text=True,
+                env=_environment(),
             )
         deadline = time.monotonic() + self._startup_timeout_s
         while True:
-            printed = log_file.read_text()
+            printed = log_file.read_text(_ENCODING, "replace")
             for line in printed.splitlines():
                 if line.startswith(ENDPOINT_PREFIX):
                     self._endpoint_url = line[len(ENDPOINT_PREFIX) :]

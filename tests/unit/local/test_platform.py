@@ -4,6 +4,7 @@ forced, and the macOS parent watch run for real (it only needs ``getppid``)."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import os
 import signal
@@ -363,3 +364,37 @@ def test_a_variable_is_set_as_the_system_s_shell_sets_it() -> None:
     assert platform.set_variable_command("WSLAB_PREFIX", "wslab-ann", "win32") == (
         '$env:WSLAB_PREFIX="wslab-ann"'
     )
+
+
+# Reading a child's output in the event loop ------------------------------------------
+
+
+@POSIX_ONLY
+def test_a_followed_pipe_is_read_as_it_fills_then_seen_closed() -> None:
+    """The loop is told when the pipe has data, reads what is there without waiting, and
+    is told when the writer closes it (``b""``), until it stops following."""
+
+    async def follow() -> list[bytes | None]:
+        read_end, write_end = os.pipe()
+        loop = asyncio.get_running_loop()
+        seen: list[bytes | None] = []
+        closed = asyncio.Event()
+
+        def on_readable() -> None:
+            chunk = platform.read_available(read_end)
+            seen.append(chunk)
+            if chunk == b"":  # as a worker does once its process has exited
+                stop()
+                closed.set()
+
+        stop = platform.follow_pipe(loop, read_end, on_readable)
+        try:
+            assert platform.read_available(read_end) is None  # nothing yet: no waiting
+            os.write(write_end, b"hello\n")
+            os.close(write_end)
+            await asyncio.wait_for(closed.wait(), scaled(10))
+        finally:
+            os.close(read_end)
+        return seen
+
+    assert asyncio.run(follow()) == [b"hello\n", b""]

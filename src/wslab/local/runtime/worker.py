@@ -27,7 +27,13 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from wslab.local.platform import kill_group, kill_with_this_process, own_group
+from wslab.local.platform import (
+    follow_pipe,
+    kill_group,
+    kill_with_this_process,
+    own_group,
+    read_available,
+)
 from wslab.local.runtime.parent import PARENT_PID_VARIABLE
 from wslab.local.runtime.runtime_api import (
     ACCEPTED,
@@ -111,6 +117,7 @@ class Worker:
         self._on_output = on_output
         self._process: subprocess.Popen[bytes] | None = None
         self._server: asyncio.Server | None = None
+        self._stop_following: Callable[[], None] = lambda: None
         self._pending: deque[Invocation] = deque()
         self._waiting_runtime: NextResponder | None = None
         self._current: Invocation | None = None
@@ -151,9 +158,9 @@ class Worker:
             self._output += line
             self._echo(line)
         assert self._process.stdout is not None
-        fd = self._process.stdout.fileno()
-        os.set_blocking(fd, False)
-        asyncio.get_running_loop().add_reader(fd, self._drain_output)
+        self._stop_following = follow_pipe(
+            asyncio.get_running_loop(), self._process.stdout.fileno(), self._drain_output
+        )
 
     # Output -----------------------------------------------------------------------------
 
@@ -164,11 +171,11 @@ class Worker:
         fd = self._process.stdout.fileno()
         while True:
             try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
-                return
+                chunk = read_available(fd)
             except OSError:
                 chunk = b""
+            if chunk is None:
+                return
             if not chunk:
                 self._on_exit()
                 return
@@ -187,10 +194,8 @@ class Worker:
                 self._on_output(part)
 
     def _on_exit(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._process is not None and self._process.stdout is not None:
-            with contextlib.suppress(ValueError, OSError):
-                loop.remove_reader(self._process.stdout.fileno())
+        with contextlib.suppress(ValueError, OSError):
+            self._stop_following()
         self._exited.set()
         current = self._current
         if current is not None and current.result is not None and not current.result.done():
