@@ -13,7 +13,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat
+.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ browser:
 # `wslab local` extends it, compared against tests/moto_compat/intended.toml.
 moto-compat: $(STAMP)
 	$(BIN)/python tests/moto_compat/gate.py
+
+# The learner's install (wslab[notebooks], as the README has it) resolved to binary wheels
+# for macOS (arm64, x86_64), Windows and Linux (x86_64, aarch64) under Python 3.11-3.13, from
+# PyPI: needs the network; 3-10 minutes, mostly fetching metadata.
+wheels-check: $(STAMP)
+	$(BIN)/python .ci/wheels.py --extra notebooks
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
 # each notebook's stored outputs checked by nbval. Node.js (the article's function, wscat)

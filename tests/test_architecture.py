@@ -23,7 +23,8 @@ MOTO_EXT = "wslab.local.moto_ext"
 # starting a stack in a process of its own.
 # (pages: what a static folder served by the stack is; aiohttp, but no moto; cfn_yaml: how
 # a template's YAML reads, PyYAML only; python_client.choice: which runtime client runs
-# Python functions, for wslab doctor)
+# Python functions, for wslab doctor; platform: the calls that differ between Linux, macOS
+# and Windows, standard library only)
 LIGHT_LOCAL = {
     "wslab.local",
     "wslab.local.process",
@@ -31,6 +32,7 @@ LIGHT_LOCAL = {
     "wslab.local.pages",
     "wslab.local.cfn_yaml",
     "wslab.local.runtime.python_client.choice",
+    "wslab.local.platform",
 }
 CLI = "wslab.cli"
 # The learner tools' rooms, each allowed the rooms listed (besides itself, wslab.aws and the

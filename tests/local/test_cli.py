@@ -252,3 +252,41 @@ def test_a_killed_stack_s_folder_is_removed_by_the_next_start_and_no_other() -> 
 def test_the_banner_says_state_lives_in_memory(local_stack: LocalAWSProcess) -> None:
     banner = [line for line in local_stack.output() if line.startswith("wslab local")]
     assert any("memory" in line and "gone when it stops" in line for line in banner), banner
+
+
+# A caller whose locale encodes ASCII only, as a Windows console's code page encodes a
+# few scripts only: the stack and this caller still pass a handler's line whole.
+NARROW_LOCALE_CALLER = """
+import pathlib, sys
+from tests.local.lambda_helpers import create_function, invoke_json
+from wslab.aws import client
+from wslab.local.process import LocalAWSProcess
+
+assert sys.stdout.encoding.lower() in ("ascii", "ansi_x3.4-1968"), sys.stdout.encoding
+log_file = None if sys.argv[1] == "piped" else pathlib.Path(sys.argv[1])
+with LocalAWSProcess(port=0, log_file=log_file) as stack:
+    aws = lambda service, **_: client(service, stack.endpoint_url)
+    source = "def handler(event, context):\\n    print('h\\u00e9llo \\u2713')\\n"
+    create_function(aws, "says", source)
+    invoke_json(aws, "says")
+    stack.stop()
+    said = [line for line in stack.output() if "llo" in line]
+print(ascii(said))
+"""
+
+
+@pytest.mark.parametrize("to_file", [False, True], ids=["piped", "to a file"])
+def test_a_handler_s_line_outside_the_locale_s_encoding_reaches_the_caller(
+    tmp_path: Path, to_file: bool
+) -> None:
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    result = subprocess.run(
+        [sys.executable, "-c", NARROW_LOCALE_CALLER, str(tmp_path / "log") if to_file else "piped"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=scaled(120),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "h\\xe9llo \\u2713" in result.stdout, result.stdout

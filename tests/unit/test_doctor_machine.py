@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import socket
+import sys
 import time
 
 import pytest
@@ -59,7 +62,7 @@ def test_a_missing_package_fails_the_install(monkeypatch: pytest.MonkeyPatch) ->
     outcome = machine.install()
     assert not outcome.passed
     assert outcome.detail == "no-such-package is not installed"
-    assert "pip install -e '.[notebooks]'" in outcome.fix
+    assert 'pip install -e ".[notebooks]"' in outcome.fix
 
 
 def test_a_bad_prefix_fails_the_tutorial_line() -> None:
@@ -90,3 +93,16 @@ def test_a_check_that_breaks_is_one_failing_line() -> None:
     report.check("broken", lambda: {}["missing"])  # type: ignore[return-value]
     assert lines[0].startswith("FAIL  broken     the check itself failed: KeyError: 'missing' (")
     assert report.summary() == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the holder is found in /proc on Linux")
+def test_a_taken_port_names_its_holder_and_how_to_end_it() -> None:
+    """The port's line names the process that listens there (this one) and its command."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        number = taken.getsockname()[1]
+        outcome = machine.port(number)
+    assert not outcome.passed
+    assert outcome.detail.startswith(f"{number} is taken by pid {os.getpid()} (")
+    assert outcome.fix.startswith(f"kill {os.getpid()}; or use another port")

@@ -22,6 +22,7 @@ from wslab.client.chat import ChatClient, format_event
 from wslab.client.invitation import Invitation
 from wslab.deploy.stack import ChatStack, delete, deploy
 from wslab.deploy.tokens import accepted_lifetime, mint_for_stack
+from wslab.local.platform import stop_signals
 from wslab.local.process import LocalAWSProcess, health
 
 __all__ = ["invite", "play_conversation", "run_demo"]
@@ -116,7 +117,7 @@ def invite(stack: ChatStack, url: str, endpoint_url: str, say: Callable[[str], N
 
 def run_demo(port: int, once: bool, say: Callable[[str], None] = print) -> None:
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in stop_signals():
         signal.signal(signum, lambda *_: stop.set())
     with _local_aws(port, say) as endpoint_url:
         stack = ChatStack(Target.local(endpoint_url), DEMO_STACK, say=lambda line: None)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import signal
 import sys
 from collections.abc import Coroutine
 from typing import Any
 
 from wslab import __version__
 from wslab.cli.arguments import Subcommands, positive
+from wslab.local.platform import on_stop_signals
 
 __all__ = ["add_parser"]
 
@@ -93,9 +93,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
         pages={CHAT_PAGE_PATH: CHAT_PAGE},
     )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    on_stop_signals(asyncio.get_running_loop(), stop.set)
     try:
         await stack.start()
     except OSError as error:

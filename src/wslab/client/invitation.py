@@ -6,7 +6,6 @@ it lets people in.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -15,15 +14,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from wslab.local.defaults import CHAT_PAGE_PATH
+from wslab.local.platform import command_line, script_path
 
 __all__ = ["Invitation", "page_link", "wslab_program"]
 
 
 def wslab_program(cwd: Path | None = None) -> list[str]:
     """How to run this very ``wslab`` from ``cwd``: ``wslab`` when the shell finds it,
-    else the script beside this interpreter (``.venv/bin/wslab`` from a checkout), else
-    ``python -m wslab``."""
-    script = Path(sys.executable).absolute().parent / "wslab"
+    else the script beside this interpreter (``.venv/bin/wslab`` from a checkout, or
+    ``.venv\\Scripts\\wslab.exe``), else ``python -m wslab``."""
+    script = script_path(Path(sys.executable).absolute().parent, "wslab")
     if not script.is_file():
         return [sys.executable, "-m", "wslab"]
     found = shutil.which("wslab")
@@ -54,9 +54,9 @@ class Invitation:
     expires_at: float
 
     def chat_command(self, program: list[str] | None = None) -> str:
-        """The ``wslab chat`` command line, quoted for a POSIX shell."""
+        """The ``wslab chat`` command line, quoted for this system's shell."""
         words = [*(program or wslab_program()), "chat", self.url, "--room", self.room]
-        return shlex.join([*words, "--token", self.token])
+        return command_line([*words, "--token", self.token])
 
     def page_link(self, endpoint_url: str) -> str:
         """The browser page of the local AWS at ``endpoint_url``, set to this invitation."""

@@ -6,15 +6,13 @@ import errno
 import functools
 import importlib
 import importlib.metadata
-import os
 import re
 import socket
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from wslab.doctor.report import Outcome, failed, passed
+from wslab.local.platform import bind_as_a_server, port_holder, set_variable_command
 from wslab.local.process import health
 from wslab.local.runtime.python_client.choice import (
     AWSLAMBDARIC,
@@ -26,7 +24,8 @@ from wslab.local.runtime.python_client.choice import (
 __all__ = ["install", "port", "python", "tutorial"]
 
 MINIMUM_PYTHON = (3, 11)
-_INSTALL = "pip install -e '.[notebooks]' from the project's folder (or: make)"
+# Double quotes: the one quoting that bash, zsh, PowerShell and cmd.exe all read alike.
+_INSTALL = 'pip install -e ".[notebooks]" from the project\'s folder (or: make)'
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
@@ -112,7 +111,8 @@ def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
     try:
         prefix = prefix_from_environment(environ)
     except TutorialError as error:
-        return failed(str(error), "export WSLAB_PREFIX=wslab-<your name>, or unset it")
+        setting = set_variable_command("WSLAB_PREFIX", "wslab-<your name>")
+        return failed(str(error), f"{setting}, or unset it")
     try:
         kind = target_kind(environ)
     except TutorialError as error:
@@ -121,51 +121,6 @@ def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
         f"{len(notebooks)} notebooks in {notebooks_dir}; names start with {prefix}-; "
         f"target: {'AWS' if kind == 'aws' else 'the local AWS'}"
     )
-
-
-@dataclass(frozen=True)
-class _Holder:
-    pid: int
-    command: str
-    stopped: bool
-
-    def __str__(self) -> str:
-        return f"pid {self.pid} ({self.command[:60]}){', which is stopped' if self.stopped else ''}"
-
-    @property
-    def remedy(self) -> str:
-        if self.stopped:  # SIGTERM waits while a process is stopped
-            return f"kill -CONT {self.pid} to resume it, or kill -9 {self.pid}"
-        return f"kill {self.pid}"
-
-
-def _holder(port: int) -> _Holder | None:
-    """Who listens on ``port`` (Linux, among the processes we may look into)."""
-    wanted = f":{port:04X}"
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
-                inodes.add(f"socket:[{fields[9]}]")
-    for process in Path("/proc").iterdir() if inodes else ():
-        if not process.name.isdigit():
-            continue
-        try:
-            if not {os.readlink(fd) for fd in (process / "fd").iterdir()} & inodes:
-                continue
-            command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-            status = (process / "status").read_text()
-        except OSError:
-            continue
-        stopped = any(line.split()[1:2] == ["T"] for line in status.splitlines()
-                      if line.startswith("State:"))  # fmt: skip
-        return _Holder(int(process.name), command, stopped)
-    return None
 
 
 def port(number: int) -> Outcome:
@@ -177,20 +132,19 @@ def port(number: int) -> Outcome:
             "the notebooks will use it"
         )
     probe = socket.socket()
-    # As wslab local binds it: a port left in TIME_WAIT by a stopped stack is free.
-    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        probe.bind(("127.0.0.1", number))
+        bind_as_a_server(probe, ("127.0.0.1", number))
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             return failed(f"cannot listen on 127.0.0.1:{number}: {error}")
-        holder = _holder(number)
-        stop = holder.remedy if holder else "stop the program that holds it"
+        holder = port_holder(number)
+        stop = holder.remedy() if holder else "stop the program that holds it"
         return failed(
             f"{number} is taken{f' by {holder}' if holder else ''}, and no wslab local "
             "answers there",
             f"{stop}; or use another port: wslab local --port {number + 1}, and "
-            f"export WSLAB_ENDPOINT_URL=http://127.0.0.1:{number + 1} for the notebooks",
+            f"{set_variable_command('WSLAB_ENDPOINT_URL', f'http://127.0.0.1:{number + 1}')} "
+            "for the notebooks",
         )
     finally:
         probe.close()

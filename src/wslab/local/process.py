@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from wslab.local.defaults import DEFAULT_PORT, HEALTH_PATH
+from wslab.local.platform import ask_to_stop, stoppable
 
 __all__ = [
     "LocalAWSProcess",
@@ -60,6 +60,15 @@ class LocalAWSStartError(RuntimeError):
 
 def _command(port: int, extra_args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "wslab", "local", "--port", str(port), *extra_args]
+
+
+# The stack prints what handlers print, in any script: in UTF-8, whatever the locale's
+# encoding (a Windows console's code page, or a C locale, encodes a few scripts only).
+_ENCODING = "utf-8"
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONIOENCODING": _ENCODING}
 
 
 class LocalAWSProcess:
@@ -105,7 +114,7 @@ class LocalAWSProcess:
     def output(self) -> list[str]:
         """Every line the stack printed after its endpoint (access logs, handler logs)."""
         if self._log_file is not None:
-            lines = self._log_file.read_text().splitlines()
+            lines = self._log_file.read_text(_ENCODING, "replace").splitlines()
             ends = [n for n, line in enumerate(lines) if line.startswith(ENDPOINT_PREFIX)]
             return lines[ends[0] + 1 :] if ends else lines
         with self._lines_lock:
@@ -134,9 +143,11 @@ class LocalAWSProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
+            env=_environment(),
+            encoding=_ENCODING,
+            errors="replace",
             bufsize=1,
-            start_new_session=self._own_session,
+            **stoppable(self._own_session),
         )
         assert self._process.stdout is not None and self._process.stderr is not None
         first: list[str] = []
@@ -167,12 +178,12 @@ class LocalAWSProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=self._own_session,
-                text=True,
+                **stoppable(self._own_session),
+                env=_environment(),
             )
         deadline = time.monotonic() + self._startup_timeout_s
         while True:
-            printed = log_file.read_text()
+            printed = log_file.read_text(_ENCODING, "replace")
             for line in printed.splitlines():
                 if line.startswith(ENDPOINT_PREFIX):
                     self._endpoint_url = line[len(ENDPOINT_PREFIX) :]
@@ -187,11 +198,12 @@ class LocalAWSProcess:
             time.sleep(0.05)
 
     def stop(self, timeout_s: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL if it hasn't stopped in time. Returns the exit code."""
+        """Ask it to stop (SIGTERM; Ctrl-Break on Windows), then kill it if it hasn't
+        stopped in time. Returns the exit code."""
         if self._process is None:
             return None
         if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
+            ask_to_stop(self._process.pid)
             try:
                 self._process.wait(timeout_s)
             except subprocess.TimeoutExpired:
@@ -250,7 +262,7 @@ def stop_background(port: int = DEFAULT_PORT, timeout_s: float = 15.0) -> bool:
     if found is None:
         return False
     pid = int(found["pid"])
-    os.kill(pid, signal.SIGTERM)
+    ask_to_stop(pid)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and health(port, 0.2) is not None:
         time.sleep(0.1)

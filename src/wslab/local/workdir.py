@@ -6,23 +6,19 @@ file ``.owner`` inside it for as long as it runs. The operating system releases 
 when its process ends, however it ends, so a lock that can be taken belongs to a dead
 stack: a stack starting up removes every such folder, and never the folder of a stack
 that still runs. (Folders are created under another name and renamed once locked, so a
-stack starting at the same moment never sees one unlocked.) Where locks are not
-available (Windows), left-over folders stay.
+stack starting at the same moment never sees one unlocked.) The lock is
+:func:`wslab.local.platform.try_lock`'s: ``flock`` on POSIX, ``msvcrt.locking`` on Windows.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import IO
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from wslab.local.platform import try_lock
 
 __all__ = ["PREFIX", "WorkDir", "remove_orphans"]
 
@@ -31,14 +27,14 @@ _CREATING = "wslab-creating-"
 _LOCK = ".owner"
 
 
-def _try_lock(handle: IO[str]) -> bool:
-    if fcntl is None:  # pragma: no cover - Windows
-        return True
+def _owner_is_gone(lock_path: Path) -> bool:
+    """Whether the lock on ``lock_path`` is free: its stack has ended. The file is closed
+    again before the folder is removed (Windows removes no file that is open)."""
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with open(lock_path) as handle:
+            return try_lock(handle)
     except OSError:
         return False
-    return True
 
 
 class WorkDir:
@@ -53,7 +49,7 @@ class WorkDir:
         parent = Path(parent or tempfile.gettempdir())
         creating = Path(tempfile.mkdtemp(prefix=_CREATING, dir=parent))
         lock = open(creating / _LOCK, "w")  # noqa: SIM115 - held for the stack's lifetime
-        _try_lock(lock)
+        try_lock(lock)
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         path = parent / f"{PREFIX}{os.getpid()}-{creating.name.removeprefix(_CREATING)}"
@@ -61,30 +57,22 @@ class WorkDir:
         return cls(path, lock)
 
     def remove(self) -> None:
+        self._lock.close()  # first: Windows removes no file that is open
         shutil.rmtree(self.path, ignore_errors=True)
-        self._lock.close()
 
 
 def remove_orphans(parent: Path | None = None) -> list[Path]:
     """Remove the folders of stacks that are gone (their lock is free); the ones removed."""
-    if fcntl is None:  # pragma: no cover - Windows
-        return []
     removed = []
     for path in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
         lock_path = path / _LOCK
         if not path.is_dir() or not lock_path.is_file():
             continue  # a log file, or a folder of an older version: its owner is unknown
-        try:
-            with open(lock_path) as handle:
-                if not _try_lock(handle):
-                    continue  # its stack is running
-                shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue
-        removed.append(path)
+        if _owner_is_gone(lock_path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
     for stale in Path(parent or tempfile.gettempdir()).glob(f"{_CREATING}*"):
         # Never renamed: its stack died between locking it and renaming it.
-        with contextlib.suppress(OSError), open(stale / _LOCK) as handle:
-            if _try_lock(handle):
-                shutil.rmtree(stale, ignore_errors=True)
+        if _owner_is_gone(stale / _LOCK):
+            shutil.rmtree(stale, ignore_errors=True)
     return removed

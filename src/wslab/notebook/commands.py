@@ -10,13 +10,13 @@ the packages of ``package.json``.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from wslab.deploy import project
+from wslab.local.platform import kill_group, own_session
 
 __all__ = ["CommandFailed", "run"]
 
@@ -43,7 +43,7 @@ def run(command: str, timeout_s: float = 30.0) -> str:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,  # a timeout ends the shell and what it started
+        **own_session(),  # a timeout ends the shell and what it started
     )
     stdin, stdout = process.stdin, process.stdout
     assert stdin is not None and stdout is not None
@@ -53,7 +53,7 @@ def run(command: str, timeout_s: float = 30.0) -> str:
     try:
         status = process.wait(timeout=timeout_s * scale)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process.pid)
         process.wait()
         raise
     finally:

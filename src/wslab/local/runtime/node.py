@@ -26,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wslab.local.platform import link_folder
 from wslab.local.runtime.launch import Launch, RuntimeUnavailable
 
 __all__ = ["BOOTSTRAP", "PRELOAD", "SDK_VARIABLE", "launch_node", "sdk_modules"]
@@ -61,7 +62,7 @@ def _link_sdk(code_dir: Path, sdk: Path) -> None:
     code_dir.mkdir(parents=True, exist_ok=True)
     link = code_dir / "node_modules"
     with contextlib.suppress(FileExistsError):  # linked by an earlier environment
-        link.symlink_to(sdk, target_is_directory=True)
+        link_folder(link, sdk)
 
 
 def launch_node(runtime: str, major: int, task_root: Path) -> Launch:

@@ -27,6 +27,13 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from wslab.local.platform import (
+    follow_pipe,
+    kill_group,
+    kill_with_this_process,
+    own_group,
+    read_available,
+)
 from wslab.local.runtime.parent import PARENT_PID_VARIABLE
 from wslab.local.runtime.runtime_api import (
     ACCEPTED,
@@ -110,6 +117,7 @@ class Worker:
         self._on_output = on_output
         self._process: subprocess.Popen[bytes] | None = None
         self._server: asyncio.Server | None = None
+        self._stop_following: Callable[[], None] = lambda: None
         self._pending: deque[Invocation] = deque()
         self._waiting_runtime: NextResponder | None = None
         self._current: Invocation | None = None
@@ -142,16 +150,17 @@ class Worker:
             stderr=subprocess.STDOUT,
             # Its own process group: a Ctrl-C in the terminal reaches wslab local, which
             # then stops the workers itself instead of each printing a KeyboardInterrupt.
-            process_group=0,
+            **own_group(),
         )
+        kill_with_this_process(self._process.pid)
         if self._notice:
             line = (self._notice + "\n").encode()
             self._output += line
             self._echo(line)
         assert self._process.stdout is not None
-        fd = self._process.stdout.fileno()
-        os.set_blocking(fd, False)
-        asyncio.get_running_loop().add_reader(fd, self._drain_output)
+        self._stop_following = follow_pipe(
+            asyncio.get_running_loop(), self._process.stdout.fileno(), self._drain_output
+        )
 
     # Output -----------------------------------------------------------------------------
 
@@ -162,11 +171,11 @@ class Worker:
         fd = self._process.stdout.fileno()
         while True:
             try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
-                return
+                chunk = read_available(fd)
             except OSError:
                 chunk = b""
+            if chunk is None:
+                return
             if not chunk:
                 self._on_exit()
                 return
@@ -185,10 +194,8 @@ class Worker:
                 self._on_output(part)
 
     def _on_exit(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._process is not None and self._process.stdout is not None:
-            with contextlib.suppress(ValueError, OSError):
-                loop.remove_reader(self._process.stdout.fileno())
+        with contextlib.suppress(ValueError, OSError):
+            self._stop_following()
         self._exited.set()
         current = self._current
         if current is not None and current.result is not None and not current.result.done():
@@ -350,8 +357,7 @@ class Worker:
 
     async def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
+            kill_group(self._process.pid)
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
         if self._process is not None:
