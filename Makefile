@@ -77,7 +77,7 @@ moto-compat: $(STAMP)
 
 # The learner's install (wslab[notebooks], as the README has it) resolved to binary wheels
 # for macOS (arm64, x86_64), Windows and Linux (x86_64, aarch64) under Python 3.11-3.13, from
-# PyPI: needs the network; 3-10 minutes, mostly fetching metadata.
+# PyPI: needs the network; 4 to 20 minutes (more under load), mostly fetching metadata.
 wheels-check: $(STAMP)
 	$(BIN)/python .ci/wheels.py --extra notebooks
 
