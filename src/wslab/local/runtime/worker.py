@@ -357,7 +357,8 @@ class Worker:
 
     async def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            kill_group(self._process.pid)
+            # In a thread: on Windows this runs taskkill, and waits for it.
+            await asyncio.to_thread(kill_group, self._process.pid)
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
         if self._process is not None:
