@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from wslab.deploy.routes import chat_routes
 
@@ -82,34 +82,37 @@ def chat_function_name(prefix: str, route_key: str) -> str:
 
 @dataclass(frozen=True)
 class Names:
-    """Every name the notebooks use, from ``prefix``."""
+    """Every name the notebooks use, derived from ``prefix``."""
 
     prefix: str
-    tags: Mapping[str, str] = field(init=False)
-    connections_table: str = field(init=False)
-    history_table: str = field(init=False)
-    api_name: str = field(init=False)
-    stack_name: str = field(init=False)
-    chat_functions: Mapping[str, str] = field(init=False)
 
-    def __post_init__(self) -> None:
-        prefix = self.prefix
-        made = {
-            # The tag the notebooks put on what they create directly (for the bill's cost
-            # allocation).
-            "tags": {"project": prefix},
-            "connections_table": f"{prefix}-connections",
-            "history_table": f"{prefix}-history",
-            "api_name": f"{prefix}-chat",
-            "stack_name": f"{prefix}-stack",
-            # The chat's routes, as the template declares them, and the function notebook
-            # 02 creates for each.
-            "chat_functions": {
-                route.key: chat_function_name(prefix, route.key) for route in chat_routes()
-            },
-        }
-        for name, value in made.items():
-            object.__setattr__(self, name, value)
+    @property
+    def tags(self) -> Mapping[str, str]:
+        """The tag the notebooks put on what they create directly (for the bill's cost
+        allocation)."""
+        return {"project": self.prefix}
+
+    @property
+    def connections_table(self) -> str:
+        return f"{self.prefix}-connections"
+
+    @property
+    def history_table(self) -> str:
+        return f"{self.prefix}-history"
+
+    @property
+    def api_name(self) -> str:
+        return f"{self.prefix}-chat"
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.prefix}-stack"
+
+    @property
+    def chat_functions(self) -> Mapping[str, str]:
+        """The chat's routes, as the template declares them, and the function notebook 02
+        creates for each (the template is read here only, not for the other names)."""
+        return {route.key: chat_function_name(self.prefix, route.key) for route in chat_routes()}
 
 
 def names(environ: Mapping[str, str] | None = None) -> Names:
