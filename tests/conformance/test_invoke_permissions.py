@@ -24,7 +24,7 @@ from tests.conformance.support import (
     refused_status,
     wire,
 )
-from wslab.deploy.wiring import WiredApi
+from wslab.deploy.wiring import WiredApi, allow_api_gateway
 
 
 @pytest.fixture
@@ -36,18 +36,8 @@ def api(aws: Any, behave: str) -> WiredApi:
 def grant(aws: Any, behave: str, api: WiredApi, route: str, **options: Any) -> None:
     """Let API Gateway invoke ``behave`` for ``<api>/<route>`` (``route`` may hold wildcards)."""
     lambda_ = aws("lambda")
-    account = lambda_.get_function(FunctionName=behave)["Configuration"]["FunctionArn"].split(":")[
-        4
-    ]
-    region = lambda_.meta.region_name
-    lambda_.add_permission(
-        FunctionName=behave,
-        StatementId=f"apigateway-{new_tag()}",
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{route}",
-        **options,
-    )
+    arn = lambda_.get_function(FunctionName=behave)["Configuration"]["FunctionArn"]
+    allow_api_gateway(lambda_, arn, api.api_id, route, f"apigateway-{new_tag()}", **options)
 
 
 def test_a_permission_for_connect_covers_connect_only(aws: Any, behave: str, api: WiredApi) -> None:

@@ -10,7 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["WIRED_FUNCTION_POLICY", "WiredApi", "integration_uri", "wire_websocket_api"]
+__all__ = [
+    "WIRED_FUNCTION_POLICY",
+    "WiredApi",
+    "allow_api_gateway",
+    "integration_uri",
+    "wire_websocket_api",
+]
 
 WIRED_FUNCTION_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
@@ -54,6 +60,27 @@ class WiredApi:
 def integration_uri(region: str, function_arn: str) -> str:
     return (
         f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
+
+
+def allow_api_gateway(
+    lambda_client: Any,
+    function_arn: str,
+    api_id: str,
+    routes: str = "*",
+    statement_id: str | None = None,
+    **options: Any,
+) -> None:
+    """``AddPermission``: API Gateway may invoke the function for ``<api_id>/<routes>``
+    (``*``, ``*/$connect``, ...), in the function's own region and account."""
+    _, _, _, region, account, _, function_name = function_arn.split(":")[:7]
+    lambda_client.add_permission(
+        FunctionName=function_name,
+        StatementId=statement_id or f"apigateway-{api_id}",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/{routes}",
+        **options,
     )
 
 
@@ -116,15 +143,8 @@ def wire_websocket_api(
         if route_key in two_way:
             apigw.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
     if grant_permission:
-        for function_name, arn in arns.items():
-            account = arn.split(":")[4]
-            lambda_client.add_permission(
-                FunctionName=function_name,
-                StatementId=f"apigateway-{api_id}",
-                Action="lambda:InvokeFunction",
-                Principal="apigateway.amazonaws.com",
-                SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*",
-            )
+        for arn in arns.values():
+            allow_api_gateway(lambda_client, arn, api_id)
     apigw.create_stage(ApiId=api_id, StageName=stage)
     apigw.create_deployment(ApiId=api_id, StageName=stage)
     return WiredApi(api_id=api_id, api_endpoint=api["ApiEndpoint"], stage=stage)
