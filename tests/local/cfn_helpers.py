@@ -53,3 +53,20 @@ def gone(cfn: Any, stack: str) -> bool:
     except ClientError as error:
         return "does not exist" in error.response["Error"]["Message"]
     return False
+
+
+# A stack of one table, for tests that need any stack operation to take a service's lock.
+ONE_TABLE = json.dumps(
+    {
+        "Resources": {
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                },
+            }
+        }
+    }
+)

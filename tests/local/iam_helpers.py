@@ -124,3 +124,16 @@ def signed_request(
             return answer.status, dict(answer.headers.items()), answer.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers.items()), error.read()
+
+
+# Who may assume API Gateway's CloudWatch Logs role: the API Gateway service.
+API_GATEWAY_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}

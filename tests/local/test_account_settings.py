@@ -16,22 +16,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.local.iam_helpers import API_GATEWAY_TRUST
 from tests.support import scaled
 from wslab.aws import Target, client
 from wslab.deploy import project
 from wslab.deploy.stack import ChatStack, DeployError, deploy
 
 LOGGING_ROLE_MISSING = "CloudWatch Logs role ARN must be set in account settings to enable logging"
-API_GATEWAY_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "apigateway.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 class Account:

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.local.cfn_helpers import ONE_TABLE
 from tests.local.loop_stack import (
     LIVENESS_S,
     deploy_echo_api,
@@ -32,20 +33,6 @@ from wslab.local import LocalAWS
 from wslab.local.moto_ext.core.host import HOST
 
 BUSY_SERVICES = ("apigateway", "lambda", "iam", "sts", "cloudformation", "dynamodb", "logs")
-TABLE = json.dumps(
-    {
-        "Resources": {
-            "Table": {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                    "BillingMode": "PAY_PER_REQUEST",
-                },
-            }
-        }
-    }
-)
 
 
 @contextmanager
@@ -104,7 +91,7 @@ def test_sockets_are_served_while_every_lane_is_busy_and_the_change_then_lands()
 
             writes: dict[str, Callable[[], Any]] = {
                 "route": add_shout_route,
-                "stack": lambda: cfn.create_stack(StackName="busy-lanes", TemplateBody=TABLE),
+                "stack": lambda: cfn.create_stack(StackName="busy-lanes", TemplateBody=ONE_TABLE),
                 "iam": lambda: iam.create_role(
                     RoleName="busy-lanes", AssumeRolePolicyDocument="{}"
                 ),

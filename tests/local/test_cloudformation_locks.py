@@ -4,28 +4,13 @@ never in the middle of another thread's call to the same moto backend."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
+from tests.local.cfn_helpers import ONE_TABLE
 from tests.support import scaled
 from wslab.aws import client
 from wslab.local import LocalAWS
 from wslab.local.moto_ext.core.host import HOST
-
-TABLE = json.dumps(
-    {
-        "Resources": {
-            "Table": {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                    "BillingMode": "PAY_PER_REQUEST",
-                },
-            }
-        }
-    }
-)
 
 
 def test_a_stack_creates_and_deletes_its_table_under_dynamodb_s_lock() -> None:
@@ -39,7 +24,7 @@ def test_a_stack_creates_and_deletes_its_table_under_dynamodb_s_lock() -> None:
             await loop.run_in_executor(None, cfn.list_stacks)  # CloudFormation loaded
             seen = []
             for call in (
-                lambda: cfn.create_stack(StackName="locked", TemplateBody=TABLE),
+                lambda: cfn.create_stack(StackName="locked", TemplateBody=ONE_TABLE),
                 lambda: cfn.delete_stack(StackName="locked"),
             ):
                 held, release = threading.Event(), threading.Event()

@@ -30,6 +30,7 @@ import pytest
 import websocket
 
 from tests.local.cfn_helpers import outputs, refused, status
+from tests.local.iam_helpers import API_GATEWAY_TRUST
 from tests.support import scaled
 from wslab.aws import Target
 from wslab.deploy import project
@@ -45,16 +46,6 @@ ORIGIN = "https://chat.example.com"
 # The default route's answer to an action no route has, and the same line edited.
 ORIGINAL_LINE = 'raise BadRequest("unknown_action", f"Unknown action {shown}.")'
 EDITED_LINE = 'raise BadRequest("unknown_action", f"No route takes {shown}.")'
-API_GATEWAY_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "apigateway.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 @dataclass(frozen=True)
