@@ -117,3 +117,35 @@ def test_make_run_and_the_join_command_it_prints(readme_port: int) -> None:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait()
+
+
+def _shell_block(title: str) -> str:
+    """The README's ```sh block whose first line is ``# <title>``, without that line."""
+    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
+        first, _, rest = block.partition("\n")
+        if first == f"# {title}":
+            return rest
+    raise AssertionError(f"no sh block titled {title!r} in the README")
+
+
+def test_the_steps_without_make_as_printed(tmp_path: Path) -> None:
+    """The Linux/macOS steps without ``make``, line by line as printed, in a copy of the
+    checkout: a new venv, the install, and the demo (``--once`` added to the last line, so
+    that it ends by itself; the running demo is tested through ``make run`` above)."""
+    copy = tmp_path / "wslab"
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True
+    ).stdout
+    copy.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
+    lines = [line for line in _shell_block("Linux, macOS, WSL2").splitlines() if line]
+    assert lines[-1] == ".venv/bin/wslab demo", lines
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    for line in [*lines[:-1], lines[-1] + " --once --port 0"]:
+        done = subprocess.run(
+            line, shell=True, cwd=copy, env=env, capture_output=True, text=True,
+            timeout=scaled(600),
+        )  # fmt: skip
+        assert done.returncode == 0, f"{line}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    assert "carol got  [games #1] carol: anyone for a game?" in done.stdout
