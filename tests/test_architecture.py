@@ -23,8 +23,9 @@ MOTO_EXT = "wslab.local.moto_ext"
 # starting a stack in a process of its own.
 # (pages: what a static folder served by the stack is; aiohttp, but no moto; cfn_yaml: how
 # a template's YAML reads, PyYAML only; python_client.choice: which runtime client runs
-# Python functions, for wslab doctor; platform: the calls that differ between Linux, macOS
-# and Windows, standard library only)
+# Python functions, and runtime.node: which Node.js and SDK run Node.js functions, both for
+# wslab doctor; platform: the calls that differ between Linux, macOS and Windows, standard
+# library only)
 LIGHT_LOCAL = {
     "wslab.local",
     "wslab.local.process",
@@ -32,6 +33,7 @@ LIGHT_LOCAL = {
     "wslab.local.pages",
     "wslab.local.cfn_yaml",
     "wslab.local.runtime.python_client.choice",
+    "wslab.local.runtime.node",
     "wslab.local.platform",
 }
 CLI = "wslab.cli"

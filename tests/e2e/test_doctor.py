@@ -38,8 +38,8 @@ def _doctor(port: int) -> tuple[int, list[str], float]:
 
 
 def _verdicts(lines: list[str]) -> dict[str, str]:
-    """check name -> PASS or FAIL."""
-    found = (re.match(r"(PASS|FAIL)  (\S+(?: AWS)?)", line) for line in lines)
+    """check name -> PASS, NOTE or FAIL."""
+    found = (re.match(r"(PASS|NOTE|FAIL)  (\S+(?: AWS)?)", line) for line in lines)
     return {match[2]: match[1] for match in found if match}
 
 
@@ -55,7 +55,7 @@ def _started_for_the_check(lines: list[str]) -> int:
     return int(re.search(r"started at http://127\.0\.0\.1:(\d+)", line)[1])  # type: ignore[index]
 
 
-CHECKS = ["python", "install", "tutorial", "port", "local AWS", "WebSocket"]
+CHECKS = ["machine", "python", "install", "tutorial", "node", "port", "local AWS", "WebSocket"]
 
 
 def test_a_healthy_machine_with_the_local_aws_running(local_stack: LocalAWSProcess) -> None:
@@ -65,7 +65,7 @@ def test_a_healthy_machine_with_the_local_aws_running(local_stack: LocalAWSProce
     assert _verdicts(lines) == dict.fromkeys(CHECKS, "PASS")
     assert f"PASS  port       {port}: wslab local {__version__} answers there" in "\n".join(lines)
     assert f"wslab local at {local_stack.endpoint_url} answers" in "\n".join(lines)
-    assert lines[-1].startswith("all 6 checks passed in ")
+    assert lines[-1].startswith("all 8 checks passed in ")
     print(f"wslab doctor, with the local AWS running: {took:.1f} s")
     assert took <= scaled(BUDGET_S)
 
@@ -107,7 +107,7 @@ def test_with_the_stack_frozen_the_port_fails_and_says_how_to_free_it(
     assert re.search(rf"FAIL  port       {port} is taken by pid {frozen.pid} \(.*wslab local", text)
     assert ", which is stopped, and no wslab local answers there" in text
     assert f"fix: kill -CONT {frozen.pid} to resume it, or kill -9 {frozen.pid}" in text
-    assert lines[-1].startswith("1 of 6 checks failed")
+    assert lines[-1].startswith("1 of 8 checks failed")
     assert took <= scaled(BUDGET_S)
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import socket
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from wslab.doctor import machine
-from wslab.doctor.report import Report, failed, passed
+from wslab.doctor.report import Report, failed, noted, passed
+from wslab.local.platform import describe_machine
+from wslab.local.runtime.node import sdk_modules
 
 
 def test_an_old_python_fails_with_what_is_needed() -> None:
@@ -25,7 +29,83 @@ def test_an_old_python_fails_with_what_is_needed() -> None:
 def test_the_install_is_what_wslab_declares_with_its_notebooks_extra() -> None:
     names = machine.needed()
     assert {"moto", "boto3", "aiohttp", "websocket-client", "jupyterlab"} <= set(names)
-    assert "uvloop" not in names and "pytest" not in names  # platform-only; tests only
+    assert "pytest" not in names and "mypy" not in names  # the test and dev extras
+    assert ("uvloop" in names) == (sys.platform != "win32")
+
+
+def test_the_install_keeps_the_requirements_whose_markers_hold_here() -> None:
+    declared = [
+        "boto3>=1.35",
+        "here; python_version >= '3'",
+        "nowhere; sys_platform == 'no-such-system'",
+        'jupyterlab>=4; extra == "notebooks"',
+        'pytest>=8; extra == "test"',
+    ]
+    assert machine.needed(declared) == ["boto3", "here", "jupyterlab"]
+
+
+def _executable(folder: Path, name: str, prints: str) -> None:
+    """A program ``name`` in ``folder`` that prints ``prints`` (POSIX shells)."""
+    program = folder / name
+    program.write_text(f"#!/bin/sh\necho {prints}\n")
+    program.chmod(0o755)
+
+
+def test_no_node_is_a_note_saying_what_is_left_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    outcome = machine.node()
+    assert outcome.passed and outcome.note
+    assert outcome.detail == (
+        "no Node.js on the PATH: Node.js functions and notebook 04's wscat cell are skipped"
+    )
+    assert outcome.fix == "install Node.js 18 or later (https://nodejs.org/), then: npm ci"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in node is a shell script")
+def test_an_old_node_is_a_note(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _executable(tmp_path, "node", "v16.20.2")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    outcome = machine.node()
+    assert outcome.note
+    assert outcome.detail.startswith("Node.js v16.20.2 is older than 18: ")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_node_without_the_sdk_is_a_note_with_npm_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("WSLAB_NODE_MODULES", str(tmp_path))  # no @aws-sdk there
+    outcome = machine.node()
+    assert outcome.note
+    assert "without the AWS SDK for JavaScript v3 (node_modules)" in outcome.detail
+    assert outcome.fix == "npm ci in the project's folder" or outcome.fix.startswith("install")
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or sdk_modules() is None, reason="needs Node.js and npm ci"
+)
+def test_node_with_the_sdk_passes() -> None:
+    outcome = machine.node()
+    assert outcome.passed and not outcome.note
+    assert outcome.detail.startswith("Node.js v")
+    assert f"AWS SDK for JavaScript in {sdk_modules()}" in outcome.detail
+
+
+def test_the_machine_line_names_the_system() -> None:
+    assert machine.machine().detail.startswith(describe_machine())
+    assert describe_machine("darwin").startswith("macOS ")
+    assert describe_machine("win32").startswith("Windows ")
+
+
+def test_a_note_is_printed_as_such_and_is_no_failure() -> None:
+    lines: list[str] = []
+    report = Report(lines.append)
+    report.check("node", lambda: noted("no Node.js", "install it"))
+    assert lines[0].startswith("NOTE  node       no Node.js (")
+    assert lines[1] == "                fix: install it"
+    assert report.summary() == 0
     outcome = machine.install()
     assert outcome.passed, outcome.detail
     assert "websocket-client " in outcome.detail and "jupyterlab " in outcome.detail

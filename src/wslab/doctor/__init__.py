@@ -1,9 +1,10 @@
 """``wslab doctor``: is this machine (or this AWS account) ready for the tutorial?
 
-One PASS or FAIL line per check, each with a fix when it fails, all within 60 s:
-Python, the install, the tutorial's files and settings; then for the local AWS a free port,
-the local AWS up, and one WebSocket round trip through it; or, with ``WSLAB_TARGET=aws``,
-the credentials, the IAM rights the notebooks need and API Gateway's CloudWatch Logs role.
+One PASS, NOTE or FAIL line per check, each with a fix when it fails, all within 60 s: the
+machine, Python, the install, the tutorial's files and settings, Node.js (optional, a NOTE
+when it is missing); then for the local AWS a free port, the local AWS up, and one WebSocket
+round trip through it; or, with ``WSLAB_TARGET=aws``, the credentials, the IAM rights the
+notebooks need and API Gateway's CloudWatch Logs role.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from wslab.doctor import machine
 from wslab.doctor.aws_account import AwsAccount
 from wslab.doctor.local_aws import LocalAWS, round_trip
 from wslab.doctor.report import Report, failed
+from wslab.local.platform import set_variable_command
 
 __all__ = ["run_doctor"]
 
@@ -30,9 +32,11 @@ def run_doctor(
     the AWS clients (default: from the usual AWS configuration)."""
     env = os.environ if environ is None else environ
     report = Report(say)
+    report.check("machine", machine.machine)
     report.check("python", machine.python)
     report.check("install", machine.install)
     report.check("tutorial", lambda: machine.tutorial(env))
+    report.check("node", machine.node)
     settings = _tutorial_settings(env)
     if settings is not None and settings[0] == "aws":
         _aws(report, settings[1], aws_client)
@@ -75,7 +79,8 @@ def _aws(report: Report, prefix: str, aws_client: Callable[[str], Any] | None) -
             target = Target.aws()
         except TargetError as error:
             refusal = str(error)
-            report.check("AWS", lambda: failed(refusal, "export AWS_REGION=<a region>"))
+            fix = set_variable_command("AWS_REGION", "<a region>")
+            report.check("AWS", lambda: failed(refusal, fix))
             return
         account = AwsAccount(target.client, target.region, prefix)
     else:

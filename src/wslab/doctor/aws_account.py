@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from wslab.doctor.report import Outcome, failed, passed
 from wslab.doctor.rights import RIGHTS, resources
+from wslab.local.platform import set_variable_command
 
 __all__ = ["AwsAccount"]
 
@@ -117,5 +118,8 @@ class AwsAccount:
         )
 
 
-_CONFIGURE = "aws configure (or aws sso login), or export AWS_PROFILE=<a profile that works>"
+_CONFIGURE = (
+    "aws configure (or aws sso login), or "
+    f"{set_variable_command('AWS_PROFILE', '<a profile that works>')}"
+)
 _ASK = "ask the account's administrator, or check by hand: see the rights in wslab/doctor/rights.py"

@@ -7,12 +7,21 @@ import functools
 import importlib
 import importlib.metadata
 import re
+import shutil
 import socket
+import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from wslab.doctor.report import Outcome, failed, passed
-from wslab.local.platform import bind_as_a_server, port_holder, set_variable_command
+from packaging.requirements import Requirement
+
+from wslab.doctor.report import Outcome, failed, noted, passed
+from wslab.local.platform import (
+    bind_as_a_server,
+    describe_machine,
+    port_holder,
+    set_variable_command,
+)
 from wslab.local.process import health
 from wslab.local.runtime.python_client.choice import (
     AWSLAMBDARIC,
@@ -21,26 +30,27 @@ from wslab.local.runtime.python_client.choice import (
     python_client,
 )
 
-__all__ = ["install", "port", "python", "tutorial"]
+__all__ = ["install", "machine", "node", "port", "python", "tutorial"]
 
 MINIMUM_PYTHON = (3, 11)
 # Double quotes: the one quoting that bash, zsh, PowerShell and cmd.exe all read alike.
 _INSTALL = 'pip install -e ".[notebooks]" from the project\'s folder (or: make)'
-_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def needed() -> list[str]:
-    """What wslab requires, and its notebooks extra (JupyterLab): distribution names, as
-    installed wslab declares them. Platform-only requirements (uvloop) are left out."""
+def needed(requirements: Iterable[str] | None = None) -> list[str]:
+    """What wslab requires on this machine, with its notebooks extra (JupyterLab):
+    distribution names, as installed wslab declares them (``requirements``), each kept when
+    its environment marker holds here (awslambdaric on Linux, uvloop outside Windows)."""
+    declared = importlib.metadata.requires("wslab") if requirements is None else requirements
     names = []
-    for requirement in importlib.metadata.requires("wslab") or []:
-        marker = requirement.partition(";")[2]
-        if not marker or 'extra == "notebooks"' in marker:
-            names.append(_NAME.match(requirement)[0])  # type: ignore[index]
+    for line in declared or []:
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate({"extra": "notebooks"}):
+            names.append(requirement.name)
     return names
 
 
@@ -95,6 +105,43 @@ def _python_runtime_client() -> str:
     if python_client() == AWSLAMBDARIC:
         return f"awslambdaric {importlib.metadata.version('awslambdaric')}"
     return "wslab's own runtime client"
+
+
+def machine() -> Outcome:
+    """The operating system, the processor and the Python that runs the tutorial."""
+    return passed(f"{describe_machine()}, {sys.implementation.name} {sys.version.split()[0]}")
+
+
+def node() -> Outcome:
+    """Node.js, npm and the AWS SDK for JavaScript v3: optional, so a NOTE (not a failure)
+    says what is left out without them."""
+    from wslab.local.runtime.node import OLDEST_NODE, installed_version, sdk_modules
+
+    install = f"install Node.js {OLDEST_NODE} or later (https://nodejs.org/), then: npm ci"
+    without = "Node.js functions and notebook 04's wscat cell are skipped"
+    found = shutil.which("node")
+    if found is None:
+        return noted(f"no Node.js on the PATH: {without}", install)
+    version = installed_version(found)
+    if int(version.lstrip("v").split(".")[0] or 0) < OLDEST_NODE:
+        return noted(f"Node.js {version} is older than {OLDEST_NODE}: {without}", install)
+    sdk = sdk_modules()
+    if sdk is None:
+        fix = "npm ci in the project's folder" if shutil.which("npm") else install
+        return noted(
+            f"Node.js {version}, without the AWS SDK for JavaScript v3 (node_modules): "
+            "Node.js functions that import @aws-sdk fail, and wscat is missing",
+            fix,
+        )
+    return passed(f"Node.js {version}, npm {_npm_version()}, AWS SDK for JavaScript in {sdk}")
+
+
+def _npm_version() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        return "not found (only needed to install node_modules)"
+    answer = subprocess.run([npm, "--version"], capture_output=True, text=True, timeout=30)
+    return answer.stdout.strip() or "of unknown version"
 
 
 def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:

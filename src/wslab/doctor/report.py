@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["BUDGET_S", "Outcome", "Report", "failed", "passed"]
+__all__ = ["BUDGET_S", "Outcome", "Report", "failed", "noted", "passed"]
 
 BUDGET_S = 60.0
 
@@ -17,11 +17,17 @@ class Outcome:
     passed: bool
     detail: str
     fix: str = ""
-    """For a failure: what to do about it."""
+    """For a failure or a note: what to do about it."""
+    note: bool = False
+    """Passed, with something optional missing: printed NOTE, not counted as a failure."""
 
 
 def passed(detail: str) -> Outcome:
     return Outcome(True, detail)
+
+
+def noted(detail: str, fix: str = "") -> Outcome:
+    return Outcome(True, detail, fix, note=True)
 
 
 def failed(detail: str, fix: str = "") -> Outcome:
@@ -51,9 +57,12 @@ class Report:
             except Exception as error:  # a check that breaks is a failure, told in one line
                 outcome = failed(f"the check itself failed: {type(error).__name__}: {error}")
             took = time.monotonic() - started
-            outcome = Outcome(outcome.passed, f"{outcome.detail} ({took:.1f} s)", outcome.fix)
+            outcome = Outcome(
+                outcome.passed, f"{outcome.detail} ({took:.1f} s)", outcome.fix, outcome.note
+            )
         self.outcomes.append(outcome)
-        self._say(f"{'PASS' if outcome.passed else 'FAIL'}  {name:<10} {outcome.detail}")
+        label = "NOTE" if outcome.note else "PASS" if outcome.passed else "FAIL"
+        self._say(f"{label}  {name:<10} {outcome.detail}")
         if outcome.fix:
             self._say(f"{'':16}fix: {outcome.fix}")
         return outcome

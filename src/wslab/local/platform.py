@@ -36,6 +36,7 @@ __all__ = [
     "ask_to_stop",
     "bind_as_a_server",
     "command_line",
+    "describe_machine",
     "follow_pipe",
     "kill_group",
     "kill_tree_command",
@@ -378,6 +379,25 @@ def set_variable_command(name: str, value: str, system: str | None = None) -> st
     if _windows(system):
         return f'$env:{name}="{value}"'
     return f"export {name}={value}"
+
+
+def describe_machine(system: str | None = None) -> str:
+    """The operating system and processor as a learner would name them, e.g. ``macOS arm64``,
+    ``Windows AMD64`` or ``Linux x86_64 (WSL2)``: WSL's kernel names Microsoft."""
+    import platform
+    from pathlib import Path
+
+    name = _system(system)
+    shown = {MACOS: "macOS", WINDOWS: "Windows", LINUX: "Linux"}.get(name, name)
+    described = f"{shown} {platform.machine()}"
+    if name == LINUX:
+        try:
+            kernel = Path("/proc/sys/kernel/osrelease").read_text().lower()
+        except OSError:
+            kernel = ""
+        if "microsoft" in kernel:
+            described += " (WSL2)" if "wsl2" in kernel else " (WSL)"
+    return described
 
 
 # Reading a child's output in the event loop ------------------------------------------

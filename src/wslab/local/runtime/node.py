@@ -29,14 +29,22 @@ from pathlib import Path
 from wslab.local.platform import link_folder
 from wslab.local.runtime.launch import Launch, RuntimeUnavailable
 
-__all__ = ["BOOTSTRAP", "PRELOAD", "SDK_VARIABLE", "launch_node", "sdk_modules"]
+__all__ = [
+    "BOOTSTRAP",
+    "OLDEST_NODE",
+    "PRELOAD",
+    "SDK_VARIABLE",
+    "installed_version",
+    "launch_node",
+    "sdk_modules",
+]
 
 _HERE = Path(__file__).resolve().parent
 NODE_DIR = _HERE / "nodejs"
 BOOTSTRAP = NODE_DIR / "bootstrap.cjs"
 PRELOAD = NODE_DIR / "execute-api.cjs"
 SDK_VARIABLE = "WSLAB_NODE_MODULES"
-_OLDEST_NODE = 18  # the bootstrap needs fetch and worker threads' Atomics.wait
+OLDEST_NODE = 18  # the bootstrap needs fetch and worker threads' Atomics.wait
 _CHECKOUT = _HERE.parents[3]  # src/wslab/local/runtime -> the checkout, in a checkout
 
 
@@ -48,12 +56,17 @@ def sdk_modules() -> Path | None:
 
 
 @functools.cache
-def _major_version(node: str) -> int:
+def installed_version(node: str) -> str:
+    """What ``node --version`` prints, e.g. ``v20.11.1`` (empty when it prints nothing)."""
     answer = subprocess.run(
         [node, "--version"], capture_output=True, text=True, timeout=30, check=False
     )
+    return answer.stdout.strip()
+
+
+def _major_version(node: str) -> int:
     try:
-        return int(answer.stdout.strip().lstrip("v").split(".")[0])
+        return int(installed_version(node).lstrip("v").split(".")[0])
     except ValueError:
         return 0
 
@@ -74,9 +87,9 @@ def launch_node(runtime: str, major: int, task_root: Path) -> Launch:
             f"PATH: install Node.js {major} (https://nodejs.org/) and start wslab local again"
         )
     local = _major_version(node)
-    if local < _OLDEST_NODE:
+    if local < OLDEST_NODE:
         raise RuntimeUnavailable(
-            f"wslab local runs {runtime} functions with Node.js {_OLDEST_NODE} or later, and "
+            f"wslab local runs {runtime} functions with Node.js {OLDEST_NODE} or later, and "
             f"{node} is version {local}: install Node.js {major} (https://nodejs.org/)"
         )
     notices = []
