@@ -4,7 +4,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The learner's install (make run, make lab): wslab and JupyterLab, nothing else. make test
+# adds the test and dev extras (pytest, Playwright, linters, type checker) on top.
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 # checkov pins an old boto3: it gets an environment of its own.
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -13,13 +16,17 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check
+.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,notebooks]'
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,notebooks]'
+	touch $(DEV_STAMP)
 
 run: $(STAMP)
 	$(BIN)/wslab demo
@@ -29,11 +36,11 @@ local: $(STAMP)
 
 test: style types template tests notebooks
 
-style: $(STAMP)
+style: $(DEV_STAMP)
 	$(BIN)/ruff check src lambda_src tests benchmarks
 	$(BIN)/ruff format --check src lambda_src tests benchmarks
 
-types: $(STAMP)
+types: $(DEV_STAMP)
 	$(BIN)/mypy
 
 $(CHECKOV_STAMP):
@@ -42,7 +49,7 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2'
 	touch $(CHECKOV_STAMP)
 
-template: $(STAMP) $(CHECKOV_STAMP)
+template: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint cloudformation/template.yaml cloudformation/apigateway-account.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
 		-f cloudformation/template.yaml -f cloudformation/apigateway-account.yaml
@@ -55,7 +62,7 @@ $(NODE_STAMP): package.json package-lock.json
 # Two workers (pytest-xdist), each test file whole on one worker: a file's local stack
 # starts once. WORKERS=0 runs them in this process.
 WORKERS ?= 2
-tests: $(STAMP) $(NODE_STAMP)
+tests: $(DEV_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 # Debian's Chromium (.ci/debian-packages), which the browser page's tests drive through
@@ -72,19 +79,26 @@ browser:
 
 # moto's own tests for the services wslab extends, run on plain moto and on moto as
 # `wslab local` extends it, compared against tests/moto_compat/intended.toml.
-moto-compat: $(STAMP)
+moto-compat: $(DEV_STAMP)
 	$(BIN)/python tests/moto_compat/gate.py
 
 # The learner's install (wslab[notebooks], as the README has it) resolved to binary wheels
 # for macOS (arm64, x86_64), Windows and Linux (x86_64, aarch64) under Python 3.11-3.13, from
 # PyPI: needs the network; 4 to 20 minutes (more under load), mostly fetching metadata.
-wheels-check: $(STAMP)
+wheels-check: $(DEV_STAMP)
 	$(BIN)/python .ci/wheels.py --extra notebooks
+
+# A folder of those wheels, the project's own among them, for a room to install from offline
+# (docs/workshop.md): every system and Python by default, or e.g.
+# make wheelhouse WHEELHOUSE_FOR='--system "macOS arm64" --python 3.12'
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(STAMP)
+	$(BIN)/python .ci/wheels.py --extra notebooks --download $(WHEELHOUSE) $(WHEELHOUSE_FOR)
 
 # The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
 # each notebook's stored outputs checked by nbval. Node.js (the article's function, wscat)
 # is optional: without npm, the cells that need it are skipped and say why.
-notebooks: $(STAMP) $(NODE_STAMP)
+notebooks: $(DEV_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 # Run every notebook on a fresh local AWS and store its outputs (before committing a change).
@@ -97,15 +111,15 @@ lab: $(STAMP) $(NODE_STAMP)
 
 # SLS_OFFLINE_DIR: a folder with `npm install serverless@3 serverless-offline@13` done in it,
 # for the side-by-side run (without it, only wslab local is measured).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/local_aws.py
 	cd benchmarks && ../$(BIN)/python side_by_side.py \
 		$(if $(SLS_OFFLINE_DIR),--serverless-offline $(SLS_OFFLINE_DIR)) --plot figures/side_by_side.png
 
 # The load, fault and fuzz suite at full size (tests/load/; make test runs it short):
 # 10 to 15 minutes, figures printed at the end.
-load: $(STAMP)
+load: $(DEV_STAMP)
 	$(BIN)/python -m tests.load
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(WHEELHOUSE) .pytest_cache .mypy_cache .ruff_cache .cache

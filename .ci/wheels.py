@@ -11,7 +11,13 @@ that runs it, even with ``--platform`` (https://github.com/pypa/pip/issues/11664
 here with its marker environment set to the target's, so that a dependency declared for
 Linux only is left out of the macOS and Windows installs, as it is on those machines.
 
+With ``--download DIR`` it fetches those wheels into DIR instead (``pip download``, the same
+options): a wheelhouse a workshop room installs from offline, with the project's own wheel
+beside them (``pip install --no-index --find-links DIR "wslab[notebooks]"``).
+``--system`` and ``--python`` narrow the targets (each may repeat).
+
 Usage: python .ci/wheels.py [--project DIR] [--extra NAME] [--index-url URL]
+                            [--download DIR] [--system NAME] [--python X.Y]
 Standard library and pip only; needs the network (PyPI), or an index given with --index-url.
 """
 
@@ -25,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +116,10 @@ def build_wheel(project: Path, into: Path) -> Path:
     return next(into.glob("*.whl"))
 
 
-def resolve(system: System, python: str, requirement: str, index_url: str) -> Outcome:
-    """What pip would install for ``requirement`` on ``system`` under ``python``."""
+def _pip_for_target(
+    system: System, python: str, command: str, options: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """pip ``command`` run as on ``system`` under ``python``: its wheel tags and markers."""
     version = python.replace(".", "")
     environment = {
         **system.markers,
@@ -119,27 +128,67 @@ def resolve(system: System, python: str, requirement: str, index_url: str) -> Ou
         "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
     }
-    with tempfile.TemporaryDirectory(prefix="wslab-wheels-") as target:
-        command = [
-            sys.executable, "-c", PIP_FOR_TARGET, json.dumps(environment),
-            "install", "--dry-run", "--ignore-installed", "--quiet", "--only-binary=:all:",
-            *(f"--platform={tag}" for tag in system.platforms),
-            f"--python-version={python}", "--implementation=cp", f"--abi=cp{version}",
-            "--target", target, "--index-url", index_url, "--report", "-", requirement,
-        ]  # fmt: skip
-        done = subprocess.run(
-            command, capture_output=True, text=True, env=_clean_pip_environment(), check=False
-        )
-    if done.returncode == 0:
-        report = json.loads(done.stdout)
-        installs = tuple(
-            f"{item['metadata']['name']}=={item['metadata']['version']}"
-            for item in report["install"]
-        )
-        return Outcome(system.name, python, installs, (), "")
-    missing = tuple(dict.fromkeys(MISSING.findall(done.stderr)))
-    error = "" if missing else (done.stderr.strip().splitlines() or ["pip failed"])[-1]
+    words = [
+        sys.executable, "-c", PIP_FOR_TARGET, json.dumps(environment), command, "--quiet",
+        "--only-binary=:all:", *(f"--platform={tag}" for tag in system.platforms),
+        f"--python-version={python}", "--implementation=cp", f"--abi=cp{version}", *options,
+    ]  # fmt: skip
+    return subprocess.run(
+        words, capture_output=True, text=True, env=_clean_pip_environment(), check=False
+    )
+
+
+def _failure(system: System, python: str, stderr: str) -> Outcome:
+    missing = tuple(dict.fromkeys(MISSING.findall(stderr)))
+    error = "" if missing else (stderr.strip().splitlines() or ["pip failed"])[-1]
     return Outcome(system.name, python, (), missing, error)
+
+
+def resolve(system: System, python: str, requirement: str, index_url: str) -> Outcome:
+    """What pip would install for ``requirement`` on ``system`` under ``python``."""
+    with tempfile.TemporaryDirectory(prefix="wslab-wheels-") as target:
+        done = _pip_for_target(
+            system, python, "install",
+            ["--dry-run", "--ignore-installed", "--target", target, "--index-url", index_url,
+             "--report", "-", requirement],
+        )  # fmt: skip
+    if done.returncode != 0:
+        return _failure(system, python, done.stderr)
+    report = json.loads(done.stdout)
+    installs = tuple(
+        f"{item['metadata']['name']}=={item['metadata']['version']}" for item in report["install"]
+    )
+    return Outcome(system.name, python, installs, (), "")
+
+
+def download(system: System, python: str, requirement: str, index_url: str, into: Path) -> Outcome:
+    """Fetch into ``into`` every wheel ``requirement`` needs on ``system`` under ``python``
+    (what is there already is kept)."""
+    done = _pip_for_target(
+        system, python, "download",
+        ["--dest", str(into), "--index-url", index_url, "--find-links", str(into), requirement],
+    )  # fmt: skip
+    if done.returncode != 0:
+        return _failure(system, python, done.stderr)
+    return Outcome(system.name, python, (), (), "")
+
+
+def build_requirements(project: Path) -> list[str]:
+    """What building the project needs (``[build-system] requires``): an editable install
+    from a wheelhouse, with no index, builds it there."""
+    with (project / "pyproject.toml").open("rb") as file:
+        return list(tomllib.load(file)["build-system"]["requires"])
+
+
+def download_build_requirements(project: Path, index_url: str, into: Path) -> Outcome:
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+         "--dest", str(into), "--index-url", index_url, *build_requirements(project)],
+        capture_output=True, text=True, env=_clean_pip_environment(), check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return _failure(System("build", (), {}), "any", done.stderr)
+    return Outcome("to build wslab", "any", (), (), "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,26 +196,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=ROOT, help="the project's folder")
     parser.add_argument("--extra", action="append", default=[], help="an extra to add")
     parser.add_argument("--index-url", default="https://pypi.org/simple")
+    parser.add_argument("--download", type=Path, metavar="DIR", help="fetch the wheels there")
+    parser.add_argument("--system", action="append", choices=[s.name for s in SYSTEMS])
+    parser.add_argument("--python", action="append", choices=PYTHONS)
     args = parser.parse_args(argv)
     started = time.monotonic()
+    targets = [
+        (system, python)
+        for system in SYSTEMS
+        if not args.system or system.name in args.system
+        for python in PYTHONS
+        if not args.python or python in args.python
+    ]
     with tempfile.TemporaryDirectory(prefix="wslab-wheel-") as folder:
-        wheel = build_wheel(args.project, Path(folder))
+        if args.download:
+            args.download.mkdir(parents=True, exist_ok=True)
+        wheel = build_wheel(args.project, args.download or Path(folder))
         requirement = (
             f"wslab[{','.join(args.extra)}] @ {wheel.as_uri()}" if args.extra else str(wheel)
         )
-        targets = [(system, python) for system in SYSTEMS for python in PYTHONS]
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            outcomes = list(
-                pool.map(
-                    lambda target: resolve(target[0], target[1], requirement, args.index_url),
-                    targets,
-                )
+
+        def run(target: tuple[System, str]) -> Outcome:
+            if args.download:
+                return download(*target, requirement, args.index_url, args.download)
+            return resolve(*target, requirement, args.index_url)
+
+        # Downloads one after the other: each finds the wheels the ones before fetched.
+        with ThreadPoolExecutor(max_workers=1 if args.download else 4) as pool:
+            outcomes = list(pool.map(run, targets))
+        if args.download:
+            outcomes.append(
+                download_build_requirements(args.project, args.index_url, args.download)
             )
     extras = f" with [{','.join(args.extra)}]" if args.extra else ""
     print(f"{wheel.name}{extras}: binary wheels only, from {args.index_url}")
     for outcome in outcomes:
         where = f"  {outcome.system:<15} Python {outcome.python}: "
-        if outcome.resolved:
+        if outcome.resolved and args.download:
+            print(f"{where}downloaded")
+        elif outcome.resolved:
             print(f"{where}resolves ({len(outcome.installs)} packages)")
         elif outcome.missing:
             print(f"{where}FAILS: no wheel for {', '.join(outcome.missing)}")
@@ -174,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{where}FAILS: {outcome.error}")
     print(f"{sum(o.resolved for o in outcomes)}/{len(outcomes)} resolve, in "
           f"{time.monotonic() - started:.0f} s")  # fmt: skip
+    if args.download:
+        files = list(args.download.glob("*.whl"))
+        size = sum(path.stat().st_size for path in files) / 1e6
+        offline = f'pip install --no-index --find-links {args.download} "wslab[notebooks]"'
+        print(f"{args.download}: {len(files)} wheels, {size:.0f} MB; offline: {offline}")
     return 0 if all(outcome.resolved for outcome in outcomes) else 1
 
 

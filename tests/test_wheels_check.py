@@ -5,6 +5,7 @@ and a dependency without a wheel is named."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -77,3 +78,65 @@ def test_every_laptop_and_python_is_checked() -> None:
         "macOS arm64", "macOS x86_64", "Windows x86_64", "Linux x86_64", "Linux aarch64",
     }  # fmt: skip
     assert wheels.PYTHONS == ("3.11", "3.12", "3.13")
+
+
+def _build(tmp_path_factory: pytest.TempPathFactory, name: str, dependencies: str) -> Path:
+    project = tmp_path_factory.mktemp(name)
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(f"""
+            [build-system]
+            requires = ["setuptools"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "{name}"
+            version = "1.0"
+            dependencies = [{dependencies}]
+            [tool.setuptools]
+            py-modules = []
+        """),
+        encoding="utf-8",
+    )
+    return wheels.build_wheel(project, tmp_path_factory.mktemp(f"{name}-wheel"))
+
+
+def test_a_wheelhouse_holds_what_each_system_needs_and_installs_offline(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """--download fetches a system's wheels from the index (a folder, as pip reads one), the
+    Linux-only dependency only for Linux; pip then installs from the folder with no index."""
+    helper = _build(tmp_path_factory, "helper", "")
+    index = tmp_path_factory.mktemp("index")
+    (index / "helper").mkdir()
+    helper.rename(index / "helper" / helper.name)
+    # A simple-repository page (PEP 503): pip reads a local index's project page as HTML.
+    (index / "helper" / "index.html").write_text(f'<a href="{helper.name}">{helper.name}</a>')
+    app = _build(tmp_path_factory, "app", "\"helper; sys_platform == 'linux'\"")
+
+    windows = tmp_path / "windows"
+    outcome = wheels.download(_system("Windows x86_64"), "3.12", str(app), index.as_uri(), windows)
+    assert outcome.resolved, outcome
+    assert sorted(path.name for path in windows.iterdir()) == [app.name]
+
+    linux = tmp_path / "linux"
+    outcome = wheels.download(_system("Linux x86_64"), "3.11", str(app), index.as_uri(), linux)
+    assert outcome.resolved, outcome
+    assert sorted(path.name for path in linux.iterdir()) == sorted([app.name, helper.name])
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+         "--quiet", "--no-index", "--find-links", str(linux), "app"],
+        check=True, env=wheels._clean_pip_environment(),
+    )  # fmt: skip
+    listed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "list",
+         "--format=freeze"],
+        check=True, capture_output=True, text=True, env=wheels._clean_pip_environment(),
+    ).stdout  # fmt: skip
+    assert {"app==1.0", "helper==1.0"} <= set(listed.split())
+
+
+def test_a_wheelhouse_also_holds_what_building_the_project_needs() -> None:
+    """`pip install --no-index -e .` builds the project: setuptools must be in the folder."""
+    assert wheels.build_requirements(ROOT) == ["setuptools>=77", "wheel"]
