@@ -1,0 +1,72 @@
+"""``wslab dev`` as a user runs it: the chat deployed with hot reload, an edit of a handler
+reported in one line and answered by the next message, Ctrl-C ending it cleanly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conformance.support import connect, poll
+from tests.support import OutputLines, scaled
+from wslab.deploy import project
+from wslab.local.process import LocalAWSProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+UNKNOWN = 'f"Unknown action {shown}."'
+EDITED = 'f"No such action: {shown}."'
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalAWSProcess]:
+    with LocalAWSProcess(port=0) as started:
+        yield started
+
+
+@pytest.mark.timeout(scaled(600))
+def test_wslab_dev_reloads_an_edited_handler(stack: LocalAWSProcess, tmp_path: Path) -> None:
+    """Edit ``chat/handlers.py``: a ``reload:`` line names it and the chat's functions, and
+    the next unknown action is answered with the edited text."""
+    code = tmp_path / "lambda_src"
+    shutil.copytree(project.lambda_src(), code, ignore=shutil.ignore_patterns("__pycache__"))
+    handlers = code / "chat" / "handlers.py"
+    assert UNKNOWN in handlers.read_text()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wslab", "dev", "--endpoint-url", stack.endpoint_url,
+         "--code-dir", str(code), "--stack-name", "dev-chat"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    output = OutputLines(process.stdout)
+    try:
+        url = output.wait_for(lambda line: line.startswith("WebSocketURL="), 300).split("=", 1)[1]
+        output.wait_for(lambda line: line.startswith("watching "))
+        ws = connect(url)
+        try:
+
+            def answer() -> str:
+                ws.send(json.dumps({"action": "dance"}))
+                return str(json.loads(ws.recv())["message"])
+
+            assert answer() == 'Unknown action "dance".'
+            handlers.write_text(handlers.read_text().replace(UNKNOWN, EDITED))
+            reload = output.wait_for(lambda line: line.startswith("reload: "))
+            assert reload.startswith("reload: chat/handlers.py -> ")
+            assert "dev-chat-default" in reload.split(" -> ", 1)[1].split(", ")
+            poll(lambda: answer() == 'No such action: "dance".', 30, "the edited answer")
+        finally:
+            ws.close()
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        assert process.wait(scaled(30)) == 0, "\n".join(output.lines)
+        assert output.lines[-1].startswith("stopped watching")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
