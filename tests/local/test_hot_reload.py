@@ -9,6 +9,7 @@ Node.js); GetFunction answers as LocalStack does; a relative or missing folder i
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,28 @@ def test_the_next_message_after_an_edit_runs_the_new_code(
         assert _answer_until(ask, "again") == "again"
     finally:
         ws.close()
+
+
+def test_an_edit_of_the_same_size_and_time_runs_too(
+    aws: Callable[..., Any], unique: str, tmp_path: Path
+) -> None:
+    """Python trusts a cached module whose source has the same size and mtime (in whole
+    seconds): an edit within the second must not run the old bytecode."""
+    _write_python(tmp_path, "one")
+    name = f"hot-same-{unique}"
+    _create_hot(aws, name, tmp_path, "python3.12", "app.handler")
+
+    def answer() -> str:
+        return str(json.loads(invoke_json(aws, name)[0]["body"])["answer"])
+
+    assert answer() == "one"
+    source = tmp_path / "app.py"
+    before = source.stat()
+    _write_python(tmp_path, "two")
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert source.stat().st_size == before.st_size
+    assert _answer_until(answer, "two") == "two"
+    assert not (tmp_path / "__pycache__").exists(), "nothing is written in the folder"
 
 
 def test_get_function_answers_as_localstack_does(

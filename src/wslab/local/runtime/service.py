@@ -63,6 +63,10 @@ __all__ = [
 
 IDLE_TIMEOUT_VARIABLE = "WSLAB_LAMBDA_IDLE_TIMEOUT_S"
 _DEFAULT_IDLE_TIMEOUT_S = 300.0
+# Python checks a cached module against its source's size and mtime in whole seconds: an
+# edit of the same size within the second would run the old bytecode. Nothing is cached
+# in a hot-reload folder (and nothing written there but the user's own files).
+_HOT_RELOAD_ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1"}
 # Idle environments are looked for this often at most (and twice per timeout at least).
 _LONGEST_REAP_INTERVAL_S = 30.0
 
@@ -261,6 +265,7 @@ class LambdaService:
                     {
                         **self._environment(spec, task_root, stream, credentials),
                         **launch.environment,
+                        **(_HOT_RELOAD_ENVIRONMENT if watch is not None else {}),
                     },
                     launch.command,
                     on_output=(lambda line: echo(spec.name, line)) if echo else None,
