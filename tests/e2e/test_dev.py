@@ -4,6 +4,7 @@ reported in one line and answered by the next message, Ctrl-C ending it cleanly.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -70,3 +71,25 @@ def test_wslab_dev_reloads_an_edited_handler(stack: LocalAWSProcess, tmp_path: P
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_wslab_dev_says_in_one_line_when_the_folder_is_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = subprocess.run(
+        [sys.executable, "-m", "wslab", "dev", "--code-dir", str(missing)],
+        cwd=ROOT, capture_output=True, text=True, timeout=scaled(60),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == f"wslab dev: {missing} is not a folder\n"
+
+
+def test_wslab_deploy_hot_refuses_aws(tmp_path: Path) -> None:
+    """Hot reload runs a folder of this machine: against AWS, one line and no stack."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wslab", "deploy", "--aws", "--hot", "--region", "us-east-1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=scaled(60),
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+             "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("wslab deploy: hot reload runs"), result

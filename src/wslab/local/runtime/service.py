@@ -14,10 +14,10 @@ No environment outlives what it runs: after each change to Lambda (``functions_c
 the pools of deleted functions, and of functions whose code or configuration changed, are
 retired at once, not at their next invocation (which may never come); an environment idle
 for ``idle_timeout_s`` (``WSLAB_LAMBDA_IDLE_TIMEOUT_S``, 300 s unless set) is stopped, as
-Lambda reclaims idle environments. How long Lambda keeps one is not published: "Lambda
-... may terminate execution environments ... after a period of inactivity"
-(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html); the
-default here is [UNCONFIRMED]. A function whose code is a folder (hot reload,
+Lambda reclaims idle environments. How long is not published: "Lambda maintains the
+execution environment for some time in anticipation of another function invocation"
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, Shutdown
+phase); the default here is [UNCONFIRMED]. A function whose code is a folder (hot reload,
 ``hot_reload.py``) runs in that folder, and its environments are renewed when a file changes.
 """
 
