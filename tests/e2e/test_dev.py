@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.support import connect, poll
-from tests.support import OutputLines, scaled
+from tests.support import REGION, OutputLines, scaled
+from wslab.aws import Target
 from wslab.deploy import project
+from wslab.deploy.stack import ChatStack, delete, deploy
 from wslab.local.process import LocalAWSProcess
 
 ROOT = Path(__file__).resolve().parents[2]
+HOT_RELOAD_CODE_SHA256 = "hot-reloading-hash-not-available"  # LocalStack's, for a folder
 UNKNOWN = 'f"Unknown action {shown}."'
 EDITED = 'f"No such action: {shown}."'
 
@@ -93,3 +96,29 @@ def test_wslab_deploy_hot_refuses_aws(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith("wslab deploy: hot reload runs"), result
+
+
+@pytest.mark.timeout(scaled(600))
+def test_deploying_again_switches_between_a_package_and_the_folder(
+    stack: LocalAWSProcess,
+) -> None:
+    """``wslab deploy``, then ``wslab deploy --hot`` (or ``wslab dev``), then ``wslab deploy``
+    again: each update moves the functions' code between the zip and the folder."""
+    target = ChatStack(Target.local(stack.endpoint_url, REGION), "switch-chat", say=print)
+    function = "switch-chat-default"
+    lambda_client = target.client("lambda")
+
+    def code_sha256() -> str:
+        found = lambda_client.get_function(FunctionName=function)["Configuration"]
+        return str(found["CodeSha256"])
+
+    deploy(target)
+    packaged = code_sha256()
+    assert packaged != HOT_RELOAD_CODE_SHA256
+    deploy(target, hot_reload=True)
+    assert code_sha256() == HOT_RELOAD_CODE_SHA256
+    location = lambda_client.get_function(FunctionName=function)["Code"]["Location"]
+    assert location == f"Code location: {project.lambda_src().resolve()}"
+    deploy(target)
+    assert code_sha256() == packaged
+    delete(target)

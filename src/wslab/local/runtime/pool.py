@@ -61,11 +61,6 @@ class FunctionPool:
         """Invocations waiting for a free environment."""
         return self._waiting
 
-    @property
-    def environments(self) -> int:
-        """Execution environments started and not stopped, idle or busy."""
-        return len(self._idle) + len(self._busy)
-
     async def _checkout(self) -> Worker:
         while self._idle:
             worker = self._idle.pop()

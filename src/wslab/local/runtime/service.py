@@ -283,11 +283,6 @@ class LambdaService:
 
     # Retiring environments --------------------------------------------------------------
 
-    @property
-    def environments(self) -> int:
-        """Execution environments running now, of every function."""
-        return sum(entry.pool.environments for entry in self._pools.values())
-
     def functions_changed(self) -> None:
         """Lambda changed (any thread may call this): retire the environments of functions
         deleted or changed since, without waiting for their next invocation."""
