@@ -22,6 +22,7 @@ from tests.local import cfn_helpers
 from tests.local.lambda_helpers import invoke_json, requires_node, role_arn
 from wslab.deploy.packaging import zip_sources
 from wslab.deploy.wiring import wire_websocket_api
+from wslab.local.process import LocalAWSProcess
 
 PYTHON_HANDLER = """
 import json
@@ -74,6 +75,7 @@ def _answer_until(ask: Callable[[], str], wanted: str) -> str:
     ids=["python", "nodejs"],
 )
 def test_the_next_message_after_an_edit_runs_the_new_code(
+    local_stack: LocalAWSProcess,
     aws: Callable[..., Any],
     unique: str,
     tmp_path: Path,
@@ -99,6 +101,9 @@ def test_the_next_message_after_an_edit_runs_the_new_code(
         assert ask() == "before"
         write(tmp_path, "after")
         assert _answer_until(ask, "after") == "after"
+        edited = "app.py" if runtime.startswith("python") else "index.js"
+        said = f"[{name}] hot reload: {edited} changed, new code from now on"
+        poll(lambda: said in local_stack.output(), what="the stack's reload line")
         write(tmp_path, "again")
         assert _answer_until(ask, "again") == "again"
     finally:
