@@ -192,6 +192,24 @@ def _check_lambda() -> list[str]:
     return missing
 
 
+def _check_lambda_code_setter() -> list[str]:
+    from moto.awslambda.models import LambdaFunction
+
+    missing = []
+    if _parameters(LambdaFunction._set_function_code) != ["self", "updated_spec"]:
+        missing.append("LambdaFunction._set_function_code(self, updated_spec)")
+    if _parameters(LambdaFunction.get_code) != ["self"]:
+        missing.append("LambdaFunction.get_code(self)")
+    from moto import mock_aws
+
+    with mock_aws():
+        function = _moto_function()
+    # Called with the function's own code dict at creation (``updated_spec is self.code``).
+    if not isinstance(function.code, dict) or "Code" not in function.get_code():
+        missing.append("LambdaFunction.code (a dict), get_code()['Code']")
+    return missing
+
+
 def _check_logs() -> list[str]:
     from moto.logs.models import LogsBackend
 
@@ -782,6 +800,10 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto Lambda (invoke replaced; create/update patched; function model read)": (
         "local/moto_ext/awslambda/backend.py, core/control_plane.py",
         _check_lambda,
+    ),
+    "moto LambdaFunction._set_function_code and get_code (hot reload: code from a folder)": (
+        "local/moto_ext/awslambda/hot_reload.py",
+        _check_lambda_code_setter,
     ),
     "moto Logs backend (function logs written)": (
         "local/moto_ext/core/control_plane.py",

@@ -43,6 +43,14 @@ def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
         ),
     )
     deploy.add_argument(
+        "--hot",
+        action="store_true",
+        help=(
+            "local AWS only: the functions run lambda_src/ itself, and an edit reaches their "
+            "next invocation (hot reload; `wslab dev` also watches and reports each change)"
+        ),
+    )
+    deploy.add_argument(
         "--delete",
         action="store_true",
         help="delete the stack, its artifact bucket and its token secret instead",
@@ -80,6 +88,7 @@ def _run(args: argparse.Namespace) -> None:
                 with_authorizer=args.with_authorizer,
                 allowed_origins=args.allowed_origins,
                 access_logging=args.access_logging,
+                hot_reload=args.hot,
             )
     except DeployError as error:
         raise SystemExit(f"wslab deploy: {error}") from None

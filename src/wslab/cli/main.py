@@ -1,17 +1,17 @@
 """The ``wslab`` command: its parser, and the subcommand each module of :mod:`wslab.cli`
-adds to it (``local``, ``deploy``, ``demo``, ``doctor``, ``chat``)."""
+adds to it (``local``, ``deploy``, ``dev``, ``demo``, ``doctor``, ``chat``)."""
 
 from __future__ import annotations
 
 import argparse
 
 from wslab import __version__
-from wslab.cli import chat, demo, deploy, doctor, local
+from wslab.cli import chat, demo, deploy, dev, doctor, local
 from wslab.local.process import loopback_without_proxy
 
 __all__ = ["main"]
 
-_SUBCOMMANDS = (local, deploy, demo, doctor, chat)
+_SUBCOMMANDS = (local, deploy, dev, demo, doctor, chat)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ differs. On AWS, credentials and region come from the usual AWS configuration.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -22,14 +23,18 @@ from wslab.deploy.packaging import zip_directory
 
 __all__ = [
     "DEFAULT_STACK_NAME",
+    "HOT_RELOAD_BUCKET",
     "ChatStack",
     "DeployError",
     "delete",
     "delete_bucket",
     "deploy",
+    "hot_reload_code",
 ]
 
 DEFAULT_STACK_NAME = "wslab-chat"
+HOT_RELOAD_BUCKET = "hot-reload"
+"""LocalStack's name for "the code is the folder named by the key" (wslab local's too)."""
 _DONE = {
     "CREATE_COMPLETE",
     "UPDATE_COMPLETE",
@@ -110,6 +115,16 @@ def upload_code(stack: ChatStack, code_dir: Path) -> tuple[str, str]:
     stack.client("s3").put_object(Bucket=bucket, Key=key, Body=package)
     stack.say(f"uploaded {code_dir.name}/ ({len(package):,} bytes) to s3://{bucket}/{key}")
     return bucket, key
+
+
+def hot_reload_code(stack: ChatStack, code_dir: Path) -> tuple[str, str]:
+    """LocalStack's hot-reload convention, which wslab local follows: the bucket
+    ``hot-reload`` and the folder's absolute path as the key make the folder the code."""
+    if not stack.is_local:
+        raise DeployError("hot reload runs the code of a folder on this machine: local AWS only")
+    folder = code_dir.resolve()
+    stack.say(f"functions run {folder}{os.sep} as it is (hot reload)")
+    return HOT_RELOAD_BUCKET, str(folder)
 
 
 def ensure_token_secret(stack: ChatStack) -> str:
@@ -200,11 +215,16 @@ def deploy(
     with_authorizer: bool = False,
     allowed_origins: str = "",
     access_logging: bool = False,
+    hot_reload: bool = False,
 ) -> dict[str, str]:
     """Create or update the stack; returns its outputs. ``access_logging`` needs the account's
-    API Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``)."""
+    API Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``);
+    ``hot_reload``: the functions' code is ``code_dir`` itself, not a package (local only)."""
     template_body = (template or project.template()).read_text()
-    bucket, key = upload_code(stack, code_dir or project.lambda_src())
+    if hot_reload:
+        bucket, key = hot_reload_code(stack, code_dir or project.lambda_src())
+    else:
+        bucket, key = upload_code(stack, code_dir or project.lambda_src())
     parameters = {
         "CodeBucket": bucket,
         "CodeKey": key,

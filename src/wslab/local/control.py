@@ -133,6 +133,8 @@ class FunctionSpec:
     reserved_concurrency: int | None
     role: str = ""
     package_type: str = "Zip"
+    # Hot reload: the absolute folder that is the function's code (no package), else "".
+    code_folder: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -157,6 +159,7 @@ def _fingerprint(spec: FunctionSpec) -> str:
         str(spec.memory_mb),
         spec.code_sha256,
         spec.role,
+        spec.code_folder,
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 

@@ -35,8 +35,10 @@ __all__ = [
     "PortHolder",
     "ask_to_stop",
     "bind_as_a_server",
+    "child_pids_from_table",
     "command_line",
     "describe_machine",
+    "descendants",
     "follow_pipe",
     "kill_group",
     "kill_tree_command",
@@ -647,3 +649,51 @@ def _proc_processes() -> Iterable[Path]:
 
 def _stopped_in(status: Iterable[str]) -> bool:
     return any(line.split()[1:2] == ["T"] for line in status if line.startswith("State:"))
+
+
+def descendants(pid: int, system: str | None = None) -> list[int]:
+    """The processes ``pid`` started, and theirs, now: a stack's execution environments
+    (Linux: ``/proc``; macOS: ``ps``; Windows: the CIM process table, via PowerShell)."""
+    if _windows(system):  # pragma: no cover - Windows
+        printed = _output(
+            [
+                "powershell",
+                "-NoProfile",
+                "-Command",
+                "Get-CimInstance Win32_Process | ForEach-Object "
+                '{ "$($_.ProcessId) $($_.ParentProcessId)" }',
+            ]
+        )
+        return child_pids_from_table(printed, pid)
+    if _system(system) == LINUX:
+        return child_pids_from_table("\n".join(_proc_parent_rows()), pid)
+    return child_pids_from_table(_output(["ps", "-A", "-o", "pid=,ppid="]), pid)
+
+
+def _proc_parent_rows() -> Iterable[str]:
+    for process in _proc_processes():
+        try:
+            stat = (process / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        # pid (command) state ppid ...: the command may hold spaces and parentheses.
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 1:
+            yield f"{process.name} {fields[1]}"
+
+
+def child_pids_from_table(printed: str, root: int) -> list[int]:
+    """Every descendant of ``root`` in rows of ``<pid> <parent pid>``, in no set order."""
+    children: dict[int, list[int]] = {}
+    for row in printed.splitlines():
+        fields = row.split()
+        if len(fields) == 2 and fields[0].isdigit() and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(fields[0]))
+    found: list[int] = []
+    waiting = [root]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            if child not in found:
+                found.append(child)
+                waiting.append(child)
+    return found

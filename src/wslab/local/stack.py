@@ -224,7 +224,9 @@ class LocalAWS:
             default_concurrency=self._lambda_concurrency,
             echo=lambda function, line: self._log(f"[{function}] {line}"),
             warn=self._warn,
+            functions=self._control,
         )
+        self._control.on_functions_changed(self.lambdas.functions_changed)
         HOST.attach(self, f"{self._host}:{self._port}", self.lambdas.invoke, loop)
         await self._control.ready()  # snapshots built off the loop, before the gateway reads
         localise_endpoints()

@@ -399,3 +399,31 @@ def test_a_followed_pipe_is_read_as_it_fills_then_seen_closed() -> None:
         return seen
 
     assert asyncio.run(follow()) == [b"hello\n", b""]
+
+
+def test_descendants_are_read_from_a_pid_and_parent_table() -> None:
+    """Children, grandchildren, nothing else: rows of ``<pid> <parent pid>`` as ``ps``
+    prints them (``pid=,ppid=``), headers and blank lines ignored."""
+    printed = "  PID  PPID\n 10 1\n 11 10\n 12 11\n 13 1\n\n 14 10\n"
+    assert sorted(platform.child_pids_from_table(printed, 10)) == [11, 12, 14]
+    assert platform.child_pids_from_table(printed, 12) == []
+
+
+def test_descendants_finds_a_child_and_its_child() -> None:
+    """This system's branch, on real processes: a child that starts a grandchild."""
+    sleeper = "import time; time.sleep(60)"
+    script = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {sleeper!r}]); {sleeper}"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], **platform.own_group())
+    try:
+        deadline = time.monotonic() + scaled(30)
+        while not (grandchildren := platform.descendants(child.pid)):
+            assert time.monotonic() < deadline, "the grandchild never showed"
+            time.sleep(0.05)
+        assert child.pid in platform.descendants(os.getpid())
+        assert set(grandchildren) <= set(platform.descendants(os.getpid()))
+    finally:
+        platform.kill_group(child.pid)
+        child.wait()

@@ -8,8 +8,9 @@ Grouped by service, as moto is:
   on moto (:mod:`~.core.control_plane`).
 * :mod:`.apigatewayv2`: deployments, UpdateStage, GetAuthorizers, local ``ws://``
   endpoints; the account's CloudWatch Logs role that stage logging needs.
-* :mod:`.awslambda`: ``Invoke`` runs the deployed code; packages must be zips; Lambda's
-  limits (names, environment, sizes, runtimes) refused as AWS refuses them.
+* :mod:`.awslambda`: ``Invoke`` runs the deployed code; packages must be zips, or the code
+  is a folder (hot reload, LocalStack's ``hot-reload`` bucket); Lambda's limits (names,
+  environment, sizes, runtimes) refused as AWS refuses them.
 * :mod:`.dynamodb`: a Query reads its partition, not the whole table; item answers encoded
   straight to JSON.
 * :mod:`.iam`: calls signed with a role's temporary credentials checked by IAM; AWS managed
@@ -36,6 +37,7 @@ def install(*, cloudformation: bool = True) -> None:
     from wslab.local.moto_ext.apigatewayv2 import account_settings
     from wslab.local.moto_ext.apigatewayv2 import models as apigatewayv2
     from wslab.local.moto_ext.awslambda import backend as lambda_backend
+    from wslab.local.moto_ext.awslambda import hot_reload as lambda_hot_reload
     from wslab.local.moto_ext.awslambda import limits as lambda_limits
     from wslab.local.moto_ext.core import lookups
     from wslab.local.moto_ext.dynamodb import index as dynamodb_index
@@ -47,6 +49,7 @@ def install(*, cloudformation: bool = True) -> None:
     iam_models.install()
     apigatewayv2.install()
     lambda_backend.install()
+    lambda_hot_reload.install()
     lambda_limits.install()
     s3_bucket_policy.install()
     dynamodb_index.install()

@@ -6,6 +6,8 @@ starting processes without bound; an environment that crashed or timed out is re
 A wait has a bound when the caller gives one (``start_by``, API Gateway's integration
 timeout): an invocation that could not start by then is dropped, never run late, and as
 soon as the queue is longer than can start in time the pool says so (``on_backlog``).
+
+Idle environments are reclaimed after a while (``reap_idle``), as Lambda reclaims them.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class FunctionPool:
         self._new_worker = new_worker
         self._on_backlog = on_backlog
         self._slots = asyncio.Semaphore(limit)
-        self._idle: list[Worker] = []
+        self._idle: list[Worker] = []  # the most recently used last
+        self._idle_since: dict[Worker, float] = {}
         self._busy: set[Worker] = set()
         self._retired = False
         self._waiting = 0
@@ -61,6 +64,7 @@ class FunctionPool:
     async def _checkout(self) -> Worker:
         while self._idle:
             worker = self._idle.pop()
+            self._idle_since.pop(worker, None)
             if worker.alive:
                 return worker
             await worker.stop()
@@ -124,6 +128,7 @@ class FunctionPool:
             outcome.log_stream = worker.log_stream
             if worker.alive and not self._retired:
                 self._idle.append(worker)
+                self._idle_since[worker] = time.monotonic()
             else:
                 await worker.stop()
             return outcome
@@ -136,10 +141,23 @@ class FunctionPool:
                 else ((1 - _SMOOTHING) * self._typical_s + _SMOOTHING * took)
             )
 
+    async def reap_idle(self, idle_for_s: float) -> int:
+        """Stop the environments idle for ``idle_for_s`` or longer; how many stopped."""
+        cutoff = time.monotonic() - idle_for_s
+        stale = [worker for worker in self._idle if self._idle_since[worker] <= cutoff]
+        if not stale:
+            return 0
+        self._idle = [worker for worker in self._idle if worker not in stale]
+        for worker in stale:
+            del self._idle_since[worker]
+        await asyncio.gather(*(worker.stop() for worker in stale))
+        return len(stale)
+
     async def retire(self) -> None:
         """Stop idle environments now; busy ones stop when their invocation ends."""
         self._retired = True
         idle, self._idle = self._idle, []
+        self._idle_since.clear()
         await asyncio.gather(*(worker.stop() for worker in idle))
 
     async def close(self) -> None:

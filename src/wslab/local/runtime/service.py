@@ -9,6 +9,16 @@ in ``AWS_LAMBDA_LOG_STREAM_NAME`` (``context.log_stream_name``). Each invocation
 (START, the handler's output, END, REPORT) lands there, in the group ``/aws/lambda/<name>``,
 after the result has been handed back: logging is never on an invocation's critical path.
 The last 4 KB of that log is what ``LogType=Tail`` returns.
+
+No environment outlives what it runs: after each change to Lambda (``functions_changed``)
+the pools of deleted functions, and of functions whose code or configuration changed, are
+retired at once, not at their next invocation (which may never come); an environment idle
+for ``idle_timeout_s`` (``WSLAB_LAMBDA_IDLE_TIMEOUT_S``, 300 s unless set) is stopped, as
+Lambda reclaims idle environments. How long is not published: "Lambda maintains the
+execution environment for some time in anticipation of another function invocation"
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, Shutdown
+phase); the default here is [UNCONFIRMED]. A function whose code is a folder (hot reload,
+``hot_reload.py``) runs in that folder, and its environments are renewed when a file changes.
 """
 
 from __future__ import annotations
@@ -29,18 +39,36 @@ from typing import Protocol
 
 from wslab.local.control import (
     CredentialIssuer,
+    DeployedFunction,
     FunctionSpec,
     FunctionThrottled,
     InvocationResult,
     LogSink,
     TemporaryCredentials,
 )
+from wslab.local.runtime.hot_reload import FolderWatch, FolderWatches
 from wslab.local.runtime.launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
 from wslab.local.runtime.pool import Backlog, FunctionPool
 from wslab.local.runtime.runtimes import launch_for
 from wslab.local.runtime.worker import Invocation, Outcome, Worker, error_payload
 
-__all__ = ["CodeStore", "LambdaService", "new_log_stream_name"]
+__all__ = [
+    "IDLE_TIMEOUT_VARIABLE",
+    "CodeStore",
+    "FunctionFinder",
+    "LambdaService",
+    "idle_timeout_s",
+    "new_log_stream_name",
+]
+
+IDLE_TIMEOUT_VARIABLE = "WSLAB_LAMBDA_IDLE_TIMEOUT_S"
+_DEFAULT_IDLE_TIMEOUT_S = 300.0
+# Python checks a cached module against its source's size and mtime in whole seconds: an
+# edit of the same size within the second would run the old bytecode. Nothing is cached
+# in a hot-reload folder (and nothing written there but the user's own files).
+_HOT_RELOAD_ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1"}
+# Idle environments are looked for this often at most (and twice per timeout at least).
+_LONGEST_REAP_INTERVAL_S = 30.0
 
 # The backlog warning is written at most this often: under sustained overload every
 # invocation queued is late, and one line a second says all there is to say.
@@ -56,6 +84,31 @@ class CodeStore(Protocol):
         """The deployment package of ``spec``'s version."""
 
 
+class FunctionFinder(Protocol):
+    async def find_function(
+        self, arn: str
+    ) -> DeployedFunction | None:  # pragma: no cover - a protocol
+        """The function ``arn`` names as of Lambda's last change, or None if it is gone."""
+
+
+def idle_timeout_s() -> float:
+    """How long an execution environment may stay idle: ``WSLAB_LAMBDA_IDLE_TIMEOUT_S``."""
+    value = os.environ.get(IDLE_TIMEOUT_VARIABLE, "")
+    try:
+        seconds = float(value) if value else _DEFAULT_IDLE_TIMEOUT_S
+    except ValueError:
+        seconds = _DEFAULT_IDLE_TIMEOUT_S
+    return seconds if seconds > 0 else _DEFAULT_IDLE_TIMEOUT_S
+
+
+def _shown(path: Path, folder: Path) -> str:
+    """``path`` as a user names it: inside its function's folder when it is."""
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def new_log_stream_name(version: str, now: datetime | None = None) -> str:
     """A log stream name as Lambda gives each execution environment:
     ``2024/01/31/[$LATEST]`` and 32 hex digits."""
@@ -67,6 +120,17 @@ def new_log_stream_name(version: str, now: datetime | None = None) -> str:
 class _Pool:
     fingerprint: str
     pool: FunctionPool
+    arn: str
+    watch: FolderWatch | None = None  # the code folder's, for a hot-reload function
+    generation: int = 0  # the folder's generation the environments started with
+
+    def serves(self, spec: FunctionSpec, limit: int) -> bool:
+        """Its environments run ``spec``'s code and configuration as they are now."""
+        return (
+            self.fingerprint == spec.fingerprint
+            and self.pool.limit == limit
+            and (self.watch is None or self.watch.generation == self.generation)
+        )
 
 
 class LambdaService:
@@ -80,11 +144,15 @@ class LambdaService:
         default_concurrency: int = 10,
         echo: Callable[[str, str], None] | None = None,
         warn: Callable[[str], None] | None = None,
+        functions: FunctionFinder | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         """``endpoint_environment``: what the SDK inside a function needs to reach the local
         stack instead of AWS (``AWS_ENDPOINT_URL`` and friends); ``credentials`` gives each
         function its execution role's temporary credentials, as Lambda does; ``warn``: where
-        the backlog warning goes (the stack's stderr)."""
+        the backlog warning goes (the stack's stderr); ``functions``: where a change to
+        Lambda is looked up (``functions_changed``); ``idle_timeout``: seconds an idle
+        environment is kept (default: :func:`idle_timeout_s`)."""
         self._work_dir = work_dir
         self._code = code
         self._logs = logs
@@ -96,6 +164,13 @@ class LambdaService:
         self._warned_at = -_WARNING_INTERVAL_S
         self._pools: dict[tuple[str, str, str], _Pool] = {}
         self._pools_lock = asyncio.Lock()
+        self._functions = functions
+        self._idle_timeout_s = idle_timeout if idle_timeout is not None else idle_timeout_s()
+        self._watches = FolderWatches(on_change=self._folder_changed)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reaper: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._sweep_wanted = False
 
     # Code -------------------------------------------------------------------------------
 
@@ -156,29 +231,27 @@ class LambdaService:
     async def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
         current = self._pools.get(spec.key)
         limit = self._concurrency(spec)
-        if (
-            current is not None
-            and current.fingerprint == spec.fingerprint
-            and current.pool.limit == limit
-        ):
+        if current is not None and current.serves(spec, limit):
             return current.pool  # the warm path: no lock, no await
         async with self._pools_lock:
+            self._start_reaper()
             current = self._pools.get(spec.key)
-            if (
-                current is not None
-                and current.fingerprint == spec.fingerprint
-                and current.pool.limit == limit
-            ):
+            if current is not None and current.serves(spec, limit):
                 return current.pool
             if current is not None:
                 # New code or configuration: warm environments of the old one must go.
                 await current.pool.retire()
             loop = asyncio.get_running_loop()
-            launch: Launch = await loop.run_in_executor(
-                None, launch_for, spec, self._task_root(spec)
-            )
-            code = await loop.run_in_executor(None, self._code.function_code, spec)
-            task_root = await loop.run_in_executor(None, self._unpack, spec, code)
+            watch: FolderWatch | None = None
+            if spec.code_folder:
+                task_root = Path(spec.code_folder)
+                watch = await loop.run_in_executor(None, self._watches.watch, task_root)
+            else:
+                code = await loop.run_in_executor(None, self._code.function_code, spec)
+                task_root = await loop.run_in_executor(None, self._unpack, spec, code)
+            # Read before the environments start: a change after this renews them again.
+            generation = watch.generation if watch is not None else 0
+            launch: Launch = await loop.run_in_executor(None, launch_for, spec, task_root)
             credentials = await loop.run_in_executor(
                 None, self._credentials.function_credentials, spec
             )
@@ -192,6 +265,7 @@ class LambdaService:
                     {
                         **self._environment(spec, task_root, stream, credentials),
                         **launch.environment,
+                        **(_HOT_RELOAD_ENVIRONMENT if watch is not None else {}),
                     },
                     launch.command,
                     on_output=(lambda line: echo(spec.name, line)) if echo else None,
@@ -204,8 +278,68 @@ class LambdaService:
             pool = FunctionPool(
                 limit, new_worker, on_backlog=lambda backlog: self._backlogged(spec, backlog)
             )
-            self._pools[spec.key] = _Pool(spec.fingerprint, pool)
+            self._pools[spec.key] = _Pool(spec.fingerprint, pool, spec.arn, watch, generation)
             return pool
+
+    # Retiring environments --------------------------------------------------------------
+
+    def functions_changed(self) -> None:
+        """Lambda changed (any thread may call this): retire the environments of functions
+        deleted or changed since, without waiting for their next invocation."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._sweep_soon)
+
+    def _sweep_soon(self) -> None:
+        # Changes coalesce: a stack's deletion is many calls, and one sweep sees them all.
+        self._sweep_wanted = True
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        while self._sweep_wanted:
+            self._sweep_wanted = False
+            await self._retire_outdated()
+
+    async def _retire_outdated(self) -> None:
+        if self._functions is None:
+            return
+        async with self._pools_lock:
+            for key, entry in list(self._pools.items()):
+                found = await self._functions.find_function(entry.arn)
+                if found is not None and found.spec.fingerprint == entry.fingerprint:
+                    continue
+                del self._pools[key]
+                await entry.pool.retire()
+            in_use = [entry.watch.folder for entry in self._pools.values() if entry.watch]
+            self._watches.keep_only(in_use)
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None:
+            self._loop = asyncio.get_running_loop()
+            self._reaper = self._loop.create_task(self._reap_idle_periodically())
+
+    async def _reap_idle_periodically(self) -> None:
+        interval_s = min(self._idle_timeout_s / 2, _LONGEST_REAP_INTERVAL_S)
+        while True:
+            await asyncio.sleep(interval_s)
+            for entry in list(self._pools.values()):
+                await entry.pool.reap_idle(self._idle_timeout_s)
+
+    def _folder_changed(self, folder: Path, paths: list[str]) -> None:
+        """On the folder's watching thread: say which functions get the change."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._announce_reload, folder, paths)
+
+    def _announce_reload(self, folder: Path, paths: list[str]) -> None:
+        if self._echo is None:
+            return
+        files = ", ".join(_shown(Path(path), folder) for path in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        for key, entry in self._pools.items():
+            if entry.watch is not None and entry.watch.folder == folder:
+                self._echo(key[2], f"hot reload: {files}{more} changed, new code from now on")
 
     def _backlogged(self, spec: FunctionSpec, backlog: Backlog) -> None:
         """Say, at most once a second, that invocations queue past their callers' wait:
@@ -295,6 +429,10 @@ class LambdaService:
         self._logs.write_logs(spec, stream, [(now_ms, line) for line in log.splitlines()])
 
     async def close(self) -> None:
+        for task in (self._reaper, self._sweeper):
+            if task is not None:
+                task.cancel()
         async with self._pools_lock:
             pools, self._pools = list(self._pools.values()), {}
         await asyncio.gather(*(entry.pool.close() for entry in pools))
+        self._watches.close()

@@ -20,6 +20,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
 from wslab.local.control import FunctionThrottled, InvocationResult
+from wslab.local.moto_ext.awslambda.hot_reload import code_folder
 from wslab.local.moto_ext.core.control_plane import spec_from_moto
 from wslab.local.moto_ext.core.host import HOST
 
@@ -68,6 +69,8 @@ def is_image(function: LambdaFunction) -> bool:
 
 
 def _check_package(function: LambdaFunction) -> None:
+    if code_folder(function):
+        return  # hot reload: the code is a folder, no package
     if not is_image(function) and not _is_zip(getattr(function, "code_bytes", None)):
         raise InvalidParameterValueException(_UNZIP_ERROR)
 
@@ -159,7 +162,8 @@ def install() -> None:
             for name in ("code", "code_bytes", "code_size", "code_sha_256", "code_digest")
         }
         result = original_update_code(self, updated_spec)
-        if "ImageUri" not in updated_spec and not _is_zip(getattr(self, "code_bytes", None)):
+        refused = "ImageUri" not in updated_spec and not code_folder(self)
+        if refused and not _is_zip(getattr(self, "code_bytes", None)):
             for name, value in saved.items():
                 setattr(self, name, value)
             raise InvalidParameterValueException(_UNZIP_ERROR)

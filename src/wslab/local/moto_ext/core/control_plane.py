@@ -16,7 +16,7 @@ import hashlib
 import json
 import string
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from wslab.local.control import (
     TemporaryCredentials,
 )
 from wslab.local.moto_ext.apigatewayv2.deployments import serves_the_same, snapshot_api
+from wslab.local.moto_ext.awslambda.hot_reload import code_folder
 from wslab.local.moto_ext.core.host import HOST, MotoHost
 from wslab.local.moto_ext.core.snapshots import Snapshot
 from wslab.local.moto_ext.iam.inputs import (
@@ -138,6 +139,7 @@ def spec_from_moto(function: Any) -> FunctionSpec:
         reserved_concurrency=int(reserved) if reserved not in (None, "") else None,
         role=str(function.role or ""),
         package_type=str(getattr(function, "package_type", None) or "Zip"),
+        code_folder=code_folder(function),
     )
 
 
@@ -293,6 +295,7 @@ class MotoControlPlane:
             self._role_policies,
         )
         self._functions = FunctionDirectory(host)
+        self._function_listeners: list[Callable[[], None]] = []
         self._credentials: dict[tuple[str, ...], tuple[int, TemporaryCredentials]] = {}
         self.iam = IamAuthority(self)
         # Log lines wait here and are stored in batches, off the event loop: storing them
@@ -323,6 +326,13 @@ class MotoControlPlane:
                 snapshot.rebuild()
         if everything or service == LAMBDA:
             self._functions.rebuild()
+            for listener in self._function_listeners:
+                listener()
+
+    def on_functions_changed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (on the changing thread) after each change to Lambda, once
+        :meth:`find_function` answers with it (the runtime retires what changed)."""
+        self._function_listeners.append(listener)
 
     # API Gateway ----------------------------------------------------------------------
 
