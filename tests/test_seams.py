@@ -215,6 +215,17 @@ def _check_cloudformation() -> list[str]:
     ]
     if _parameters(parsing.parse_resource) != ["resource_json", "resources_map"]:
         missing.append("parsing.parse_resource(resource_json, resources_map)")
+    # names.py replaces it; parse_resource_and_generate_name calls it by this name.
+    if _parameters(parsing.generate_resource_name) != ["resource_type", "stack_name", "logical_id"]:
+        missing.append("parsing.generate_resource_name(resource_type, stack_name, logical_id)")
+    if "generate_resource_name(" not in inspect.getsource(parsing.parse_resource_and_generate_name):
+        missing.append("parse_resource_and_generate_name calls generate_resource_name")
+    # resources/awslambda.py gives layer versions their Ref, name property and delete.
+    from moto.awslambda.models import LambdaBackend, LayerVersion
+
+    missing += _attributes(LayerVersion, "arn cloudformation_name_type")
+    if _parameters(LambdaBackend.delete_layer_version) != ["self", "layer_name", "layer_version"]:
+        missing.append("LambdaBackend.delete_layer_version(layer_name, layer_version)")
     missing += [
         f"Stack.{name}"
         for name in ("create_resources", "_add_stack_event")
