@@ -15,8 +15,8 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 * :mod:`.backend`: stacks and change sets on moto's backend.
 * :mod:`.responses`, :mod:`.validate`: the API actions answered differently.
 * :mod:`.errors`: CloudFormation's errors, and nothing else, out of every action.
-* :mod:`.resources`: resource types moto lacks or half does (API Gateway v2, Lambda,
-  DynamoDB, log groups updated in place, policy-only types).
+* :mod:`.resources`: resource types moto lacks or half does (API Gateway v2, Lambda and
+  its versions and aliases, DynamoDB, log groups updated in place, policy-only types).
 
 moto caches its map of resource types on first use: :func:`install` runs before that.
 """
@@ -66,6 +66,7 @@ def install() -> None:
         apigatewayv2,
         awslambda,
         dynamodb,
+        lambda_versions,
         logs,
     )
     from wslab.local.moto_ext.cloudformation.resources import attached as resource_types
@@ -86,6 +87,7 @@ def install() -> None:
     )
     dynamodb.install()
     awslambda.install()
+    lambda_versions.install()
     logs.install()
 
     resource_map: Any = parsing.ResourceMap
