@@ -89,6 +89,15 @@ def _resources(layer_bucket: str) -> dict[str, Any]:
         f"{LONG}LogGroupDEADBEEF": {"Type": "AWS::Logs::LogGroup"},
         f"{LONG}QueueFEEDFACE": {"Type": "AWS::SQS::Queue"},
         f"{LONG}TopicBADC0DE5": {"Type": "AWS::SNS::Topic"},
+        f"{LONG}StateMachine0F1E2D3C": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "RoleArn": {"Fn::GetAtt": [f"{LONG}ServiceRole1234ABCD", "Arn"]},
+                "DefinitionString": json.dumps(
+                    {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+                ),
+            },
+        },
     }
 
 
@@ -108,7 +117,10 @@ NAMED = {
     "AWS::SQS::Queue": (80, _last("/")),
     "AWS::SNS::Topic": (256, _last(":")),
     "AWS::Lambda::LayerVersion": (140, lambda arn: arn.split(":")[6]),
+    "AWS::StepFunctions::StateMachine": (80, _last(":")),
 }
+# Types CloudFormation names after the logical id alone, without the stack's name.
+WITHOUT_STACK_NAME = {"AWS::Lambda::LayerVersion", "AWS::StepFunctions::StateMachine"}
 
 
 def _deploy(aws: Any, stack_name: str, unique: str) -> dict[str, tuple[str, str]]:
@@ -155,7 +167,7 @@ def test_every_generated_name_fits_its_type(long_stack: Any) -> None:
     assert {kind for kind, _ in names.values()} == set(NAMED)
     for kind, name in names.values():
         assert len(name) <= NAMED[kind][0], (kind, name)
-        if kind != "AWS::Lambda::LayerVersion":
+        if kind not in WITHOUT_STACK_NAME:
             assert name.lower().startswith(stack_name[:5].lower()), (kind, name)
     bucket = next(name for kind, name in names.values() if kind == "AWS::S3::Bucket")
     assert bucket == bucket.lower()
@@ -190,3 +202,5 @@ def test_each_resource_exists_under_its_generated_name(long_stack: Any, aws: Any
     assert aws("sqs").get_queue_url(QueueName=by_type["AWS::SQS::Queue"])["QueueUrl"]
     layers = aws("lambda").list_layer_versions(LayerName=by_type["AWS::Lambda::LayerVersion"])
     assert len(layers["LayerVersions"]) == 1
+    machines = aws("stepfunctions").list_state_machines()["stateMachines"]
+    assert by_type["AWS::StepFunctions::StateMachine"] in [machine["name"] for machine in machines]
