@@ -227,8 +227,12 @@ def deployed(
     cfn.execute_change_set(ChangeSetName=described["ChangeSetId"])
     cfn.get_waiter("stack_create_complete").wait(StackName=name)
     assert status(cfn, name) == "CREATE_COMPLETE", failure_reasons(cfn, name)
+    stack_id = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackId"]
     yield name, outputs(cfn, name)
+    # Deleting takes the alias, the function and its unretained resources with it.
     cfn.delete_stack(StackName=name)
+    deleted = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+    assert deleted["StackStatus"] == "DELETE_COMPLETE", failure_reasons(cfn, stack_id)
 
 
 def test_globals_apply_to_every_function(aws: Any, deployed: tuple[str, dict[str, str]]) -> None:
@@ -342,3 +346,45 @@ Resources:
     assert status(cfn, name) == "ROLLBACK_COMPLETE"
     assert f"Layer version {missing} does not exist." in failure_reasons(cfn, name)
     cfn.delete_stack(StackName=name)
+
+
+def test_new_code_publishes_a_version_the_alias_moves_to(
+    aws: Any, artifacts: dict[str, str], deployed: tuple[str, dict[str, str]]
+) -> None:
+    """An update with new code: SAM's version resource changes (its logical id hashes the
+    code), a new version is published, the alias moves to it, and the API, integrated with
+    the alias, runs the new code; the first version stays (SAM retains its versions)."""
+    name, before = deployed
+    s3 = aws("s3")
+    new_code = APP.replace('"said":', '"version": 2, "said":')
+    s3.put_object(
+        Bucket=artifacts["bucket"], Key="app2.zip", Body=zip_sources({"app.py": new_code})
+    )
+    body = TEMPLATE.format(code=f"s3://{artifacts['bucket']}/app2.zip", layer=artifacts["layer"])
+    cfn = aws("cloudformation")
+    created = cfn.create_change_set(
+        StackName=name,
+        ChangeSetName="samcli-deploy2",
+        ChangeSetType="UPDATE",
+        TemplateBody=body,
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=created["Id"])
+    cfn.execute_change_set(ChangeSetName=created["Id"])
+    assert status(cfn, name) == "UPDATE_COMPLETE", failure_reasons(cfn, name)
+    after = outputs(cfn, name)
+    assert after["EchoAlias"] == before["EchoAlias"]
+    assert (before["EchoVersion"].rsplit(":", 1)[1], after["EchoVersion"].rsplit(":", 1)[1]) == (
+        "1",
+        "2",
+    )
+    lam = aws("lambda")
+    function_name = after["EchoAlias"].split(":")[6]
+    assert lam.get_alias(FunctionName=function_name, Name="live")["FunctionVersion"] == "2"
+    assert lam.get_function(FunctionName=before["EchoVersion"])["Configuration"]["Version"] == "1"
+    socket = websocket.create_connection(after["ClientURL"], timeout=scaled(15))
+    try:
+        socket.send(json.dumps({"action": "echo", "data": "hi"}))
+        assert json.loads(socket.recv())["version"] == 2
+    finally:
+        socket.close()

@@ -63,6 +63,11 @@ class LambdaAliasResource(CloudFormationModel):
     def __init__(self, alias: Any) -> None:
         self.alias = alias
 
+    @property
+    def function_name(self) -> str:
+        # moto's alias keeps its ARN only: arn:aws:lambda:<region>:<account>:function:<name>:<alias>
+        return str(self.alias.arn).split(":")[6]
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::Lambda::Alias"
@@ -114,7 +119,8 @@ class LambdaAliasResource(CloudFormationModel):
     ) -> LambdaAliasResource:
         properties = cloudformation_json["Properties"]
         alias = original_resource.alias
-        if (properties["Name"], properties["FunctionName"]) != (alias.name, alias.function_name):
+        wanted = (properties["Name"], str(properties["FunctionName"]).split(":")[-1])
+        if wanted != (alias.name, original_resource.function_name):
             original_resource.delete(account_id, region_name)
             return cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
@@ -127,7 +133,7 @@ class LambdaAliasResource(CloudFormationModel):
         return original_resource
 
     def delete(self, account_id: str, region_name: str) -> None:
-        get_backend(account_id, region_name).delete_alias(self.alias.name, self.alias.function_name)
+        get_backend(account_id, region_name).delete_alias(self.alias.name, self.function_name)
 
 
 def install() -> None:
