@@ -86,6 +86,8 @@ RULES: dict[str, NameRule] = {
     "AWS::Events::EventBus": _within(256),
     "AWS::ECR::Repository": NameRule(room=256 - 15, lowercase=True, alphabet=_LOWER),
     "AWS::ECS::Cluster": _within(255),
+    # A nested stack: <parent>-<logical id>-<suffix>, within a stack name's 128 characters.
+    "AWS::CloudFormation::Stack": _within(128),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": _within(32),
     "AWS::ElasticLoadBalancingV2::TargetGroup": _within(32),
     # A state machine's name is its logical id and a suffix (AWS SAM's Step Functions
