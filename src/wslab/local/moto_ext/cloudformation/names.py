@@ -34,7 +34,7 @@ types the room left and the suffix's alphabet are [UNCONFIRMED]: the type's limi
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from moto.moto_api._internal import mock_random as random
 
@@ -84,7 +84,7 @@ RULES: dict[str, NameRule] = {
     "AWS::Kinesis::Stream": _within(128),
     "AWS::Events::Rule": _within(64),
     "AWS::Events::EventBus": _within(256),
-    "AWS::ECR::Repository": NameRule(room=256 - 15, lowercase=True, alphabet=_LOWER),
+    "AWS::ECR::Repository": replace(_within(256), alphabet=_LOWER, lowercase=True),
     "AWS::ECS::Cluster": _within(255),
     # A nested stack: <parent>-<logical id>-<suffix>, within a stack name's 128 characters.
     "AWS::CloudFormation::Stack": _within(128),
