@@ -1,11 +1,12 @@
 """The SAM CLI as a user runs it, against a ``wslab local`` process.
 
 ``sam build`` (no container), ``sam deploy --resolve-s3`` (which makes the
-``aws-sam-cli-managed-default`` stack and its bucket) and ``sam delete --no-prompts``, with
-only ``AWS_ENDPOINT_URL`` and dummy credentials set; between them a WebSocket client gets
-its answer. The app has a ``Globals`` section and its code in a local folder, as ``sam
-init`` writes them. The SAM CLI lives in a venv of its own (``make sam``: it pins
-libraries the project's own venv pins otherwise); without it the test skips and says so.
+``aws-sam-cli-managed-default`` stack and its bucket), both again with new code (an
+update), and ``sam delete --no-prompts``, with only ``AWS_ENDPOINT_URL`` and dummy
+credentials set; between them a WebSocket client gets its answer, then the new one. The
+app has a ``Globals`` section and its code in a local folder, as ``sam init`` writes them.
+The SAM CLI lives in a venv of its own (``make sam``: it pins libraries the project's own
+venv pins otherwise); without it the test skips and says so.
 """
 
 from __future__ import annotations
@@ -146,6 +147,16 @@ def _run(sam: str, app: Path, endpoint_url: str, *arguments: str) -> float:
     return time.perf_counter() - started
 
 
+def _answer(url: str) -> Any:
+    """What the echo answers a client that says "hi"."""
+    socket = websocket.create_connection(url, timeout=scaled(15))
+    try:
+        socket.send(json.dumps({"data": "hi"}))
+        return json.loads(socket.recv())
+    finally:
+        socket.close()
+
+
 def test_sam_build_deploy_and_delete(endpoint_url: str, unique: str, tmp_path: Path) -> None:
     sam = _sam()
     (tmp_path / "src").mkdir()
@@ -155,31 +166,21 @@ def test_sam_build_deploy_and_delete(endpoint_url: str, unique: str, tmp_path: P
     aws: Any = clients_on(endpoint_url)
     cfn = aws("cloudformation")
     times = {"build": _run(sam, tmp_path, endpoint_url, "build")}
-    times["deploy"] = _run(
-        sam,
-        tmp_path,
-        endpoint_url,
-        "deploy",
-        "--stack-name",
-        stack,
-        "--no-confirm-changeset",
-        "--resolve-s3",
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "--region",
-        "us-east-1",
-    )
+    deploy = ["deploy", "--stack-name", stack, "--no-confirm-changeset", "--resolve-s3"]
+    deploy += ["--capabilities", "CAPABILITY_IAM", "--region", "us-east-1"]
+    times["deploy"] = _run(sam, tmp_path, endpoint_url, *deploy)
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     assert described["StackStatus"] == "CREATE_COMPLETE"
     managed = cfn.describe_stacks(StackName="aws-sam-cli-managed-default")["Stacks"][0]
     assert managed["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     url = {item["OutputKey"]: item["OutputValue"] for item in described["Outputs"]}["ClientURL"]
-    socket = websocket.create_connection(url, timeout=scaled(15))
-    try:
-        socket.send(json.dumps({"data": "hi"}))
-        assert json.loads(socket.recv()) == {"said": "hi", "greeting": "hello"}
-    finally:
-        socket.close()
+    assert _answer(url) == {"said": "hi", "greeting": "hello"}
+    # The code changed, built and deployed again: an update, and the new code answers.
+    (tmp_path / "src" / "app.py").write_text(APP.replace('"said":', '"version": 2, "said":'))
+    times["build again"] = _run(sam, tmp_path, endpoint_url, "build")
+    times["deploy again"] = _run(sam, tmp_path, endpoint_url, *deploy)
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert _answer(url) == {"version": 2, "said": "hi", "greeting": "hello"}
     times["delete"] = _run(
         sam, tmp_path, endpoint_url, "delete", "--no-prompts", "--stack-name", stack
     )
