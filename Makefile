@@ -11,12 +11,15 @@ DEV_STAMP := $(VENV)/.installed-dev
 # checkov pins an old boto3: it gets an environment of its own.
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# The SAM CLI, for tests/e2e/test_sam_cli.py (skipped without it): its own environment too.
+SAM_VENV ?= .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
 # What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
 # v3 that Node.js functions get on wslab local, and wscat, a WebSocket client the conformance
 # tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse
+.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +51,14 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2'
 	touch $(CHECKOV_STAMP)
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli>=1.170'
+	touch $(SAM_STAMP)
+
+sam: $(SAM_STAMP)
 
 template: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint cloudformation/template.yaml cloudformation/apigateway-account.yaml

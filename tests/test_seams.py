@@ -233,6 +233,37 @@ def _check_cloudformation() -> list[str]:
     ]
     if _parameters(parsing.parse_resource) != ["resource_json", "resources_map"]:
         missing.append("parsing.parse_resource(resource_json, resources_map)")
+    # names.py replaces it; parse_resource_and_generate_name calls it by this name.
+    if _parameters(parsing.generate_resource_name) != ["resource_type", "stack_name", "logical_id"]:
+        missing.append("parsing.generate_resource_name(resource_type, stack_name, logical_id)")
+    if "generate_resource_name(" not in inspect.getsource(parsing.parse_resource_and_generate_name):
+        missing.append("parse_resource_and_generate_name calls generate_resource_name")
+    # resources/awslambda.py gives layer versions their Ref, name property and delete.
+    from moto.awslambda.models import LambdaBackend, LayerVersion
+
+    missing += _attributes(LayerVersion, "arn cloudformation_name_type")
+    if _parameters(LambdaBackend.delete_layer_version) != ["self", "layer_name", "layer_version"]:
+        missing.append("LambdaBackend.delete_layer_version(layer_name, layer_version)")
+    # limits.py checks layers exist; resources/lambda_versions.py versions and aliases.
+    missing += _attributes(
+        LambdaBackend, "layers_versions_by_arn publish_version delete_function get_function"
+    )
+    create_alias = ["self", "name", "function_name", "function_version", "description"]
+    if _parameters(LambdaBackend.create_alias)[:5] != create_alias:
+        missing.append(f"LambdaBackend.create_alias{create_alias[1:]}")
+    if _parameters(LambdaBackend.delete_alias) != ["self", "name", "function_name"]:
+        missing.append("LambdaBackend.delete_alias(name, function_name)")
+    from moto.awslambda.models import LambdaAlias, LambdaVersion
+
+    if _parameters(LambdaAlias.update) != [
+        "self",
+        "description",
+        "function_version",
+        "routing_config",
+    ]:
+        missing.append("LambdaAlias.update(description, function_version, routing_config)")
+    if "create_from_cloudformation_json" not in vars(LambdaVersion):
+        missing.append("LambdaVersion.create_from_cloudformation_json")
     missing += [
         f"Stack.{name}"
         for name in ("create_resources", "_add_stack_event")

@@ -6,7 +6,10 @@
 * the package: 50 MB zipped when uploaded directly, 250 MB unzipped;
 * ``Invoke`` payloads: 6 MB synchronous, 1 MB asynchronous (``Event``);
 * runtimes past their "block function create" / "block function update" dates
-  (``lambda_runtimes``).
+  (``lambda_runtimes``);
+* layers: a version ARN that names none is ``InvalidParameterValueException`` "Layer
+  version <arn> does not exist." (as reported in intuit/costBuddy#19; moto: another code
+  and message).
 
 Each check runs before moto changes anything (the unzipped size of a package fetched from S3,
 known only once moto has it, is checked right after, and the new function removed). What each
@@ -247,6 +250,9 @@ def install() -> None:
 
     def create_function(self: LambdaBackend, spec: dict[str, Any]) -> Any:
         check_configuration(spec, creating=True)
+        for arn in spec.get("Layers") or []:
+            if self.layers_versions_by_arn(str(arn)) is None:
+                raise InvalidParameterValueException(f"Layer version {arn} does not exist.")
         _check_direct_upload((spec.get("Code") or {}).get("ZipFile"))
         function = create(self, spec)
         try:

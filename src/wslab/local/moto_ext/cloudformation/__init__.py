@@ -7,6 +7,7 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 
 * :mod:`.template`: reading templates; what CloudFormation refuses at the API call.
 * :mod:`.transforms`: ``AWS::Serverless-2016-10-31`` expanded by aws-sam-translator.
+* :mod:`.names`: the names CloudFormation generates, cut to each type's limits.
 * :mod:`.engine`: creating and deleting a stack's resources in dependency order, with
   events; rollback that stays rolled back.
 * :mod:`.updates`, :mod:`.replacement`: updates, per condition and per property (in place
@@ -14,8 +15,8 @@ some errors with an HTTP 500 page. The extension, one concern per module:
 * :mod:`.backend`: stacks and change sets on moto's backend.
 * :mod:`.responses`, :mod:`.validate`: the API actions answered differently.
 * :mod:`.errors`: CloudFormation's errors, and nothing else, out of every action.
-* :mod:`.resources`: resource types moto lacks or half does (API Gateway v2, Lambda,
-  DynamoDB, log groups updated in place, policy-only types).
+* :mod:`.resources`: resource types moto lacks or half does (API Gateway v2, Lambda and
+  its versions and aliases, DynamoDB, log groups updated in place, policy-only types).
 
 moto caches its map of resource types on first use: :func:`install` runs before that.
 """
@@ -49,7 +50,14 @@ def install() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
 
     # Importing the modules defines their resource types; moto lists them on first use.
-    from wslab.local.moto_ext.cloudformation import backend, engine, locking, responses, validate
+    from wslab.local.moto_ext.cloudformation import (
+        backend,
+        engine,
+        locking,
+        names,
+        responses,
+        validate,
+    )
     from wslab.local.moto_ext.cloudformation.errors import (
         answered_in_cloudformation_format,
         cloudformation_errors_only,
@@ -58,6 +66,7 @@ def install() -> None:
         apigatewayv2,
         awslambda,
         dynamodb,
+        lambda_versions,
         logs,
     )
     from wslab.local.moto_ext.cloudformation.resources import attached as resource_types
@@ -66,6 +75,7 @@ def install() -> None:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     parsing.parse_resource = resource_types.fail_on_unknown_types(parsing.parse_resource)
+    parsing.generate_resource_name = names.generated_name
     # Create, update in place and delete a resource, each under its service's lock
     # (locking.py); the positions are those of the resource's template entry in moto's
     # signatures (the seams are named in tests/test_seams.py).
@@ -77,6 +87,7 @@ def install() -> None:
     )
     dynamodb.install()
     awslambda.install()
+    lambda_versions.install()
     logs.install()
 
     resource_map: Any = parsing.ResourceMap

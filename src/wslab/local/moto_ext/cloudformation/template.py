@@ -25,6 +25,7 @@ from moto.cloudformation.exceptions import ValidationError
 
 from wslab.local.cfn_yaml import load as load_yaml
 from wslab.local.moto_ext.cloudformation.errors import UnsupportedByLocalStack
+from wslab.local.moto_ext.cloudformation.transforms import SERVERLESS, declared
 
 __all__ = [
     "PSEUDO_PARAMETERS",
@@ -206,8 +207,10 @@ def dependency_order(resources: Mapping[str, Any]) -> list[str]:
 # Checks ------------------------------------------------------------------------------------
 
 
-def _check_shape(template: Mapping[str, Any]) -> Mapping[str, Any]:
-    unknown = sorted(set(template) - SECTIONS)
+def _check_shape(
+    template: Mapping[str, Any], sections: frozenset[str] = SECTIONS
+) -> Mapping[str, Any]:
+    unknown = sorted(set(template) - sections)
     if unknown:
         raise ValidationError(
             message=f"Template format error: Invalid template property or properties "
@@ -422,5 +425,8 @@ def effective_parameters(template: Mapping[str, Any], given: Mapping[str, Any]) 
 
 def check_shape(template: Mapping[str, Any]) -> None:
     """What can be checked of a template before its transforms run: its sections, and a
-    type on every resource."""
-    _check_shape(template)
+    type on every resource. A SAM template may have ``Globals``, a section of SAM's
+    (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-template-anatomy.html)
+    that its transform consumes: the processed template is checked without it."""
+    sam = SERVERLESS in declared(template)
+    _check_shape(template, SECTIONS | {"Globals"} if sam else SECTIONS)

@@ -7,6 +7,12 @@ CloudFormation and CreateFunction share goes to Lambda, inline code is packaged 
 as on create, as the ``index`` file of the function's language (the handler is
 ``index.<function>``, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html),
 and a new ``FunctionName`` replaces the function.
+
+``AWS::Lambda::LayerVersion``: moto reads its name from a property it calls
+``LayerVersion`` (the template's ``LayerName`` was ignored) and gives no ``Ref``, which is
+the layer version's ARN
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-layerversion.html),
+nor deletes it with the stack.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import io
 import zipfile
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaFunction, LayerVersion
 from moto.awslambda.utils import get_backend
 
 __all__ = ["install"]
@@ -101,7 +107,15 @@ def update(
     return original_resource
 
 
+def _delete_layer_version(version: Any, account_id: str, region_name: str) -> None:
+    get_backend(account_id, region_name).delete_layer_version(version.name, str(version.version))
+
+
 def install() -> None:
     function: Any = LambdaFunction
     function.create_from_cloudformation_json = staticmethod(create)
     function.update_from_cloudformation_json = staticmethod(update)
+    layer: Any = LayerVersion
+    layer.cloudformation_name_type = staticmethod(lambda: "LayerName")
+    layer.physical_resource_id = property(lambda version: version.arn)
+    layer.delete = _delete_layer_version
