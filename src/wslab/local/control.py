@@ -33,6 +33,7 @@ __all__ = [
     "DeployedFunction",
     "FunctionSpec",
     "FunctionThrottled",
+    "IntegrationResponseSnapshot",
     "IntegrationSnapshot",
     "InvocationNotStarted",
     "InvocationResult",
@@ -54,12 +55,31 @@ LOG_TAIL_BYTES: Final = 4096
 
 
 @dataclass(frozen=True)
+class IntegrationResponseSnapshot:
+    """How a non-proxy integration's output becomes the reply: ``key`` is ``$default`` or a
+    ``/regex/``; ``templates`` are (selection key, VTL template) pairs."""
+
+    key: str
+    templates: tuple[tuple[str, str], ...] = ()
+    template_selection_expression: str | None = None
+    content_handling: str | None = None
+
+
+@dataclass(frozen=True)
 class IntegrationSnapshot:
     integration_id: str
     integration_type: str
     integration_uri: str | None
     timeout_ms: int
     credentials_arn: str | None = None
+    # Non-proxy integrations only (AWS, HTTP, MOCK; HTTP_PROXY uses the method and content
+    # handling): what the request becomes and how the output comes back.
+    integration_method: str | None = None
+    request_templates: tuple[tuple[str, str], ...] = ()
+    template_selection_expression: str | None = None
+    passthrough_behavior: str | None = None
+    content_handling: str | None = None
+    responses: tuple[IntegrationResponseSnapshot, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,430 @@
+"""The five integration types on WebSocket routes: AWS (Lambda, non-proxy), HTTP, HTTP_PROXY,
+MOCK and AWS_PROXY; request templates, passthrough, integration and route responses, content
+handling. Made through the control plane (boto3) and served over real sockets.
+
+Behaviour: docs/apigw-websocket.md §5, §5.1, §5.2."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+from websocket import ABNF
+
+from tests.conformance.support import ask, connect, error_frame_pattern, new_tag
+from tests.local.lambda_helpers import create_function
+from wslab.deploy.wiring import allow_api_gateway, integration_uri
+
+# A function for AWS (non-proxy) integrations: its event is the request template's output.
+NON_PROXY = r"""
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("bad input: " + str(event["fail"]))
+    return {"got": event}
+"""
+
+
+class _Backend(BaseHTTPRequestHandler):
+    """The HTTP backend: records what it got; the path says how to answer."""
+
+    received: ClassVar[list[tuple[str, str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.received.append((self.command, self.path, body))
+        if self.path == "/missing":
+            self._answer(404, b'{"error": "no such thing"}')
+        elif self.path == "/binary":
+            self._answer(200, bytes([0, 159, 146, 150]))
+        else:
+            self._answer(201, json.dumps({"echo": body.decode()}).encode())
+
+    do_PUT = do_POST
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1, port 0; its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def non_proxy_function(aws: Any) -> str:
+    name = f"non-proxy-{new_tag()}"
+    return str(create_function(aws, name, NON_PROXY)["FunctionArn"])
+
+
+class Api:
+    """A WebSocket API built call by call, as a user would with boto3."""
+
+    def __init__(self, aws: Any, selection: str = "$request.body.action") -> None:
+        self.apigw = aws("apigatewayv2")
+        created = self.apigw.create_api(
+            Name=f"integrations-{new_tag()}",
+            ProtocolType="WEBSOCKET",
+            RouteSelectionExpression=selection,
+        )
+        self.api_id = created["ApiId"]
+        self.endpoint = created["ApiEndpoint"]
+
+    def integration(self, **settings: Any) -> str:
+        return str(self.apigw.create_integration(ApiId=self.api_id, **settings)["IntegrationId"])
+
+    def response(self, integration_id: str, key: str, **settings: Any) -> None:
+        self.apigw.create_integration_response(
+            ApiId=self.api_id,
+            IntegrationId=integration_id,
+            IntegrationResponseKey=key,
+            **settings,
+        )
+
+    def route(
+        self, key: str, integration_id: str, *, two_way: bool = True, route_response: bool = True
+    ) -> None:
+        settings: dict[str, Any] = {}
+        if two_way:
+            settings["RouteResponseSelectionExpression"] = "$default"
+        route_id = self.apigw.create_route(
+            ApiId=self.api_id, RouteKey=key, Target=f"integrations/{integration_id}", **settings
+        )["RouteId"]
+        if route_response:
+            self.apigw.create_route_response(
+                ApiId=self.api_id, RouteId=route_id, RouteResponseKey="$default"
+            )
+
+    def deploy(self) -> str:
+        self.apigw.create_stage(ApiId=self.api_id, StageName="dev")
+        self.apigw.create_deployment(ApiId=self.api_id, StageName="dev")
+        return f"{self.endpoint}/dev"
+
+
+def mock_integration(api: Api, reply_template: str, **settings: Any) -> str:
+    integration = api.integration(
+        IntegrationType="MOCK",
+        RequestTemplates={"$default": '{"statusCode": 200}'},
+        TemplateSelectionExpression="\\$default",
+        **settings,
+    )
+    api.response(integration, "$default", ResponseTemplates={"$default": reply_template})
+    return integration
+
+
+def test_mock_reply_comes_from_the_response_template(aws: Any) -> None:
+    """MOCK: the integration response's template is the reply, with ``$context`` filled."""
+    api = Api(aws)
+    integration = mock_integration(
+        api,
+        '{"route": "$context.routeKey", "id": "$context.connectionId", "api": "$context.apiId"}',
+    )
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        reply = json.loads(ask(ws, "hello"))
+        assert reply["route"] == "$default" and reply["api"] == api.api_id
+        assert len(reply["id"]) == 16
+    finally:
+        ws.close()
+
+
+def test_mock_status_selects_the_integration_response(aws: Any) -> None:
+    """The ``statusCode`` a MOCK request template writes selects ``/4\\d\\d/``, not ``$default``."""
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="MOCK",
+        RequestTemplates={
+            "ok": '{"statusCode": 200}',
+            "missing": '{"statusCode": 404}',
+        },
+        TemplateSelectionExpression="${request.body.action}",
+    )
+    api.response(integration, "/4\\d\\d/", ResponseTemplates={"$default": "not found"})
+    api.response(integration, "$default", ResponseTemplates={"$default": "fine"})
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        assert ask(ws, {"action": "missing"}) == "not found"
+        assert ask(ws, {"action": "ok"}) == "fine"
+    finally:
+        ws.close()
+
+
+def test_one_way_routes_send_nothing_back(aws: Any) -> None:
+    """Without ``RouteResponseSelectionExpression`` and a ``$default`` route response, the
+    integration's output never reaches the client, proxy or not."""
+    api = Api(aws)
+    silent = mock_integration(api, "should not arrive")
+    loud = mock_integration(api, "answer")
+    api.route("silent", silent, two_way=False, route_response=False)
+    api.route("halfway", silent, two_way=True, route_response=False)
+    api.route("$default", loud)
+    ws = connect(api.deploy())
+    try:
+        for action in ("silent", "halfway", "silent", "halfway"):
+            ws.send(json.dumps({"action": action}))
+        # Each one-way message is followed by a two-way one: only the answers come back.
+        assert [ask(ws, "x") for _ in range(3)] == ["answer"] * 3
+    finally:
+        ws.close()
+
+
+def test_proxy_route_needs_a_route_response(aws: Any, behave: str) -> None:
+    """AWS_PROXY: ``RouteResponseSelectionExpression`` alone does not make the route two-way;
+    with a ``$default`` route response the function's ``body`` comes back."""
+    api = Api(aws)
+    arn = aws("lambda").get_function(FunctionName=behave)["Configuration"]["FunctionArn"]
+    proxy = api.integration(
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=integration_uri(aws("apigatewayv2").meta.region_name, arn),
+    )
+    loud = mock_integration(api, "mock answer")
+    api.route("halfway", proxy, two_way=True, route_response=False)
+    api.route("echo", proxy)
+    api.route("$default", loud)
+    allow_api_gateway(aws("lambda"), arn, api.api_id)
+    ws = connect(api.deploy())
+    try:
+        ws.send(json.dumps({"action": "halfway"}))
+        assert json.loads(ask(ws, {"action": "echo"}))["route"] == "echo"
+        assert ask(ws, "x") == "mock answer"
+    finally:
+        ws.close()
+
+
+def test_passthrough_never_refuses_with_an_error_frame(aws: Any, backend: str) -> None:
+    """``PassthroughBehavior`` ``NEVER`` without a matching template: the backend is not
+    called; the client gets the ``Unsupported Media Type`` error frame."""
+    _Backend.received.clear()
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP",
+        IntegrationUri=f"{backend}/never",
+        IntegrationMethod="POST",
+        PassthroughBehavior="NEVER",
+        RequestTemplates={"known": '{"known": true}'},
+        TemplateSelectionExpression="${request.body.action}",
+    )
+    api.response(integration, "$default")
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        answer = ask(ws, {"action": "unknown"})
+        connection_id = json.loads(answer)["connectionId"]
+        assert error_frame_pattern("Unsupported Media Type", connection_id).fullmatch(answer)
+        assert json.loads(ask(ws, {"action": "known"})) == {"echo": '{"known": true}'}
+        assert [path for _, path, _ in _Backend.received] == ["/never"]
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "passes"),
+    [("WHEN_NO_MATCH", True), ("WHEN_NO_TEMPLATES", False)],
+)
+def test_passthrough_when_no_template_matches(
+    aws: Any, backend: str, behaviour: str, passes: bool
+) -> None:
+    """No template matches: WHEN_NO_MATCH passes the body as it is, WHEN_NO_TEMPLATES (the
+    integration has templates) refuses it."""
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP",
+        IntegrationUri=f"{backend}/echo",
+        IntegrationMethod="POST",
+        PassthroughBehavior=behaviour,
+        RequestTemplates={"known": "{}"},
+        TemplateSelectionExpression="${request.body.action}",
+    )
+    api.response(integration, "/2\\d\\d/")
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        answer = json.loads(ask(ws, '{"action": "other", "n": 1}'))
+        if passes:
+            assert answer == {"echo": '{"action": "other", "n": 1}'}
+        else:
+            assert answer["message"] == "Unsupported Media Type"
+    finally:
+        ws.close()
+
+
+def test_http_request_and_response_templates(aws: Any, backend: str) -> None:
+    """HTTP: the request template's output is POSTed to the URL; the backend's status picks
+    the integration response, whose template (chosen by the status) shapes the reply."""
+    _Backend.received.clear()
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP",
+        IntegrationUri=f"{backend}/echo",
+        IntegrationMethod="PUT",
+        RequestTemplates={
+            "$default": '{"data": $input.json(\'$.data\'), "who": "$context.connectionId",'
+            ' "stage": "$context.stage", "say": "$util.escapeJavaScript($input.path(\'$.say\'))"}'
+        },
+        TemplateSelectionExpression="\\$default",
+    )
+    api.response(
+        integration,
+        "/2\\d\\d/",
+        TemplateSelectionExpression="${integration.response.statuscode}",
+        ResponseTemplates={"201": "{\"created\": $input.json('$.echo')}"},
+    )
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        reply = json.loads(ask(ws, {"data": [1, {"a": "b"}], "say": 'He said "hi"'}))
+        sent = json.loads(reply["created"])
+        assert sent["data"] == [1, {"a": "b"}] and sent["stage"] == "dev"
+        assert sent["say"] == 'He said "hi"' and len(sent["who"]) == 16
+        method, path, _ = _Backend.received[-1]
+        assert (method, path) == ("PUT", "/echo")
+    finally:
+        ws.close()
+
+
+def test_http_error_status_and_missing_mapping(aws: Any, backend: str) -> None:
+    """A 404 from the backend selects ``/4\\d\\d/``; a status no key matches, without a
+    ``$default`` response, is an ``Internal server error`` frame."""
+    api = Api(aws)
+    missing = api.integration(
+        IntegrationType="HTTP", IntegrationUri=f"{backend}/missing", IntegrationMethod="POST"
+    )
+    api.response(missing, "/4\\d\\d/", ResponseTemplates={"$default": "backend said 404"})
+    unmapped = api.integration(
+        IntegrationType="HTTP", IntegrationUri=f"{backend}/echo", IntegrationMethod="POST"
+    )
+    api.response(unmapped, "/5\\d\\d/")
+    api.route("missing", missing)
+    api.route("$default", unmapped)
+    ws = connect(api.deploy())
+    try:
+        assert ask(ws, {"action": "missing"}) == "backend said 404"
+        answer = ask(ws, {"action": "unmapped"})
+        connection_id = json.loads(answer)["connectionId"]
+        assert error_frame_pattern("Internal server error", connection_id).fullmatch(answer)
+    finally:
+        ws.close()
+
+
+def test_http_proxy_passes_the_body_both_ways(aws: Any, backend: str) -> None:
+    """HTTP_PROXY: the message body as sent; the response body back as it came (status
+    and integration responses play no part)."""
+    _Backend.received.clear()
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP_PROXY", IntegrationUri=f"{backend}/echo", IntegrationMethod="POST"
+    )
+    missing = api.integration(
+        IntegrationType="HTTP_PROXY", IntegrationUri=f"{backend}/missing", IntegrationMethod="POST"
+    )
+    api.route("$default", integration)
+    api.route("missing", missing)
+    ws = connect(api.deploy())
+    try:
+        assert json.loads(ask(ws, "plain text")) == {"echo": "plain text"}
+        assert json.loads(ask(ws, {"action": "missing"})) == {"error": "no such thing"}
+        assert _Backend.received[0][2] == b"plain text"
+    finally:
+        ws.close()
+
+
+def test_convert_to_binary_sends_a_binary_frame(aws: Any, backend: str) -> None:
+    """``CONVERT_TO_BINARY`` on the integration response turns base64 text into a binary
+    frame; ``CONVERT_TO_TEXT`` turns the backend's bytes into base64 text."""
+    api = Api(aws)
+    as_binary = mock_integration(api, "aGVsbG8=")
+    api.apigw.update_integration_response(
+        ApiId=api.api_id,
+        IntegrationId=as_binary,
+        IntegrationResponseId=api.apigw.get_integration_responses(
+            ApiId=api.api_id, IntegrationId=as_binary
+        )["Items"][0]["IntegrationResponseId"],
+        ContentHandlingStrategy="CONVERT_TO_BINARY",
+    )
+    as_text = api.integration(
+        IntegrationType="HTTP", IntegrationUri=f"{backend}/binary", IntegrationMethod="POST"
+    )
+    api.response(as_text, "$default", ContentHandlingStrategy="CONVERT_TO_TEXT")
+    api.route("binary", as_binary)
+    api.route("$default", as_text)
+    ws = connect(api.deploy())
+    try:
+        ws.send(json.dumps({"action": "binary"}))
+        opcode, data = ws.recv_data()
+        assert (opcode, data) == (ABNF.OPCODE_BINARY, b"hello")
+        assert ask(ws, "text please") == "AJ+Slg=="
+    finally:
+        ws.close()
+
+
+def test_aws_lambda_non_proxy(aws: Any, non_proxy_function: str) -> None:
+    """AWS (Lambda, non-proxy): the function's event is the template's output; its result
+    goes through the integration response; an error's message selects ``/.*bad input.*/``."""
+    api = Api(aws)
+    region = aws("apigatewayv2").meta.region_name
+    integration = api.integration(
+        IntegrationType="AWS",
+        IntegrationUri=integration_uri(region, non_proxy_function),
+        IntegrationMethod="POST",
+        RequestTemplates={
+            "$default": '{"text": "$input.path(\'$.text\')", "fail": $input.json(\'$.fail\'),'
+            ' "route": "$context.routeKey", "env": "$stageVariables.env"}'
+        },
+        TemplateSelectionExpression="\\$default",
+    )
+    api.response(
+        integration,
+        "/.*bad input.*/",
+        ResponseTemplates={"$default": "refused: $input.path('$.errorMessage')"},
+    )
+    api.response(integration, "$default", ResponseTemplates={"$default": "$input.json('$.got')"})
+    api.route("$default", integration)
+    allow_api_gateway(aws("lambda"), non_proxy_function, api.api_id)
+    api.apigw.create_stage(ApiId=api.api_id, StageName="dev", StageVariables={"env": "test"})
+    api.apigw.create_deployment(ApiId=api.api_id, StageName="dev")
+    ws = connect(f"{api.endpoint}/dev")
+    try:
+        got = json.loads(ask(ws, {"text": "hi"}))
+        assert got == {"text": "hi", "fail": None, "route": "$default", "env": "test"}
+        assert ask(ws, {"text": "x", "fail": "nope"}) == "refused: bad input: nope"
+    finally:
+        ws.close()
+
+
+def test_aws_service_integration_is_an_internal_error(aws: Any) -> None:
+    """AWS service actions (DynamoDB, SQS, ...) are not served locally yet: an internal
+    error frame, not a silent success."""
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="AWS",
+        IntegrationUri="arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+        IntegrationMethod="POST",
+        CredentialsArn="arn:aws:iam::123456789012:role/apigw",
+    )
+    api.response(integration, "$default")
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        assert json.loads(ask(ws, "x"))["message"] == "Internal server error"
+    finally:
+        ws.close()
