@@ -16,6 +16,7 @@ import pytest
 from websocket import ABNF
 
 from tests.conformance.support import ask, connect, error_frame_pattern, new_tag
+from tests.local.iam_helpers import allow, create_role
 from tests.local.lambda_helpers import create_function
 from wslab.deploy.wiring import allow_api_gateway, integration_uri
 
@@ -411,15 +412,129 @@ def test_aws_lambda_non_proxy(aws: Any, non_proxy_function: str) -> None:
         ws.close()
 
 
-def test_aws_service_integration_is_an_internal_error(aws: Any) -> None:
-    """AWS service actions (DynamoDB, SQS, ...) are not served locally yet: an internal
-    error frame, not a silent success."""
+def service_api(
+    aws: Any, uri: str, role: str, template: str, *responses: str, reply: str = ""
+) -> str:
+    """An API whose ``$default`` route calls an AWS service action as ``role``; its URL."""
     api = Api(aws)
     integration = api.integration(
         IntegrationType="AWS",
-        IntegrationUri="arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+        IntegrationUri=uri,
         IntegrationMethod="POST",
-        CredentialsArn="arn:aws:iam::123456789012:role/apigw",
+        CredentialsArn=role,
+        RequestTemplates={"$default": template},
+        TemplateSelectionExpression="\\$default",
+    )
+    for key in responses:
+        api.response(integration, key, ResponseTemplates={"$default": f"{key} answered{reply}"})
+    api.route("$default", integration)
+    return api.deploy()
+
+
+PUT_ITEM = (
+    '{"TableName": "%s", "Item": {"id": {"S": "$context.connectionId"},'
+    ' "text": {"S": "$util.escapeJavaScript($input.path(\'$.text\'))"}}}'
+)
+
+
+@pytest.fixture(scope="module")
+def items_table(aws: Any) -> str:
+    table = f"integration-items-{new_tag()}"
+    aws("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return table
+
+
+def test_dynamodb_put_item_as_the_credentials_role(aws: Any, items_table: str) -> None:
+    """AWS service integration: DynamoDB ``PutItem`` with the template's output, signed as
+    the ``CredentialsArn`` role; the item is in the table and ``/2\\d\\d/`` answers."""
+    table = items_table
+    region = aws("dynamodb").meta.region_name
+    role = create_role(aws("iam"), f"apigw-put-{new_tag()}", allow("dynamodb:PutItem", "*"))
+    url = service_api(
+        aws,
+        f"arn:aws:apigateway:{region}:dynamodb:action/PutItem",
+        role,
+        PUT_ITEM % table,
+        "/2\\d\\d/",
+    )
+    ws = connect(url)
+    try:
+        assert ask(ws, {"text": 'say "hi"'}) == "/2\\d\\d/ answered"
+    finally:
+        ws.close()
+    items = aws("dynamodb").scan(TableName=table)["Items"]
+    assert [item["text"] for item in items] == [{"S": 'say "hi"'}]
+    assert len(items[0]["id"]["S"]) == 16
+
+
+def test_a_role_without_the_action_is_refused_by_iam(aws: Any, items_table: str) -> None:
+    """The role may not ``PutItem``: DynamoDB answers 400 (AccessDeniedException), which
+    selects ``/4\\d\\d/``, as on AWS."""
+    region = aws("dynamodb").meta.region_name
+    role = create_role(aws("iam"), f"apigw-none-{new_tag()}", allow("dynamodb:GetItem", "*"))
+    url = service_api(
+        aws,
+        f"arn:aws:apigateway:{region}:dynamodb:action/PutItem",
+        role,
+        PUT_ITEM % items_table,
+        "/2\\d\\d/",
+        "/4\\d\\d/",
+        reply=": $input.path('$.__type')",
+    )
+    ws = connect(url)
+    try:
+        assert ask(ws, {"text": "denied"}).endswith(
+            "/4\\d\\d/ answered: com.amazonaws.dynamodb.v20120810#AccessDeniedException"
+        )
+    finally:
+        ws.close()
+    texts = [item["text"]["S"] for item in aws("dynamodb").scan(TableName=items_table)["Items"]]
+    assert "denied" not in texts
+
+
+def test_sqs_send_message_in_the_query_protocol(aws: Any) -> None:
+    """SQS ``SendMessage``: the template writes the query parameters, the URI the action."""
+    sqs = aws("sqs")
+    queue_url = sqs.create_queue(QueueName=f"integration-{new_tag()}")["QueueUrl"]
+    role = create_role(aws("iam"), f"apigw-sqs-{new_tag()}", allow("sqs:SendMessage", "*"))
+    template = f"QueueUrl=$util.urlEncode('{queue_url}')&MessageBody=$util.urlEncode($input.body)"
+    url = service_api(
+        aws,
+        f"arn:aws:apigateway:{sqs.meta.region_name}:sqs:action/SendMessage",
+        role,
+        template,
+        "$default",
+    )
+    ws = connect(url)
+    try:
+        assert ask(ws, "queued & sent") == "$default answered"
+    finally:
+        ws.close()
+    [message] = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    assert message["Body"] == "queued & sent"
+
+
+@pytest.mark.parametrize(
+    ("uri", "role"),
+    [
+        (
+            "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord",
+            "arn:aws:iam::123456789012:role/r",
+        ),
+        ("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem", None),
+    ],
+)
+def test_service_integrations_it_cannot_make(aws: Any, uri: str, role: str | None) -> None:
+    """A service the local stack does not call, or no ``CredentialsArn``: an internal error."""
+    api = Api(aws)
+    settings = {"CredentialsArn": role} if role else {}
+    integration = api.integration(
+        IntegrationType="AWS", IntegrationUri=uri, IntegrationMethod="POST", **settings
     )
     api.response(integration, "$default")
     api.route("$default", integration)

@@ -28,6 +28,7 @@ __all__ = [
     "AccessDenied",
     "ApiSnapshot",
     "AuthorizerSnapshot",
+    "AwsServiceCaller",
     "ControlPlane",
     "CredentialIssuer",
     "DeployedFunction",
@@ -323,6 +324,18 @@ class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
 
     def function_code(self, spec: FunctionSpec) -> bytes:  # pragma: no cover - a protocol
         """The deployment package (a zip) of ``spec``'s version."""
+
+
+class AwsServiceCaller(Protocol):
+    """Calls an AWS service's action for an API Gateway ``AWS`` integration
+    (``arn:aws:apigateway:{region}:{service}:action/{Action}``), signed as the integration's
+    ``CredentialsArn`` role; answers (HTTP status, body). Raises ``LookupError`` for a service
+    it cannot call or a role it cannot assume."""
+
+    def __call__(
+        self, region: str, service: str, action: str, body: bytes, credentials_arn: str | None
+    ) -> Awaitable[tuple[int, bytes]]:  # pragma: no cover - a protocol
+        ...
 
 
 class Invoker(Protocol):

@@ -15,6 +15,7 @@ this module's: it returns the reply in :attr:`IntegrationResult.reply`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -25,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from wslab.local.control import ControlPlane, IntegrationSnapshot, Invoker
+from wslab.local.control import AwsServiceCaller, ControlPlane, IntegrationSnapshot, Invoker
 from wslab.local.gateway.integrations import (
     IntegrationFailure,
     IntegrationResult,
@@ -42,7 +43,9 @@ from wslab.local.gateway.vtl import TemplateFailure, render_template
 
 __all__ = ["HttpBackend", "call_non_proxy"]
 
-_SERVICE_URI = re.compile(r"^arn:aws[a-z-]*:apigateway:[^:]+:(?P<service>[^:]+):")
+_SERVICE_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:]+):action/(?P<action>[A-Za-z0-9]+)$"
+)
 _CONVERT_TO_BINARY = "CONVERT_TO_BINARY"
 _CONVERT_TO_TEXT = "CONVERT_TO_TEXT"
 
@@ -112,9 +115,51 @@ def _mock_status(request: str) -> int:
     return status if isinstance(status, int) else 200
 
 
+async def _service(
+    services: AwsServiceCaller | None,
+    integration: IntegrationSnapshot,
+    request: bytes,
+) -> tuple[IntegrationResult | None, int, bytes, str]:
+    """An AWS service action (``...:{service}:action/{Action}``), called by the local stack."""
+    uri = integration.integration_uri or ""
+    match = _SERVICE_URI.match(uri)
+    if match is None or services is None:
+        failure = IntegrationResult(
+            failure=IntegrationFailure.ERROR,
+            reason=f"integration URI {uri} names no Lambda function nor AWS service action",
+        )
+        return failure, 500, b"", ""
+    try:
+        status, output = await asyncio.wait_for(
+            services(
+                match["region"],
+                match["service"],
+                match["action"],
+                request,
+                integration.credentials_arn,
+            ),
+            integration.timeout_ms / 1000,
+        )
+    except TimeoutError:
+        failure = IntegrationResult(
+            failure=IntegrationFailure.TIMEOUT,
+            reason=f"{match['service']} did not answer within {integration.timeout_ms} ms",
+        )
+        return failure, 504, b"", ""
+    except LookupError as refused:
+        return (
+            IntegrationResult(failure=IntegrationFailure.ERROR, reason=str(refused)),
+            500,
+            b"",
+            "",
+        )
+    return None, status, output, str(status)
+
+
 async def _backend(
     invoke: Invoker,
     control: ControlPlane,
+    services: AwsServiceCaller | None,
     http: HttpBackend,
     integration: IntegrationSnapshot,
     request: bytes,
@@ -130,17 +175,7 @@ async def _backend(
         return None, status, b"", str(status)
     if kind == "AWS":
         if function_arn_of(integration.integration_uri, stage_variables) is None:
-            match = _SERVICE_URI.match(integration.integration_uri or "")
-            service = match["service"] if match else integration.integration_uri
-            return (
-                IntegrationResult(
-                    failure=IntegrationFailure.ERROR,
-                    reason=f"AWS service integrations ({service}) are not served locally",
-                ),
-                500,
-                b"",
-                "",
-            )
+            return await _service(services, integration, request)
         result = await invoke_function(
             invoke, control, integration, request, stage_variables, source_arn
         )
@@ -178,6 +213,7 @@ async def _backend(
 async def call_non_proxy(
     invoke: Invoker,
     control: ControlPlane,
+    services: AwsServiceCaller | None,
     http: HttpBackend,
     integration: IntegrationSnapshot,
     event: Mapping[str, Any],
@@ -206,7 +242,7 @@ async def call_non_proxy(
     except (TemplateFailure, binascii.Error, ValueError) as error:
         return _failure(f"integration request: {error}", started)
     failed, status, output, selector = await _backend(
-        invoke, control, http, integration, request, stage_variables, source_arn
+        invoke, control, services, http, integration, request, stage_variables, source_arn
     )
     latency_ms = int((time.perf_counter() - started) * 1000)
     if failed is not None:

@@ -20,7 +20,13 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from wslab.local.control import ControlPlane, IntegrationSnapshot, Invoker, ServedStage
+from wslab.local.control import (
+    AwsServiceCaller,
+    ControlPlane,
+    IntegrationSnapshot,
+    Invoker,
+    ServedStage,
+)
 from wslab.local.gateway.access_log import access_log_line
 from wslab.local.gateway.authorizer import (
     UNAUTHORIZED_RESULT,
@@ -145,8 +151,11 @@ class Gateway:
         control: ControlPlane,
         settings: GatewaySettings,
         log: Callable[[str], None],
+        services: AwsServiceCaller | None = None,
     ) -> None:
         self._invoke = invoke
+        # What AWS service integrations call (DynamoDB, SQS, SNS); None: they fail.
+        self._services = services
         self._control = control
         self._settings = settings
         self._log = log
@@ -204,6 +213,7 @@ class Gateway:
         return await call_non_proxy(
             self._invoke,
             self._control,
+            self._services,
             self._http,
             integration,
             event,
