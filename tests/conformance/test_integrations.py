@@ -15,9 +15,18 @@ from typing import Any, ClassVar
 import pytest
 from websocket import ABNF
 
-from tests.conformance.support import ask, connect, error_frame_pattern, new_tag
+from tests.conformance.support import (
+    WAIT,
+    ask,
+    connect,
+    error_frame_pattern,
+    new_tag,
+    poll,
+    refused_status,
+)
 from tests.local.iam_helpers import allow, create_role
 from tests.local.lambda_helpers import create_function
+from tests.support import scaled
 from wslab.deploy.wiring import allow_api_gateway, integration_uri
 
 # A function for AWS (non-proxy) integrations: its event is the request template's output.
@@ -30,9 +39,11 @@ def handler(event, context):
 
 
 class _Backend(BaseHTTPRequestHandler):
-    """The HTTP backend: records what it got; the path says how to answer."""
+    """The HTTP backend: records what it got; the path says how to answer (``/slow`` waits
+    until the test lets it go)."""
 
     received: ClassVar[list[tuple[str, str, bytes]]] = []
+    release: ClassVar[threading.Event] = threading.Event()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -41,6 +52,9 @@ class _Backend(BaseHTTPRequestHandler):
             self._answer(404, b'{"error": "no such thing"}')
         elif self.path == "/binary":
             self._answer(200, bytes([0, 159, 146, 150]))
+        elif self.path == "/slow":
+            self.release.wait(scaled(WAIT))
+            self._answer(200, b"late")
         else:
             self._answer(201, json.dumps({"echo": body.decode()}).encode())
 
@@ -65,6 +79,7 @@ def backend() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
+        _Backend.release.set()
         server.shutdown()
         server.server_close()
         thread.join()
@@ -519,6 +534,33 @@ def test_sqs_send_message_in_the_query_protocol(aws: Any) -> None:
     assert message["Body"] == "queued & sent"
 
 
+def test_sns_publish_reaches_a_subscribed_queue(aws: Any) -> None:
+    """SNS ``Publish`` from the template's parameters; a queue subscribed to the topic has it."""
+    sns, sqs = aws("sns"), aws("sqs")
+    topic = sns.create_topic(Name=f"integration-{new_tag()}")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"integration-sns-{new_tag()}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    role = create_role(aws("iam"), f"apigw-sns-{new_tag()}", allow("sns:Publish", "*"))
+    template = f"TopicArn=$util.urlEncode('{topic}')&Message=$util.urlEncode($input.body)"
+    url = service_api(
+        aws,
+        f"arn:aws:apigateway:{sns.meta.region_name}:sns:action/Publish",
+        role,
+        template,
+        "/2\\d\\d/",
+    )
+    ws = connect(url)
+    try:
+        assert ask(ws, "news for all") == "/2\\d\\d/ answered"
+    finally:
+        ws.close()
+    [message] = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(message["Body"])["Message"] == "news for all"
+
+
 @pytest.mark.parametrize(
     ("uri", "role"),
     [
@@ -543,3 +585,74 @@ def test_service_integrations_it_cannot_make(aws: Any, uri: str, role: str | Non
         assert json.loads(ask(ws, "x"))["message"] == "Internal server error"
     finally:
         ws.close()
+
+
+def test_http_timeout_is_endpoint_request_timed_out(aws: Any, backend: str) -> None:
+    """A URL that does not answer within ``TimeoutInMillis``: the timeout error frame."""
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP",
+        IntegrationUri=f"{backend}/slow",
+        IntegrationMethod="POST",
+        TimeoutInMillis=50,
+    )
+    api.response(integration, "$default")
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        answer = ask(ws, "x")
+        connection_id = json.loads(answer)["connectionId"]
+        assert error_frame_pattern("Endpoint request timed out", connection_id).fullmatch(answer)
+    finally:
+        _Backend.release.set()
+        ws.close()
+
+
+def test_request_conversion_and_stage_variables_in_the_url(aws: Any, backend: str) -> None:
+    """``CONVERT_TO_BINARY`` on the integration sends base64 text to the URL as bytes; the
+    URL may name a stage variable."""
+    _Backend.received.clear()
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP_PROXY",
+        IntegrationUri=backend + "/${stageVariables.target}",
+        IntegrationMethod="POST",
+        ContentHandlingStrategy="CONVERT_TO_BINARY",
+    )
+    api.route("$default", integration, two_way=False, route_response=False)
+    loud = mock_integration(api, "done")
+    api.route("done", loud)
+    api.apigw.create_stage(ApiId=api.api_id, StageName="dev", StageVariables={"target": "raw"})
+    api.apigw.create_deployment(ApiId=api.api_id, StageName="dev")
+    ws = connect(f"{api.endpoint}/dev")
+    try:
+        ws.send("AJ+Slg==")
+        assert ask(ws, {"action": "done"}) == "done"
+    finally:
+        ws.close()
+    received = poll(lambda: _Backend.received, what="the backend's request")
+    assert received[0][1:] == ("/raw", bytes([0, 159, 146, 150]))
+
+
+@pytest.mark.parametrize("status", [401, 200])
+def test_mock_connect_decides_the_upgrade(aws: Any, status: int) -> None:
+    """A MOCK ``$connect``: the status its request template writes is the upgrade's answer
+    (2xx connects)."""
+    api = Api(aws)
+    connect_integration = api.integration(
+        IntegrationType="MOCK",
+        RequestTemplates={"$default": f'{{"statusCode": {status}}}'},
+        TemplateSelectionExpression="\\$default",
+    )
+    api.response(connect_integration, "$default")
+    api.route("$connect", connect_integration, two_way=False, route_response=False)
+    api.route("$default", mock_integration(api, "in"))
+    url = api.deploy()
+    if status == 401:
+        assert refused_status(url) == 401
+    else:
+        ws = connect(url)
+        try:
+            assert ask(ws, "x") == "in"
+        finally:
+            ws.close()

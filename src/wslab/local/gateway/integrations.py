@@ -47,6 +47,7 @@ __all__ = [
     "function_arn_of",
     "invoke_function",
     "invoke_permission",
+    "with_stage_variables",
 ]
 
 _URI = re.compile(
@@ -88,13 +89,18 @@ def _function_in(uri: str) -> str | None:
     return uri if uri.startswith("arn:aws:lambda:") else None
 
 
+def with_stage_variables(uri: str, stage_variables: Mapping[str, str]) -> str:
+    """``uri`` with each ``${stageVariables.name}`` replaced by the stage's value."""
+    if "${" not in uri:
+        return uri
+    return _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
+
+
 def function_arn_of(uri: str | None, stage_variables: Mapping[str, str]) -> str | None:
     """The function ARN (or name) inside a Lambda integration URI."""
     if not uri:
         return None
-    if "${" in uri:
-        uri = _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
-    return _function_in(uri)
+    return _function_in(with_stage_variables(uri, stage_variables))
 
 
 _API_GATEWAY = Principal("Service", "apigateway.amazonaws.com")

@@ -32,6 +32,7 @@ from wslab.local.gateway.integrations import (
     IntegrationResult,
     function_arn_of,
     invoke_function,
+    with_stage_variables,
 )
 from wslab.local.gateway.templates import (
     PassthroughRefused,
@@ -186,7 +187,8 @@ async def _backend(
         if result.failure is not None:
             return result, 500, b"", ""
         return None, 200, bytes(result.payload or b""), "200"
-    url = integration.integration_uri or ""
+    # Stage variables may name the URL, or part of it, as for Lambda functions.
+    url = with_stage_variables(integration.integration_uri or "", stage_variables)
     method = integration.integration_method or "POST"
     try:
         status, output = await http.request(method, url, request, integration.timeout_ms / 1000)
