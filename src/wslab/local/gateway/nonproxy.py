@@ -22,6 +22,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -116,45 +117,64 @@ def _mock_status(request: str) -> int:
     return status if isinstance(status, int) else 200
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What a backend answered: its status code, its output, and the text that selects the
+    integration response (the status code, or a Lambda function's error message)."""
+
+    status: int
+    output: bytes
+    selector: str
+
+
+def _failed(failure: IntegrationFailure, reason: str) -> IntegrationResult:
+    return IntegrationResult(failure=failure, reason=reason)
+
+
 async def _service(
-    services: AwsServiceCaller | None,
-    integration: IntegrationSnapshot,
-    request: bytes,
-) -> tuple[IntegrationResult | None, int, bytes, str]:
+    services: AwsServiceCaller | None, integration: IntegrationSnapshot, request: bytes
+) -> _Answer | IntegrationResult:
     """An AWS service action (``...:{service}:action/{Action}``), called by the local stack."""
     uri = integration.integration_uri or ""
     match = _SERVICE_URI.match(uri)
     if match is None or services is None:
-        failure = IntegrationResult(
-            failure=IntegrationFailure.ERROR,
-            reason=f"integration URI {uri} names no Lambda function nor AWS service action",
+        return _failed(
+            IntegrationFailure.ERROR,
+            f"integration URI {uri} names no Lambda function nor AWS service action",
         )
-        return failure, 500, b"", ""
+    call = services(
+        match["region"], match["service"], match["action"], request, integration.credentials_arn
+    )
     try:
-        status, output = await asyncio.wait_for(
-            services(
-                match["region"],
-                match["service"],
-                match["action"],
-                request,
-                integration.credentials_arn,
-            ),
-            integration.timeout_ms / 1000,
-        )
+        status, output = await asyncio.wait_for(call, integration.timeout_ms / 1000)
     except TimeoutError:
-        failure = IntegrationResult(
-            failure=IntegrationFailure.TIMEOUT,
-            reason=f"{match['service']} did not answer within {integration.timeout_ms} ms",
+        return _failed(
+            IntegrationFailure.TIMEOUT,
+            f"{match['service']} did not answer within {integration.timeout_ms} ms",
         )
-        return failure, 504, b"", ""
     except LookupError as refused:
-        return (
-            IntegrationResult(failure=IntegrationFailure.ERROR, reason=str(refused)),
-            500,
-            b"",
-            "",
+        return _failed(IntegrationFailure.ERROR, str(refused))
+    return _Answer(status, output, str(status))
+
+
+async def _http(
+    http: HttpBackend,
+    integration: IntegrationSnapshot,
+    request: bytes,
+    stage_variables: Mapping[str, str],
+) -> _Answer | IntegrationResult:
+    # Stage variables may name the URL, or part of it, as for Lambda functions.
+    url = with_stage_variables(integration.integration_uri or "", stage_variables)
+    method = integration.integration_method or "POST"
+    try:
+        status, output = await http.request(method, url, request, integration.timeout_ms / 1000)
+    except TimeoutError:
+        return _failed(
+            IntegrationFailure.TIMEOUT, f"no answer from {url} within {integration.timeout_ms} ms"
         )
-    return None, status, output, str(status)
+    except (aiohttp.ClientError, ValueError, OSError) as error:
+        return _failed(IntegrationFailure.ERROR, f"{url}: {error}")
+    return _Answer(status, output, str(status))
 
 
 async def _backend(
@@ -166,50 +186,27 @@ async def _backend(
     request: bytes,
     stage_variables: Mapping[str, str],
     source_arn: str,
-) -> tuple[IntegrationResult | None, int, bytes, str]:
-    """Call the backend: (a failure, or None; status code; output; integration response
-    selector). A Lambda function's error is selected by its ``errorMessage``, as REST APIs
-    do (UNCONFIRMED for WebSocket APIs)."""
+) -> _Answer | IntegrationResult:
+    """Call the backend: its answer, or the failure that stands for one. A Lambda function's
+    error is selected by its ``errorMessage``, as REST APIs do (UNCONFIRMED for WebSocket
+    APIs)."""
     kind = integration.integration_type
     if kind == "MOCK":
         status = _mock_status(request.decode("utf-8", "replace"))
-        return None, status, b"", str(status)
-    if kind == "AWS":
-        if function_arn_of(integration.integration_uri, stage_variables) is None:
-            return await _service(services, integration, request)
-        result = await invoke_function(
-            invoke, control, integration, request, stage_variables, source_arn
-        )
-        if result.failure is IntegrationFailure.ERROR and result.payload is not None:
-            # A function error is an answer: its errorMessage selects the integration
-            # response, as Lambda errors do for REST APIs.
-            return None, 200, bytes(result.payload), result.error_message or ""
-        if result.failure is not None:
-            return result, 500, b"", ""
-        return None, 200, bytes(result.payload or b""), "200"
-    # Stage variables may name the URL, or part of it, as for Lambda functions.
-    url = with_stage_variables(integration.integration_uri or "", stage_variables)
-    method = integration.integration_method or "POST"
-    try:
-        status, output = await http.request(method, url, request, integration.timeout_ms / 1000)
-    except TimeoutError:
-        return (
-            IntegrationResult(
-                failure=IntegrationFailure.TIMEOUT,
-                reason=f"no answer from {url} within {integration.timeout_ms} ms",
-            ),
-            504,
-            b"",
-            "",
-        )
-    except (aiohttp.ClientError, ValueError, OSError) as error:
-        return (
-            IntegrationResult(failure=IntegrationFailure.ERROR, reason=f"{url}: {error}"),
-            502,
-            b"",
-            "",
-        )
-    return None, status, output, str(status)
+        return _Answer(status, b"", str(status))
+    if kind != "AWS":
+        return await _http(http, integration, request, stage_variables)
+    if function_arn_of(integration.integration_uri, stage_variables) is None:
+        return await _service(services, integration, request)
+    result = await invoke_function(
+        invoke, control, integration, request, stage_variables, source_arn
+    )
+    if result.failure is IntegrationFailure.ERROR and result.payload is not None:
+        # A function error is an answer: its errorMessage selects the integration response.
+        return _Answer(200, bytes(result.payload), result.error_message or "")
+    if result.failure is not None:
+        return result
+    return _Answer(200, bytes(result.payload or b""), "200")
 
 
 async def call_non_proxy(
@@ -243,21 +240,20 @@ async def call_non_proxy(
         return IntegrationResult(failure=IntegrationFailure.UNSUPPORTED_MEDIA, reason=str(refused))
     except (TemplateFailure, binascii.Error, ValueError) as error:
         return _failure(f"integration request: {error}", started)
-    failed, status, output, selector = await _backend(
+    answer = await _backend(
         invoke, control, services, http, integration, request, stage_variables, source_arn
     )
     latency_ms = int((time.perf_counter() - started) * 1000)
-    if failed is not None:
-        return IntegrationResult(
-            failure=failed.failure, latency_ms=latency_ms, reason=failed.reason
-        )
+    if isinstance(answer, IntegrationResult):
+        return replace(answer, latency_ms=latency_ms)
+    status, output = answer.status, answer.output
     if kind == "HTTP_PROXY":
         return IntegrationResult(
             status_code=status,
             latency_ms=latency_ms,
             reply=_converted_reply(output, integration.content_handling) if output else None,
         )
-    response = pick_integration_response(integration.responses, selector)
+    response = pick_integration_response(integration.responses, answer.selector)
     if response is None:
         # What API Gateway logs then; the client gets an internal error
         # (docs/apigw-websocket.md §5.1).
