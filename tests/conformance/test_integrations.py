@@ -656,3 +656,27 @@ def test_mock_connect_decides_the_upgrade(aws: Any, status: int) -> None:
             assert ask(ws, "x") == "in"
         finally:
             ws.close()
+
+
+def test_disconnect_calls_a_non_proxy_integration(aws: Any, backend: str) -> None:
+    """``$disconnect`` runs its HTTP integration once the client has gone, its request
+    template filled from the DISCONNECT context."""
+    _Backend.received.clear()
+    api = Api(aws)
+    gone = api.integration(
+        IntegrationType="HTTP",
+        IntegrationUri=f"{backend}/gone",
+        IntegrationMethod="POST",
+        RequestTemplates={
+            "$default": '{"type": "$context.eventType", "id": "$context.connectionId"}'
+        },
+        TemplateSelectionExpression="\\$default",
+    )
+    api.route("$disconnect", gone, two_way=False, route_response=False)
+    api.route("$default", mock_integration(api, "$context.connectionId"))
+    ws = connect(api.deploy())
+    connection_id = ask(ws, "who am I")
+    ws.close()
+    [(_, path, body)] = poll(lambda: list(_Backend.received), what="the $disconnect request")
+    assert path == "/gone"
+    assert json.loads(body) == {"type": "DISCONNECT", "id": connection_id}
