@@ -43,11 +43,13 @@ class _Backend(BaseHTTPRequestHandler):
     until the test lets it go)."""
 
     received: ClassVar[list[tuple[str, str, bytes]]] = []
+    headers_seen: ClassVar[list[dict[str, str]]] = []
     release: ClassVar[threading.Event] = threading.Event()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.received.append((self.command, self.path, body))
+        self.headers_seen.append(dict(self.headers.items()))
         if self.path == "/missing":
             self._answer(404, b'{"error": "no such thing"}')
         elif self.path == "/binary":
@@ -680,3 +682,32 @@ def test_disconnect_calls_a_non_proxy_integration(aws: Any, backend: str) -> Non
     [(_, path, body)] = poll(lambda: list(_Backend.received), what="the $disconnect request")
     assert path == "/gone"
     assert json.loads(body) == {"type": "DISCONNECT", "id": connection_id}
+
+
+def test_request_parameters_map_headers_and_query(aws: Any, backend: str) -> None:
+    """``RequestParameters``: static values, context variables and body paths become the
+    HTTP request's headers and query string parameters."""
+    _Backend.received.clear()
+    _Backend.headers_seen.clear()
+    api = Api(aws)
+    integration = api.integration(
+        IntegrationType="HTTP_PROXY",
+        IntegrationUri=f"{backend}/echo",
+        IntegrationMethod="POST",
+        RequestParameters={
+            "integration.request.header.X-Static": "'fixed'",
+            "integration.request.header.X-Connection": "context.connectionId",
+            "integration.request.querystring.room": "route.request.body.room",
+            "integration.request.querystring.absent": "route.request.body.nothing",
+        },
+    )
+    api.route("$default", integration)
+    ws = connect(api.deploy())
+    try:
+        ask(ws, {"room": "blue"})
+    finally:
+        ws.close()
+    [(_, path, _)] = _Backend.received
+    [headers] = _Backend.headers_seen
+    assert path == "/echo?room=blue"
+    assert headers["X-Static"] == "fixed" and len(headers["X-Connection"]) == 16

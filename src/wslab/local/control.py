@@ -77,6 +77,7 @@ class IntegrationSnapshot:
     # handling): what the request becomes and how the output comes back.
     integration_method: str | None = None
     request_templates: tuple[tuple[str, str], ...] = ()
+    request_parameters: tuple[tuple[str, str], ...] = ()
     template_selection_expression: str | None = None
     passthrough_behavior: str | None = None
     content_handling: str | None = None

@@ -35,6 +35,7 @@ from wslab.local.gateway.integrations import (
     invoke_function,
     with_stage_variables,
 )
+from wslab.local.gateway.parameters import IntegrationParameters, integration_parameters
 from wslab.local.gateway.templates import (
     PassthroughRefused,
     pick_integration_response,
@@ -55,13 +56,19 @@ _CONVERT_TO_TEXT = "CONVERT_TO_TEXT"
 class HttpBackend:
     """The HTTP client HTTP and HTTP_PROXY integrations call their URLs with: one session,
     opened on first use, closed with the gateway. Requests carry ``Content-Type:
-    application/json`` and none of the client's headers (UNCONFIRMED)."""
+    application/json`` (UNCONFIRMED) and the headers ``RequestParameters`` map, none of the
+    client's own."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
 
     async def request(
-        self, method: str, url: str, body: bytes, timeout_s: float
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        timeout_s: float,
+        parameters: IntegrationParameters,
     ) -> tuple[int, bytes]:
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -69,7 +76,8 @@ class HttpBackend:
             method,
             url,
             data=body,
-            headers={"Content-Type": "application/json"},
+            params=parameters.query or None,
+            headers={"Content-Type": "application/json", **parameters.headers},
             timeout=aiohttp.ClientTimeout(total=timeout_s),
         ) as response:
             return response.status, await response.read()
@@ -161,13 +169,17 @@ async def _http(
     http: HttpBackend,
     integration: IntegrationSnapshot,
     request: bytes,
+    event: Mapping[str, Any],
     stage_variables: Mapping[str, str],
 ) -> _Answer | IntegrationResult:
     # Stage variables may name the URL, or part of it, as for Lambda functions.
     url = with_stage_variables(integration.integration_uri or "", stage_variables)
     method = integration.integration_method or "POST"
     try:
-        status, output = await http.request(method, url, request, integration.timeout_ms / 1000)
+        parameters = integration_parameters(integration.request_parameters, event, stage_variables)
+        status, output = await http.request(
+            method, url, request, integration.timeout_ms / 1000, parameters
+        )
     except TimeoutError:
         return _failed(
             IntegrationFailure.TIMEOUT, f"no answer from {url} within {integration.timeout_ms} ms"
@@ -184,6 +196,7 @@ async def _backend(
     http: HttpBackend,
     integration: IntegrationSnapshot,
     request: bytes,
+    event: Mapping[str, Any],
     stage_variables: Mapping[str, str],
     source_arn: str,
 ) -> _Answer | IntegrationResult:
@@ -195,7 +208,7 @@ async def _backend(
         status = _mock_status(request.decode("utf-8", "replace"))
         return _Answer(status, b"", str(status))
     if kind != "AWS":
-        return await _http(http, integration, request, stage_variables)
+        return await _http(http, integration, request, event, stage_variables)
     if function_arn_of(integration.integration_uri, stage_variables) is None:
         return await _service(services, integration, request)
     result = await invoke_function(
@@ -241,7 +254,7 @@ async def call_non_proxy(
     except (TemplateFailure, binascii.Error, ValueError) as error:
         return _failure(f"integration request: {error}", started)
     answer = await _backend(
-        invoke, control, services, http, integration, request, stage_variables, source_arn
+        invoke, control, services, http, integration, request, event, stage_variables, source_arn
     )
     latency_ms = int((time.perf_counter() - started) * 1000)
     if isinstance(answer, IntegrationResult):

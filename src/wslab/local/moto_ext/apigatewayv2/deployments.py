@@ -113,6 +113,7 @@ def _integration(integration: Any) -> IntegrationSnapshot:
         credentials_arn=integration.credentials_arn,
         integration_method=integration.integration_method,
         request_templates=_pairs(integration.request_templates),
+        request_parameters=_pairs(integration.request_parameters),
         template_selection_expression=integration.template_selection_expression,
         passthrough_behavior=integration.passthrough_behavior,
         content_handling=integration.content_handling_strategy,
