@@ -711,3 +711,26 @@ def test_request_parameters_map_headers_and_query(aws: Any, backend: str) -> Non
     [headers] = _Backend.headers_seen
     assert path == "/echo?room=blue"
     assert headers["X-Static"] == "fixed" and len(headers["X-Connection"]) == 16
+
+
+def test_connect_template_reads_the_query_string(aws: Any) -> None:
+    """A MOCK ``$connect`` template deciding by ``$input.params('pass')``: the query string
+    of the upgrade request reaches it."""
+    api = Api(aws)
+    gate = api.integration(
+        IntegrationType="MOCK",
+        RequestTemplates={
+            "$default": "{\"statusCode\": #if($input.params('pass') == 'yes')200#{else}403#end}"
+        },
+        TemplateSelectionExpression="\\$default",
+    )
+    api.response(gate, "$default")
+    api.route("$connect", gate, two_way=False, route_response=False)
+    api.route("$default", mock_integration(api, "in"))
+    url = api.deploy()
+    assert refused_status(f"{url}?pass=no") == 403
+    ws = connect(f"{url}?pass=yes")
+    try:
+        assert ask(ws, "x") == "in"
+    finally:
+        ws.close()

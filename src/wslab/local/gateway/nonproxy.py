@@ -245,7 +245,12 @@ async def call_non_proxy(
             body
             if template is None
             else render_template(
-                template, body=body, context=context, stage_variables=stage_variables
+                template,
+                body=body,
+                context=context,
+                stage_variables=stage_variables,
+                query=event.get("queryStringParameters") or {},
+                headers=event.get("headers") or {},
             )
         )
         request = _to_backend(text, integration.content_handling)

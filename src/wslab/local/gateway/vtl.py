@@ -4,7 +4,8 @@
 Behaviour: docs/apigw-websocket.md §5.1. The variables are those of API Gateway's mapping
 template reference (DG:api-gateway-mapping-template-reference), as far as a WebSocket
 message has them: ``$input.body``, ``$input.json(path)``, ``$input.path(path)``; ``$context``
-holds the fields of the proxy event's ``requestContext``; ``$util.escapeJavaScript``,
+holds the fields of the proxy event's ``requestContext``; ``$input.params()`` the
+``$connect`` request's query string and headers; ``$util.escapeJavaScript``,
 ``parseJson``, ``urlEncode``, ``urlDecode``, ``base64Encode`` and ``base64Decode``.
 
 JSONPath here is the subset templates use: ``$``, ``.name``, ``['name']``, ``[0]``.
@@ -60,10 +61,13 @@ def _follow(root: Any, path: str) -> Any:
 
 
 class _Input:
-    """``$input``: the message body and JSONPath views of it."""
+    """``$input``: the message body and JSONPath views of it, and (on ``$connect``) the
+    request's query string and headers as ``params``."""
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, query: Mapping[str, str], headers: Mapping[str, str]) -> None:
         self._body = body
+        self._query = dict(query)
+        self._headers = dict(headers)
         self._parsed: Any = None
         self._parsed_once = False
 
@@ -87,6 +91,18 @@ class _Input:
     def path(self, path: str = "$") -> Any:
         """The value at ``path`` as an object a template can walk (``$input.path('$').a``)."""
         return _follow(self._root(), path or "$")
+
+    def params(self, name: str | None = None) -> Any:
+        """``$input.params()``: every parameter by kind; ``$input.params('x')``: the query
+        string's ``x``, else the header ``x`` (names of headers without regard to case)."""
+        if name is None:
+            return {"path": {}, "querystring": self._query, "header": self._headers}
+        if name in self._query:
+            return self._query[name]
+        for header, value in self._headers.items():
+            if header.lower() == name.lower():
+                return value
+        return ""
 
 
 class _Util:
@@ -139,10 +155,13 @@ def render_template(
     body: str,
     context: Mapping[str, Any],
     stage_variables: Mapping[str, str],
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> str:
-    """Render ``template`` for a message ``body`` (or an integration's output)."""
+    """Render ``template`` for a message ``body`` (or an integration's output); ``query``
+    and ``headers`` are those of the ``$connect`` request, when there is one."""
     namespace = {
-        "input": _Input(body),
+        "input": _Input(body, query or {}, headers or {}),
         "context": dict(context),
         "util": _UTIL,
         "stageVariables": dict(stage_variables),

@@ -66,3 +66,17 @@ def test_a_template_that_does_not_parse_is_a_failure() -> None:
     """A broken template raises :class:`TemplateFailure`, never airspeed's own errors."""
     with pytest.raises(TemplateFailure):
         render("#if($input.body")
+
+
+def test_input_params_of_the_connect_request() -> None:
+    """``$input.params('x')``: the query string's, else the header's (any case)."""
+    rendered = render_template(
+        "$input.params('token') $input.params('x-team') $input.params('none')|"
+        "$input.params().querystring.token",
+        body="",
+        context={},
+        stage_variables={},
+        query={"token": "t1"},
+        headers={"X-Team": "blue"},
+    )
+    assert rendered == "t1 blue |t1"
