@@ -142,7 +142,56 @@ def _check_apigatewayv2_models() -> list[str]:
     missing += _attributes(
         route,
         "route_id route_key target authorization_type authorizer_id "
-        "route_response_selection_expression delete_route_response",
+        "route_response_selection_expression delete_route_response route_responses",
+    )
+    route_response = backend.create_route_response(
+        api_id=api.api_id,
+        route_id=route.route_id,
+        route_response_key="$default",
+        model_selection_expression=None,
+        response_models=None,
+    )
+    missing += _attributes(route_response, "route_response_key")
+    integration = backend.create_integration(
+        api_id=api.api_id,
+        connection_id=None,
+        connection_type=None,
+        content_handling_strategy=None,
+        credentials_arn=None,
+        description=None,
+        integration_method=None,
+        integration_subtype=None,
+        integration_type="MOCK",
+        integration_uri=None,
+        passthrough_behavior=None,
+        payload_format_version=None,
+        request_parameters=None,
+        request_templates=None,
+        response_parameters=None,
+        template_selection_expression=None,
+        timeout_in_millis=None,
+        tls_config=None,
+    )
+    # The snapshot of a non-proxy integration (deployments.py) reads these.
+    missing += _attributes(
+        integration,
+        "id integration_type integration_uri integration_method credentials_arn "
+        "request_templates template_selection_expression passthrough_behavior "
+        "content_handling_strategy timeout_in_millis responses",
+    )
+    integration_response = backend.create_integration_response(
+        api_id=api.api_id,
+        integration_id=integration.id,
+        content_handling_strategy=None,
+        integration_response_key="$default",
+        response_parameters=None,
+        response_templates=None,
+        template_selection_expression=None,
+    )
+    missing += _attributes(
+        integration_response,
+        "integration_response_key response_templates template_selection_expression "
+        "content_handling_strategy",
     )
     return missing + _attributes(api.backend, "region_name account_id")
 

@@ -111,7 +111,7 @@ def _template(role: str, function_name: str) -> dict[str, Any]:
             },
             "Deployment": {
                 "Type": "AWS::ApiGatewayV2::Deployment",
-                "DependsOn": ["ConnectRoute", "DefaultRoute"],
+                "DependsOn": ["ConnectRoute", "DefaultRoute", "DefaultRouteResponse"],
                 "Properties": {"ApiId": api, "Description": "v1"},
             },
             "Stage": {
@@ -217,8 +217,11 @@ def test_update_adds_a_route_live_after_a_new_deployment(
     resources = updated["Resources"]
     resources["PingRoute"] = copy.deepcopy(resources["DefaultRoute"])
     resources["PingRoute"]["Properties"]["RouteKey"] = "ping"
+    # Two-way as on AWS: the route response too (docs/apigw-websocket.md §5).
+    resources["PingRouteResponse"] = copy.deepcopy(resources["DefaultRouteResponse"])
+    resources["PingRouteResponse"]["Properties"]["RouteId"] = {"Ref": "PingRoute"}
     resources["DeploymentV2"] = copy.deepcopy(resources.pop("Deployment"))
-    resources["DeploymentV2"]["DependsOn"].append("PingRoute")
+    resources["DeploymentV2"]["DependsOn"] += ["PingRoute", "PingRouteResponse"]
     resources["Stage"]["Properties"]["DeploymentId"] = {"Ref": "DeploymentV2"}
     updated["Outputs"]["DeploymentId"] = {"Value": {"Ref": "DeploymentV2"}}
     cfn.update_stack(StackName=name, TemplateBody=json.dumps(updated))

@@ -28,11 +28,13 @@ __all__ = [
     "AccessDenied",
     "ApiSnapshot",
     "AuthorizerSnapshot",
+    "AwsServiceCaller",
     "ControlPlane",
     "CredentialIssuer",
     "DeployedFunction",
     "FunctionSpec",
     "FunctionThrottled",
+    "IntegrationResponseSnapshot",
     "IntegrationSnapshot",
     "InvocationNotStarted",
     "InvocationResult",
@@ -54,12 +56,32 @@ LOG_TAIL_BYTES: Final = 4096
 
 
 @dataclass(frozen=True)
+class IntegrationResponseSnapshot:
+    """How a non-proxy integration's output becomes the reply: ``key`` is ``$default`` or a
+    ``/regex/``; ``templates`` are (selection key, VTL template) pairs."""
+
+    key: str
+    templates: tuple[tuple[str, str], ...] = ()
+    template_selection_expression: str | None = None
+    content_handling: str | None = None
+
+
+@dataclass(frozen=True)
 class IntegrationSnapshot:
     integration_id: str
     integration_type: str
     integration_uri: str | None
     timeout_ms: int
     credentials_arn: str | None = None
+    # Non-proxy integrations only (AWS, HTTP, MOCK; HTTP_PROXY uses the method and content
+    # handling): what the request becomes and how the output comes back.
+    integration_method: str | None = None
+    request_templates: tuple[tuple[str, str], ...] = ()
+    request_parameters: tuple[tuple[str, str], ...] = ()
+    template_selection_expression: str | None = None
+    passthrough_behavior: str | None = None
+    content_handling: str | None = None
+    responses: tuple[IntegrationResponseSnapshot, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -306,6 +328,18 @@ class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
 
     def function_code(self, spec: FunctionSpec) -> bytes:  # pragma: no cover - a protocol
         """The deployment package (a zip) of ``spec``'s version."""
+
+
+class AwsServiceCaller(Protocol):
+    """Calls an AWS service's action for an API Gateway ``AWS`` integration
+    (``arn:aws:apigateway:{region}:{service}:action/{Action}``), signed as the integration's
+    ``CredentialsArn`` role; answers (HTTP status, body). Raises ``LookupError`` for a service
+    it cannot call or a role it cannot assume."""
+
+    def __call__(
+        self, region: str, service: str, action: str, body: bytes, credentials_arn: str | None
+    ) -> Awaitable[tuple[int, bytes]]:  # pragma: no cover - a protocol
+        ...
 
 
 class Invoker(Protocol):

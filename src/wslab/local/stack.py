@@ -37,6 +37,7 @@ from wslab.local.api_hosts import LOOKUP_PATH, LOOKUP_VARIABLE, host_of
 from wslab.local.defaults import DEFAULT_LAMBDA_CONCURRENCY, DEFAULT_PORT, HEALTH_PATH
 from wslab.local.gateway.server import Gateway, GatewaySettings
 from wslab.local.moto_ext.apigatewayv2.models import localise_endpoints
+from wslab.local.moto_ext.apigatewayv2.service_integrations import ServiceIntegrations
 from wslab.local.moto_ext.core.control_plane import MotoControlPlane
 from wslab.local.moto_ext.core.host import HOST
 from wslab.local.moto_ext.core.moto_app import MotoApp
@@ -231,7 +232,11 @@ class LocalAWS:
         await self._control.ready()  # snapshots built off the loop, before the gateway reads
         localise_endpoints()
         self.gateway = Gateway(
-            self.lambdas.invoke, self._control, self._gateway_settings, self._log
+            self.lambdas.invoke,
+            self._control,
+            self._gateway_settings,
+            self._log,
+            services=ServiceIntegrations(self._moto, self._control),
         )
 
     async def _health(self, request: web.Request) -> web.Response:

@@ -52,11 +52,13 @@ __all__ = [
     "SEND_BUFFER_LIMIT_BYTES",
     "SEND_WAIT_SECONDS",
     "TIMEOUT_MESSAGE",
+    "UNSUPPORTED_MEDIA_MESSAGE",
     "client_close_status",
     "error_frame",
     "forbidden_frame",
     "internal_error_frame",
     "timeout_frame",
+    "unsupported_media_frame",
 ]
 
 # --- limits (docs/apigw-websocket.md §7) -----------------------------------------------
@@ -146,6 +148,9 @@ UNCONFIRMED and follows the RFC 6455 name of the code."""
 FORBIDDEN_MESSAGE: Final = "Forbidden"
 INTERNAL_ERROR_MESSAGE: Final = "Internal server error"
 TIMEOUT_MESSAGE: Final = "Endpoint request timed out"
+UNSUPPORTED_MEDIA_MESSAGE: Final = "Unsupported Media Type"
+"""A message ``PassthroughBehavior`` refuses: REST APIs answer 415 with this message; that a
+WebSocket API sends it as an error frame is UNCONFIRMED (docs/apigw-websocket.md §5.1)."""
 
 
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
@@ -190,3 +195,8 @@ def client_close_status(
     if not code:
         return CLOSE_NO_STATUS, REASON_NO_STATUS
     return code, reason
+
+
+def unsupported_media_frame(connection_id: str, request_id: str) -> str:
+    """Frame sent when no request template matches and passing the body through is refused."""
+    return error_frame(UNSUPPORTED_MEDIA_MESSAGE, connection_id, request_id)

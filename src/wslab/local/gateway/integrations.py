@@ -45,7 +45,9 @@ __all__ = [
     "IntegrationResult",
     "call_lambda",
     "function_arn_of",
+    "invoke_function",
     "invoke_permission",
+    "with_stage_variables",
 ]
 
 _URI = re.compile(
@@ -61,6 +63,7 @@ class IntegrationFailure(enum.Enum):
 
     ERROR = "error"  # function error, missing function or permission, unsupported type
     TIMEOUT = "timeout"
+    UNSUPPORTED_MEDIA = "unsupported media"  # PassthroughBehavior refused the message
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class IntegrationResult:
     # A function error's own fields (Lambda's error JSON), when the function failed.
     error_type: str | None = None
     error_message: str | None = None
+    # Non-proxy integrations: the backend's status code, and what a two-way route sends back
+    # (None: nothing) once the integration response has shaped it.
+    status_code: int = 200
+    reply: str | bytes | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -82,13 +89,18 @@ def _function_in(uri: str) -> str | None:
     return uri if uri.startswith("arn:aws:lambda:") else None
 
 
+def with_stage_variables(uri: str, stage_variables: Mapping[str, str]) -> str:
+    """``uri`` with each ``${stageVariables.name}`` replaced by the stage's value."""
+    if "${" not in uri:
+        return uri
+    return _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
+
+
 def function_arn_of(uri: str | None, stage_variables: Mapping[str, str]) -> str | None:
     """The function ARN (or name) inside a Lambda integration URI."""
     if not uri:
         return None
-    if "${" in uri:
-        uri = _STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group(1), ""), uri)
-    return _function_in(uri)
+    return _function_in(with_stage_variables(uri, stage_variables))
 
 
 _API_GATEWAY = Principal("Service", "apigateway.amazonaws.com")
@@ -186,14 +198,38 @@ async def call_lambda(
     stage_variables: Mapping[str, str],
     source_arn: str,
 ) -> IntegrationResult:
-    """Invoke the integration's function with ``event``; never raises."""
+    """Invoke the proxy integration's function with ``event``; never raises."""
     if integration is None:
         return IntegrationResult(failure=IntegrationFailure.ERROR, reason="route has no target")
     if integration.integration_type != "AWS_PROXY":
         return IntegrationResult(
             failure=IntegrationFailure.ERROR,
-            reason=f"integration type {integration.integration_type} is not served locally",
+            reason=f"integration type {integration.integration_type} is not a Lambda proxy",
         )
+    result = await invoke_function(
+        invoke, control, integration, json.dumps(event).encode(), stage_variables, source_arn
+    )
+    if result.failure is not None:
+        return result
+    raw: bytes = result.payload
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode("utf-8", "replace")
+    return IntegrationResult(payload=payload, latency_ms=result.latency_ms)
+
+
+async def invoke_function(
+    invoke: Invoker,
+    control: ControlPlane,
+    integration: IntegrationSnapshot,
+    payload: bytes,
+    stage_variables: Mapping[str, str],
+    source_arn: str,
+) -> IntegrationResult:
+    """Invoke the function the integration URI names with ``payload``, as API Gateway does
+    for Lambda integrations, proxy or not; the result's ``payload`` is the function's raw
+    output (bytes), also for a function error. Never raises."""
     arn = function_arn_of(integration.integration_uri, stage_variables)
     function = await control.find_function(arn) if arn else None
     if function is None:
@@ -214,9 +250,7 @@ async def call_lambda(
     # It must start a moment before the timeout to be of any use; an invocation dropped
     # then fails before API Gateway's own wait ends, so its reason is the one logged.
     start_by = time.monotonic() + max(timeout_s - _START_MARGIN_S, 0.0)
-    invocation = asyncio.ensure_future(
-        invoke(function.spec, json.dumps(event).encode(), start_by=start_by)
-    )
+    invocation = asyncio.ensure_future(invoke(function.spec, payload, start_by=start_by))
     invocation.add_done_callback(_consume_outcome)
     # The function runs on after API Gateway stops waiting, as on AWS: never cancel it.
     if not await _wait(invocation, timeout_s):
@@ -241,14 +275,11 @@ async def call_lambda(
     if result.function_error:
         error_type, error_message = _error_fields(result)
         return IntegrationResult(
+            payload=result.payload,
             failure=IntegrationFailure.ERROR,
             latency_ms=latency_ms,
             reason=f"function error: {result.payload[:300].decode('utf-8', 'replace')}",
             error_type=error_type,
             error_message=error_message,
         )
-    try:
-        payload = json.loads(result.payload) if result.payload else None
-    except ValueError:
-        payload = result.payload.decode("utf-8", "replace")
-    return IntegrationResult(payload=payload, latency_ms=latency_ms)
+    return IntegrationResult(payload=result.payload, latency_ms=latency_ms)

@@ -20,7 +20,13 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
-from wslab.local.control import ControlPlane, IntegrationSnapshot, Invoker, ServedStage
+from wslab.local.control import (
+    AwsServiceCaller,
+    ControlPlane,
+    IntegrationSnapshot,
+    Invoker,
+    ServedStage,
+)
 from wslab.local.gateway.access_log import access_log_line
 from wslab.local.gateway.authorizer import (
     UNAUTHORIZED_RESULT,
@@ -53,6 +59,7 @@ from wslab.local.gateway.frames import (
     forbidden_frame,
     internal_error_frame,
     timeout_frame,
+    unsupported_media_frame,
 )
 from wslab.local.gateway.handshake import HandshakeRefusal, handshake_refusal
 from wslab.local.gateway.ids import new_id
@@ -62,6 +69,7 @@ from wslab.local.gateway.management import (
     ManagementApi,
     addresses_management_api,
 )
+from wslab.local.gateway.nonproxy import HttpBackend, call_non_proxy
 from wslab.local.gateway.selection import CONNECT_ROUTE, DISCONNECT_ROUTE, route_for_message
 from wslab.local.gateway.websocket import GatewayWebSocketResponse
 from wslab.local.policy import ContextValue
@@ -69,6 +77,13 @@ from wslab.local.policy import ContextValue
 __all__ = ["Gateway", "GatewaySettings"]
 
 _AUTHORIZER_TIMEOUT_MS = 10_000
+# A failed $connect integration: the upgrade's status and message (docs/apigw-websocket.md
+# §2.1; the 415 of a refused passthrough is UNCONFIRMED, as REST APIs answer it).
+_CONNECT_FAILURES = {
+    IntegrationFailure.TIMEOUT: (504, "Endpoint request timed out"),
+    IntegrationFailure.ERROR: (502, "Internal server error"),
+    IntegrationFailure.UNSUPPORTED_MEDIA: (415, "Unsupported Media Type"),
+}
 _SHUTDOWN_CLOSE_WAIT_S = 0.25
 _SHUTDOWN_HANDLERS_WAIT_S = 2.0
 
@@ -136,13 +151,17 @@ class Gateway:
         control: ControlPlane,
         settings: GatewaySettings,
         log: Callable[[str], None],
+        services: AwsServiceCaller | None = None,
     ) -> None:
         self._invoke = invoke
+        # What AWS service integrations call (DynamoDB, SQS, SNS); None: they fail.
+        self._services = services
         self._control = control
         self._settings = settings
         self._log = log
         self._connections = ConnectionRegistry()
         self._management = ManagementApi(self._connections, control)
+        self._http = HttpBackend()
         self._tasks: set[asyncio.Task[Any]] = set()
         # The request handlers serving open WebSockets: stopping waits for them to end.
         self._serving: set[asyncio.Task[Any]] = set()
@@ -177,6 +196,30 @@ class Gateway:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _call(
+        self,
+        integration: IntegrationSnapshot | None,
+        event: dict[str, Any],
+        served: ServedStage,
+        source_arn: str,
+    ) -> IntegrationResult:
+        """Call a route's integration: a Lambda proxy, or one of the other types
+        (docs/apigw-websocket.md §5.1)."""
+        if integration is None or integration.integration_type == "AWS_PROXY":
+            return await call_lambda(
+                self._invoke, self._control, integration, event, served.stage_variables, source_arn
+            )
+        return await call_non_proxy(
+            self._invoke,
+            self._control,
+            self._services,
+            self._http,
+            integration,
+            event,
+            served.stage_variables,
+            source_arn,
+        )
 
     def _access(
         self,
@@ -335,22 +378,16 @@ class Gateway:
         event = connect_event(
             context, headers, query, request_id, context.connected_at_ms, trace_id=trace_id
         )
-        result = await call_lambda(
-            self._invoke,
-            self._control,
-            served.snapshot.integration_for(route),
-            event,
-            served.stage_variables,
-            _route_arn(context, CONNECT_ROUTE),
-        )
+        integration = served.snapshot.integration_for(route)
+        result = await self._call(integration, event, served, _route_arn(context, CONNECT_ROUTE))
         if result.failure is not None:
-            status = 504 if result.failure is IntegrationFailure.TIMEOUT else 502
+            status, message = _CONNECT_FAILURES[result.failure]
             self._connections.remove(connection)
             self._access(context, "CONNECT", CONNECT_ROUTE, status, request_id, result)
-            message = "Endpoint request timed out" if status == 504 else "Internal server error"
             return _reject(status, message)
-        payload = result.payload if isinstance(result.payload, dict) else {}
-        status_code = payload.get("statusCode", 200)
+        proxy = integration is None or integration.integration_type == "AWS_PROXY"
+        payload = result.payload if proxy and isinstance(result.payload, dict) else {}
+        status_code = payload.get("statusCode", 200) if proxy else result.status_code
         status = status_code if isinstance(status_code, int) else 200
         if not 200 <= status < 300:
             # Any other status refuses the upgrade with that very status; the body is dropped.
@@ -493,14 +530,17 @@ class Gateway:
             self._access(context, "MESSAGE", route_key or "-", 403, request_id)
             return
         route = routes[route_key]
-        result = await call_lambda(
-            self._invoke,
-            self._control,
-            served.snapshot.integration_for(route),
+        integration = served.snapshot.integration_for(route)
+        result = await self._call(
+            integration,
             message_event(context, body, route_key, request_id, message_id, received),
-            served.stage_variables,
+            served,
             _route_arn(context, route_key),
         )
+        if result.failure is IntegrationFailure.UNSUPPORTED_MEDIA:
+            await connection.send(unsupported_media_frame(context.connection_id, request_id))
+            self._access(context, "MESSAGE", route_key, 415, request_id, result)
+            return
         if result.failure is IntegrationFailure.TIMEOUT:
             await connection.send(timeout_frame(context.connection_id, request_id))
             self._access(context, "MESSAGE", route_key, 504, request_id, result)
@@ -509,7 +549,10 @@ class Gateway:
             await connection.send(internal_error_frame(context.connection_id, request_id))
             self._access(context, "MESSAGE", route_key, 500, request_id, result)
             return
-        if route.two_way and isinstance(result.payload, dict):
+        if route.two_way and result.reply is not None:
+            # A non-proxy integration's reply, as its integration response shaped it.
+            await connection.send(result.reply)
+        elif route.two_way and isinstance(result.payload, dict):
             reply = result.payload.get("body")
             if isinstance(reply, str) and reply:
                 await connection.send(reply)
@@ -527,12 +570,10 @@ class Gateway:
         if served is None or route is None or route.integration_id is None:
             self._access(context, "DISCONNECT", DISCONNECT_ROUTE, 200, request_id)
             return
-        result = await call_lambda(
-            self._invoke,
-            self._control,
+        result = await self._call(
             served.snapshot.integration_for(route),
             disconnect_event(context, code, reason, request_id, now_ms()),
-            served.stage_variables,
+            served,
             _route_arn(context, DISCONNECT_ROUTE),
         )
         status = 200 if result.failure is None else 500
@@ -561,3 +602,4 @@ class Gateway:
             task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._http.close()

@@ -19,6 +19,7 @@ from wslab.local.control import (
     DEFAULT_INTEGRATION_TIMEOUT_MS,
     ApiSnapshot,
     AuthorizerSnapshot,
+    IntegrationResponseSnapshot,
     IntegrationSnapshot,
     RouteSnapshot,
 )
@@ -74,6 +75,52 @@ def _identity_sources(value: Any) -> tuple[str, ...]:
     return tuple(str(part) for part in value)
 
 
+def _pairs(mapping: Any) -> tuple[tuple[str, str], ...]:
+    """A template map (selection key -> template) as sorted pairs: frozen and comparable."""
+    if not isinstance(mapping, dict):
+        return ()
+    return tuple(sorted((str(key), str(value)) for key, value in mapping.items()))
+
+
+def _two_way(route: Any) -> bool:
+    """A route answers its client only with ``RouteResponseSelectionExpression`` ``$default``
+    and a ``$default`` route response (docs/apigw-websocket.md §5)."""
+    if route.route_response_selection_expression != "$default":
+        return False
+    responses = getattr(route, "route_responses", {}) or {}
+    return any(response.route_response_key == "$default" for response in responses.values())
+
+
+def _integration_responses(integration: Any) -> tuple[IntegrationResponseSnapshot, ...]:
+    responses = getattr(integration, "responses", {}) or {}
+    return tuple(
+        IntegrationResponseSnapshot(
+            key=str(response.integration_response_key),
+            templates=_pairs(response.response_templates),
+            template_selection_expression=response.template_selection_expression,
+            content_handling=response.content_handling_strategy,
+        )
+        for response in responses.values()
+    )
+
+
+def _integration(integration: Any) -> IntegrationSnapshot:
+    return IntegrationSnapshot(
+        integration_id=integration.id,
+        integration_type=integration.integration_type,
+        integration_uri=integration.integration_uri,
+        timeout_ms=integration.timeout_in_millis or DEFAULT_INTEGRATION_TIMEOUT_MS,
+        credentials_arn=integration.credentials_arn,
+        integration_method=integration.integration_method,
+        request_templates=_pairs(integration.request_templates),
+        request_parameters=_pairs(integration.request_parameters),
+        template_selection_expression=integration.template_selection_expression,
+        passthrough_behavior=integration.passthrough_behavior,
+        content_handling=integration.content_handling_strategy,
+        responses=_integration_responses(integration),
+    )
+
+
 def snapshot_api(api: Any) -> ApiSnapshot:
     """Copy the data-plane view of a moto ``Api`` so later edits don't leak into it."""
     routes = {
@@ -83,19 +130,12 @@ def snapshot_api(api: Any) -> ApiSnapshot:
             integration_id=_integration_id_from_target(route.target),
             authorization_type=route.authorization_type or "NONE",
             authorizer_id=route.authorizer_id,
-            two_way=route.route_response_selection_expression == "$default",
+            two_way=_two_way(route),
         )
         for route in api.routes.values()
     }
     integrations = {
-        integration.id: IntegrationSnapshot(
-            integration_id=integration.id,
-            integration_type=integration.integration_type,
-            integration_uri=integration.integration_uri,
-            timeout_ms=integration.timeout_in_millis or DEFAULT_INTEGRATION_TIMEOUT_MS,
-            credentials_arn=integration.credentials_arn,
-        )
-        for integration in api.integrations.values()
+        integration.id: _integration(integration) for integration in api.integrations.values()
     }
     authorizers = {
         authorizer.id: AuthorizerSnapshot(

@@ -1,11 +1,11 @@
 """moto's API Gateway v2, extended with deployments, UpdateStage and local endpoints.
 
 moto 5.2 answers 404 to CreateDeployment/GetDeployment(s)/DeleteDeployment, has no
-UpdateStage nor GetAuthorizers, and gives WebSocket APIs an ``https://`` endpoint nothing
-serves. The extension goes through moto's own seams: a subclass of its response class serves
-the extra operations (moto dispatches by the botocore operation name), its URL table gains the
-deployment paths, and ``create_api`` is wrapped to give WebSocket APIs the local ``ws://``
-endpoint.
+UpdateStage, GetAuthorizers nor GetRouteResponses, and gives WebSocket APIs an ``https://``
+endpoint nothing serves. The extension goes through moto's own seams: a subclass of its
+response class serves the extra operations (moto dispatches by the botocore operation name),
+its URL table gains the deployment paths, and ``create_api`` is wrapped to give WebSocket APIs
+the local ``ws://`` endpoint.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from moto.apigatewayv2 import urls as moto_urls
 from moto.apigatewayv2.exceptions import (
     APIGatewayV2Error,
     BadRequestException,
+    RouteNotFound,
     StageNotFound,
 )
 from moto.apigatewayv2.models import ApiGatewayV2Backend
@@ -85,7 +86,8 @@ def _give_aws_api_id(backend: Any, api: Any) -> None:
 
 
 class LocalApiGatewayV2Response(ApiGatewayV2Response):
-    """moto's API Gateway v2 responses plus deployments, UpdateStage and GetAuthorizers."""
+    """moto's API Gateway v2 responses plus deployments, UpdateStage, GetAuthorizers and
+    GetRouteResponses."""
 
     def _api(self) -> Any:
         return self.apigatewayv2_backend.get_api(self._path_part(3))
@@ -168,6 +170,15 @@ class LocalApiGatewayV2Response(ApiGatewayV2Response):
     def get_authorizers(self) -> Any:
         api = self._api()
         items = [authorizer.to_json() for authorizer in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
+
+    def get_route_responses(self) -> Any:
+        """GetRouteResponses, which moto routes but does not answer."""
+        api = self._api()
+        route = api.routes.get(self._path_part(5))
+        if route is None:
+            raise RouteNotFound(self._path_part(5))
+        items = [response.to_json() for response in route.route_responses.values()]
         return 200, {}, json.dumps({"items": items})
 
     def create_deployment(self) -> Any:

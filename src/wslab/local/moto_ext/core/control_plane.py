@@ -375,24 +375,31 @@ class MotoControlPlane:
     def function_credentials(self, spec: FunctionSpec) -> TemporaryCredentials | None:
         """``AssumeRole`` of the function's role, session named after the function, as Lambda
         does; one session per function and role, reused by its execution environments."""
-        key = (spec.account_id, spec.region, spec.role, spec.name)
+        return self.role_credentials(spec.account_id, spec.region, spec.role, spec.name)
+
+    def role_credentials(
+        self, account_id: str, region: str, role_arn: str, session_name: str
+    ) -> TemporaryCredentials | None:
+        """``AssumeRole`` of ``role_arn`` (a function's role, an integration's
+        ``CredentialsArn``); one session per role and name, reused. Never on the loop."""
+        key = (account_id, region, role_arn, session_name)
         generation = self._host.changes.of("*")  # a reset forgets every session
         hit = self._credentials.get(key)
         if hit is not None and hit[0] == generation:
             return hit[1]
-        if not spec.role.startswith("arn:"):
+        if not role_arn.startswith("arn:"):
             return None
         with self._host.locks.holding(STS, IAM):
-            assumed = sts_backends[spec.account_id]["aws"].assume_role(
-                region_name=spec.region,
-                role_session_name=spec.name,
-                role_arn=spec.role,
+            assumed = sts_backends[account_id]["aws"].assume_role(
+                region_name=region,
+                role_session_name=session_name,
+                role_arn=role_arn,
                 policy="",
                 duration=CREDENTIALS_DURATION_S,
                 external_id="",
             )
             self._host.changes.bump(STS)
-        # The function's calls are signed with these at once: IAM must know the session.
+        # Calls are signed with these at once: IAM must know the session.
         self.refresh_after(STS)
         credentials = TemporaryCredentials(
             str(assumed.access_key_id), str(assumed.secret_access_key), str(assumed.session_token)

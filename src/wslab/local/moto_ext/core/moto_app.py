@@ -164,21 +164,32 @@ class MotoApp:
         body = await request.read()
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         server = (str(sockname[0]), int(sockname[1])) if sockname else ("127.0.0.1", 0)
-        environ = wsgi_environ(
+        status, headers, payload = await self.call(
             request.method,
             request.raw_path,
-            request.headers.items(),
+            request.headers,
             body,
             request.remote or "127.0.0.1",
             server,
         )
-        service = service_of(request.headers, request.path)
+        return web.Response(status=status, body=payload, headers=headers)
+
+    async def call(
+        self,
+        method: str,
+        raw_path: str,
+        headers: Any,
+        body: bytes,
+        remote: str = "127.0.0.1",
+        server: tuple[str, int] = ("127.0.0.1", 0),
+    ) -> tuple[int, CIMultiDict[str], bytes]:
+        """One signed AWS call, as if it had come in on the stack's port (API Gateway's
+        service integrations make theirs here)."""
+        environ = wsgi_environ(method, raw_path, headers.items(), body, remote, server)
+        service = service_of(headers, raw_path.partition("?")[0])
         loop = asyncio.get_running_loop()
         executor = self._executor_for(service, environ["PATH_INFO"])
-        status, headers, payload = await loop.run_in_executor(
-            executor, self._call, environ, service
-        )
-        return web.Response(status=status, body=payload, headers=headers)
+        return await loop.run_in_executor(executor, self._call, environ, service)
 
     def _call(self, environ: dict[str, Any], service: str) -> tuple[int, CIMultiDict[str], bytes]:
         refused = self._iam.refusal(environ)
