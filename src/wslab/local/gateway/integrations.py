@@ -54,6 +54,9 @@ _URI = re.compile(
 )
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 _START_MARGIN_S = 0.05
+# How long a function under a debugger (wslab local --debug) is waited for: a paused
+# handler's client gets its answer, not API Gateway's timeout.
+_DEBUGGED_WAIT_S = 24 * 3600.0
 
 
 class IntegrationFailure(enum.Enum):
@@ -185,8 +188,10 @@ async def call_lambda(
     event: Mapping[str, Any],
     stage_variables: Mapping[str, str],
     source_arn: str,
+    debugged_function: str | None = None,
 ) -> IntegrationResult:
-    """Invoke the integration's function with ``event``; never raises."""
+    """Invoke the integration's function with ``event``; never raises. The function named
+    ``debugged_function`` is waited for without the integration's timeout."""
     if integration is None:
         return IntegrationResult(failure=IntegrationFailure.ERROR, reason="route has no target")
     if integration.integration_type != "AWS_PROXY":
@@ -211,6 +216,8 @@ async def call_lambda(
         )
     started = time.perf_counter()
     timeout_s = integration.timeout_ms / 1000
+    if function.spec.name == debugged_function:
+        timeout_s = _DEBUGGED_WAIT_S
     # It must start a moment before the timeout to be of any use; an invocation dropped
     # then fails before API Gateway's own wait ends, so its reason is the one logged.
     start_by = time.monotonic() + max(timeout_s - _START_MARGIN_S, 0.0)

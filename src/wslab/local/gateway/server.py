@@ -77,6 +77,8 @@ _SHUTDOWN_HANDLERS_WAIT_S = 2.0
 class GatewaySettings:
     idle_timeout_s: float = IDLE_TIMEOUT_SECONDS
     max_connection_duration_s: float = MAX_CONNECTION_SECONDS
+    # Under a debugger (wslab local --debug): its integrations do not time out.
+    debugged_function: str | None = None
 
 
 def _reject(status: int, message: str) -> web.Response:
@@ -342,6 +344,7 @@ class Gateway:
             event,
             served.stage_variables,
             _route_arn(context, CONNECT_ROUTE),
+            debugged_function=self._settings.debugged_function,
         )
         if result.failure is not None:
             status = 504 if result.failure is IntegrationFailure.TIMEOUT else 502
@@ -394,6 +397,7 @@ class Gateway:
             event,
             served.stage_variables,
             _authorizer_arn(context, authorizer.authorizer_id),
+            debugged_function=self._settings.debugged_function,
         )
         if result.failure is not None:
             # Failing with "Unauthorized" is the documented way for an authorizer to say 401.
@@ -500,6 +504,7 @@ class Gateway:
             message_event(context, body, route_key, request_id, message_id, received),
             served.stage_variables,
             _route_arn(context, route_key),
+            debugged_function=self._settings.debugged_function,
         )
         if result.failure is IntegrationFailure.TIMEOUT:
             await connection.send(timeout_frame(context.connection_id, request_id))
@@ -534,6 +539,7 @@ class Gateway:
             disconnect_event(context, code, reason, request_id, now_ms()),
             served.stage_variables,
             _route_arn(context, DISCONNECT_ROUTE),
+            debugged_function=self._settings.debugged_function,
         )
         status = 200 if result.failure is None else 500
         self._access(context, "DISCONNECT", DISCONNECT_ROUTE, status, request_id, result)

@@ -9,6 +9,9 @@ in ``AWS_LAMBDA_LOG_STREAM_NAME`` (``context.log_stream_name``). Each invocation
 (START, the handler's output, END, REPORT) lands there, in the group ``/aws/lambda/<name>``,
 after the result has been handed back: logging is never on an invocation's critical path.
 The last 4 KB of that log is what ``LogType=Tail`` returns.
+
+The function ``debug`` names (``wslab local --debug``) runs one environment at a time, under
+a debugger, and its invocations get no Timeout nor wait limit (:mod:`.debugging`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from wslab.local.control import (
     LogSink,
     TemporaryCredentials,
 )
+from wslab.local.runtime.debugging import DEBUG_TIMEOUT_S, DebugTarget
 from wslab.local.runtime.launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
 from wslab.local.runtime.pool import Backlog, FunctionPool
 from wslab.local.runtime.runtimes import launch_for
@@ -80,11 +84,14 @@ class LambdaService:
         default_concurrency: int = 10,
         echo: Callable[[str, str], None] | None = None,
         warn: Callable[[str], None] | None = None,
+        debug: DebugTarget | None = None,
     ) -> None:
         """``endpoint_environment``: what the SDK inside a function needs to reach the local
         stack instead of AWS (``AWS_ENDPOINT_URL`` and friends); ``credentials`` gives each
         function its execution role's temporary credentials, as Lambda does; ``warn``: where
-        the backlog warning goes (the stack's stderr)."""
+        the backlog warning goes (the stack's stderr); ``debug``: the function to run under
+        a debugger."""
+        self._debug = debug
         self._work_dir = work_dir
         self._code = code
         self._logs = logs
@@ -148,7 +155,12 @@ class LambdaService:
         env.setdefault("LANG", "en_US.UTF-8")
         return env
 
+    def _debugged(self, spec: FunctionSpec) -> bool:
+        return self._debug is not None and self._debug.function == spec.name
+
     def _concurrency(self, spec: FunctionSpec) -> int:
+        if self._debugged(spec) and spec.reserved_concurrency != 0:
+            return 1  # one environment: every invocation reaches the one debugger
         if spec.reserved_concurrency is not None:
             return max(spec.reserved_concurrency, 0)
         return self._default_concurrency
@@ -179,6 +191,8 @@ class LambdaService:
             )
             code = await loop.run_in_executor(None, self._code.function_code, spec)
             task_root = await loop.run_in_executor(None, self._unpack, spec, code)
+            if self._debugged(spec):  # the unpacked copy is compared with the source
+                launch = await loop.run_in_executor(None, launch_for, spec, task_root, self._debug)
             credentials = await loop.run_in_executor(
                 None, self._credentials.function_credentials, spec
             )
@@ -244,9 +258,12 @@ class LambdaService:
         except RuntimeUnavailable as unavailable:
             outcome = self._unavailable(spec, request_id, str(unavailable))
         else:
-            deadline_ms = int((time.time() + spec.timeout_s) * 1000)
+            timeout_s = spec.timeout_s
+            if self._debugged(spec):  # a paused handler is neither timed out nor dropped
+                timeout_s, start_by = DEBUG_TIMEOUT_S, None
+            deadline_ms = int((time.time() + timeout_s) * 1000)
             invocation = Invocation(request_id, payload or b"{}", spec.arn, deadline_ms)
-            outcome = await pool.invoke(invocation, spec.timeout_s, start_by)
+            outcome = await pool.invoke(invocation, timeout_s, start_by)
         log = self._invocation_log(spec, request_id, outcome)
         asyncio.get_running_loop().call_soon(self._store_log, spec, outcome.log_stream, log)
         return InvocationResult(

@@ -1,0 +1,166 @@
+"""``wslab local --debug FUNCTION``: an editor's debugger stops in a handler.
+
+A real ``wslab local`` process, a function deployed with boto3, a WebSocket client, and a
+Debug Adapter Protocol client speaking to debugpy in the function's environment as VS Code
+does: a breakpoint set on the editor's copy of the handler stops the invocation, the
+paused frame shows the event's connection id, and on ``continue`` the client gets the
+handler's answer. Node.js functions: the inspector answers on the port.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websocket
+
+from tests.local.dap_client import DapClient
+from tests.local.lambda_helpers import create_package_function, requires_node, role_arn
+from tests.support import clients_on, scaled
+from wslab.deploy.packaging import zip_sources
+from wslab.deploy.wiring import wire_websocket_api
+from wslab.local.process import LocalAWSProcess
+
+FUNCTION = "debugged"
+NODE_FUNCTION = "debugged-node"
+HANDLER_SOURCE = """\
+import json
+
+
+def handler(event, context):
+    connection_id = event["requestContext"]["connectionId"]
+    text = json.loads(event["body"])["text"]
+    answer = {"echo": text, "from": connection_id}  # the breakpoint's line
+    return {"statusCode": 200, "body": json.dumps(answer)}
+"""
+BREAKPOINT_LINE = 7
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The editor's folder: the function is deployed from it."""
+    folder = tmp_path_factory.mktemp("editor") / "src"
+    folder.mkdir()
+    (folder / "app.py").write_text(HANDLER_SOURCE)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def debug_stack(source: Path) -> Iterator[LocalAWSProcess]:
+    """``wslab local --debug debugged:0`` (port 0: a free port, printed in its log)."""
+    with LocalAWSProcess(
+        extra_args=["--debug", f"{FUNCTION}:0", "--debug-source", str(source)]
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def aws(debug_stack: LocalAWSProcess) -> Callable[..., Any]:
+    return clients_on(debug_stack.endpoint_url)
+
+
+def _printed(stack: LocalAWSProcess, pattern: str, timeout_s: float = 60.0) -> re.Match[str]:
+    deadline = time.monotonic() + scaled(timeout_s)
+    while True:
+        for line in stack.output():
+            if found := re.search(pattern, line):
+                return found
+        assert time.monotonic() < deadline, f"nothing printed matches {pattern!r}"
+        time.sleep(0.05)
+
+
+def _deploy_python(aws: Callable[..., Any], source: Path) -> str:
+    aws("lambda").create_function(
+        FunctionName=FUNCTION,
+        Runtime="python3.12",
+        Role=role_arn(aws("iam"), "wslab-test-lambda"),
+        Handler="app.handler",
+        Code={"ZipFile": zip_sources({"app.py": (source / "app.py").read_text()})},
+        Timeout=3,  # suspended while debugging: the pause below outlasts it
+    )
+    api = wire_websocket_api(
+        aws("apigatewayv2"), aws("lambda"), "debugged", {"$default": FUNCTION}, two_way=["$default"]
+    )
+    return api.url
+
+
+def _paused_variables(dap: DapClient, thread_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """The top frame and its local variables (name -> value) where the thread stopped."""
+    frame = dap.request("stackTrace", threadId=thread_id)["stackFrames"][0]
+    scopes = dap.request("scopes", frameId=frame["id"])["scopes"]
+    local_scope = next(scope for scope in scopes if scope["name"] == "Locals")
+    variables = dap.request("variables", variablesReference=local_scope["variablesReference"])
+    return frame, {variable["name"]: variable["value"] for variable in variables["variables"]}
+
+
+def test_a_breakpoint_in_the_editors_file_stops_the_handler(
+    debug_stack: LocalAWSProcess, aws: Callable[..., Any], source: Path
+) -> None:
+    url = _deploy_python(aws, source)
+    client = websocket.create_connection(url, timeout=scaled(120))
+    try:
+        client.send(json.dumps({"text": "hello"}))
+        port = int(_printed(debug_stack, rf"\[{FUNCTION}\].*debugpy listens on [\d.]+:(\d+)")[1])
+        dap = DapClient(port)
+        try:
+            dap.request("initialize", adapterID="debugpy", clientID="wslab-tests")
+            attach = dap.send_request("attach", justMyCode=True)  # no pathMappings of its own
+            dap.event("initialized")
+            editor_file = str(source / "app.py")
+            set_breakpoints = dap.request(
+                "setBreakpoints",
+                source={"path": editor_file},
+                breakpoints=[{"line": BREAKPOINT_LINE}],
+            )
+            assert set_breakpoints["breakpoints"][0]["verified"], set_breakpoints
+            dap.request("configurationDone")
+            dap.response(attach)
+            stopped = dap.event("stopped")["body"]
+            assert stopped["reason"] == "breakpoint"
+            # Paused longer than the function's 3 s Timeout: nothing times out.
+            time.sleep(3.5)
+            frame, variables = _paused_variables(dap, stopped["threadId"])
+            assert frame["line"] == BREAKPOINT_LINE
+            assert Path(frame["source"]["path"]) == Path(editor_file)  # the editor's path
+            connection_id = variables["connection_id"].strip("'")
+            assert connection_id and variables["text"] == "'hello'"
+            dap.request("continue", threadId=stopped["threadId"])
+        finally:
+            dap.close()
+        answer = json.loads(client.recv())
+        assert answer == {"echo": "hello", "from": connection_id}
+    finally:
+        client.close()
+    attached = _printed(debug_stack, rf"\[{FUNCTION}\] wslab local: debugger attached")
+    assert "Endpoint request timed out" in attached.string
+    assert "apigateway/latest/developerguide/limits.html" in attached.string
+
+
+@requires_node
+def test_a_nodejs_function_runs_with_its_inspector_listening(
+    debug_stack: LocalAWSProcess, aws: Callable[..., Any]
+) -> None:
+    """``--debug`` naming a Node.js function: ``node --inspect`` on 127.0.0.1."""
+    debug_stack_with_node = LocalAWSProcess(extra_args=["--debug", f"{NODE_FUNCTION}:0"])
+    with debug_stack_with_node as stack:
+        node_aws = clients_on(stack.endpoint_url)
+        create_package_function(
+            node_aws,
+            NODE_FUNCTION,
+            {"index.mjs": "export const handler = async () => 'inspected';\n"},
+        )
+        answer = node_aws("lambda").invoke(FunctionName=NODE_FUNCTION)["Payload"].read()
+        assert json.loads(answer) == "inspected"
+        found = _printed(stack, rf"\[{NODE_FUNCTION}\] Debugger listening on ws://127.0.0.1:(\d+)/")
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{found[1]}/json/list", timeout=scaled(10)
+        ) as response:
+            targets = json.loads(response.read())
+        assert targets and targets[0]["webSocketDebuggerUrl"].startswith("ws://127.0.0.1:")
+        assert any("Endpoint request timed out" in line for line in stack.output())
