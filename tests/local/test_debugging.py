@@ -4,13 +4,19 @@ A real ``wslab local`` process, a function deployed with boto3, a WebSocket clie
 Debug Adapter Protocol client speaking to debugpy in the function's environment as VS Code
 does: a breakpoint set on the editor's copy of the handler stops the invocation, the
 paused frame shows the event's connection id, and on ``continue`` the client gets the
-handler's answer. Node.js functions: the inspector answers on the port.
+handler's answer. First with no ``pathMappings`` from the client (``--debug-source`` maps
+the copy to the editor's folder), then attached again to the warm environment with the
+repository's ``.vscode/launch.json`` configuration. Node.js functions: the inspector
+answers on the port.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -31,6 +37,9 @@ FUNCTION = "debugged"
 NODE_FUNCTION = "debugged-node"
 HANDLER_SOURCE = """\
 import json
+import os
+import subprocess
+import sys
 
 
 def handler(event, context):
@@ -42,13 +51,30 @@ def handler(event, context):
 BREAKPOINT_LINE = 7
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _launch_configuration(name: str) -> dict[str, Any]:
+    """A configuration of the repository's ``.vscode/launch.json`` (JSON with comments)."""
+    text = (ROOT / ".vscode" / "launch.json").read_text()
+    lines = [line for line in text.splitlines() if not line.strip().startswith("//")]
+    configurations = json.loads("\n".join(lines))["configurations"]
+    found: dict[str, Any] = next(c for c in configurations if c["name"] == name)
+    return found
+
+
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The editor's folder: the function is deployed from it."""
-    folder = tmp_path_factory.mktemp("editor") / "src"
-    folder.mkdir()
-    (folder / "app.py").write_text(HANDLER_SOURCE)
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The editor's workspace: the function is deployed from its ``lambda_src``."""
+    folder = tmp_path_factory.mktemp("workspace")
+    (folder / "lambda_src").mkdir()
+    (folder / "lambda_src" / "app.py").write_text(HANDLER_SOURCE)
     return folder
+
+
+@pytest.fixture(scope="module")
+def source(workspace: Path) -> Path:
+    return workspace / "lambda_src"
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +101,8 @@ def _printed(stack: LocalAWSProcess, pattern: str, timeout_s: float = 60.0) -> r
         time.sleep(0.05)
 
 
-def _deploy_python(aws: Callable[..., Any], source: Path) -> str:
+@pytest.fixture(scope="module")
+def api_url(aws: Callable[..., Any], source: Path) -> str:
     aws("lambda").create_function(
         FunctionName=FUNCTION,
         Runtime="python3.12",
@@ -87,7 +114,7 @@ def _deploy_python(aws: Callable[..., Any], source: Path) -> str:
     api = wire_websocket_api(
         aws("apigatewayv2"), aws("lambda"), "debugged", {"$default": FUNCTION}, two_way=["$default"]
     )
-    return api.url
+    return str(api.url)
 
 
 def _paused_variables(dap: DapClient, thread_id: int) -> tuple[dict[str, Any], dict[str, str]]:
@@ -100,10 +127,11 @@ def _paused_variables(dap: DapClient, thread_id: int) -> tuple[dict[str, Any], d
 
 
 def test_a_breakpoint_in_the_editors_file_stops_the_handler(
-    debug_stack: LocalAWSProcess, aws: Callable[..., Any], source: Path
+    debug_stack: LocalAWSProcess, api_url: str, source: Path
 ) -> None:
-    url = _deploy_python(aws, source)
-    client = websocket.create_connection(url, timeout=scaled(120))
+    """The first message starts the environment, which waits for the debugger; the
+    client sends no pathMappings: ``--debug-source`` maps the copy to the editor's folder."""
+    client = websocket.create_connection(api_url, timeout=scaled(120))
     try:
         client.send(json.dumps({"text": "hello"}))
         port = int(_printed(debug_stack, rf"\[{FUNCTION}\].*debugpy listens on [\d.]+:(\d+)")[1])
@@ -131,6 +159,7 @@ def test_a_breakpoint_in_the_editors_file_stops_the_handler(
             connection_id = variables["connection_id"].strip("'")
             assert connection_id and variables["text"] == "'hello'"
             dap.request("continue", threadId=stopped["threadId"])
+            dap.request("disconnect", terminateDebuggee=False)
         finally:
             dap.close()
         answer = json.loads(client.recv())
@@ -140,6 +169,49 @@ def test_a_breakpoint_in_the_editors_file_stops_the_handler(
     attached = _printed(debug_stack, rf"\[{FUNCTION}\] wslab local: debugger attached")
     assert "Endpoint request timed out" in attached.string
     assert "apigateway/latest/developerguide/limits.html" in attached.string
+
+
+def test_vscodes_configuration_attaches_to_the_warm_environment(
+    debug_stack: LocalAWSProcess, api_url: str, tmp_path: Path, source: Path
+) -> None:
+    """``wslab: attach to a Python handler`` as VS Code sends it: its pathMappings (the
+    workspace's lambda_src to the environment's working directory, the copy) replace the
+    mapping ``--debug-source`` gave: here, to another checkout of the same code."""
+    workspace = tmp_path / "other-checkout"
+    (workspace / "lambda_src").mkdir(parents=True)
+    (workspace / "lambda_src" / "app.py").write_text((source / "app.py").read_text())
+    configuration = _launch_configuration("wslab: attach to a Python handler")
+    mappings = json.loads(
+        json.dumps(configuration["pathMappings"]).replace("${workspaceFolder}", str(workspace))
+    )
+    port = int(_printed(debug_stack, rf"\[{FUNCTION}\].*debugpy listens on [\d.]+:(\d+)")[1])
+    assert configuration["connect"] == {"host": "127.0.0.1", "port": 5678}  # the default
+    client = websocket.create_connection(api_url, timeout=scaled(120))
+    dap = DapClient(port)
+    try:
+        editor_file = str(workspace / "lambda_src" / "app.py")
+        dap.request("initialize", adapterID="debugpy", clientID="wslab-tests")
+        attach = dap.send_request("attach", justMyCode=True, pathMappings=mappings)
+        dap.event("initialized")
+        set_breakpoints = dap.request(
+            "setBreakpoints", source={"path": editor_file}, breakpoints=[{"line": BREAKPOINT_LINE}]
+        )
+        assert set_breakpoints["breakpoints"][0]["verified"], set_breakpoints
+        dap.request("configurationDone")
+        dap.response(attach)
+        client.send(json.dumps({"text": "again"}))
+        stopped = dap.event("stopped")["body"]
+        frame, variables = _paused_variables(dap, stopped["threadId"])
+        assert (frame["line"], Path(frame["source"]["path"])) == (
+            BREAKPOINT_LINE,
+            Path(editor_file),
+        )
+        assert variables["text"] == "'again'"
+        dap.request("continue", threadId=stopped["threadId"])
+        assert json.loads(client.recv())["echo"] == "again"
+    finally:
+        dap.close()
+        client.close()
 
 
 @requires_node
@@ -164,3 +236,30 @@ def test_a_nodejs_function_runs_with_its_inspector_listening(
             targets = json.loads(response.read())
         assert targets and targets[0]["webSocketDebuggerUrl"].startswith("ws://127.0.0.1:")
         assert any("Endpoint request timed out" in line for line in stack.output())
+
+
+def test_the_start_says_which_function_and_where_to_attach(debug_stack: LocalAWSProcess) -> None:
+    said = _printed(debug_stack, rf"^wslab local: debugging {FUNCTION}: ").string
+    assert "a debugger on 127.0.0.1:0" in said and "'wslab: attach to a Python handler'" in said
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "said"),
+    [
+        (["--debug", "a/b"], {}, "wslab local: --debug: 'a/b' is not FUNCTION or FUNCTION:PORT"),
+        ([], {"WSLAB_DEBUG": "fn:99999"}, "wslab local: --debug: the port in 'fn:99999' must be"),
+        (["--debug", "fn", "--debug-source", "/no/such/folder"], {}, "no such folder"),
+    ],
+)
+def test_a_bad_debug_option_is_one_line(
+    arguments: list[str], environment: dict[str, str], said: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "wslab", "local", "--port", "0", *arguments],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=scaled(60),
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and said in done.stderr, done.stderr
