@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -263,3 +264,18 @@ def test_a_bad_debug_option_is_one_line(
     )
     assert done.returncode == 1
     assert len(done.stderr.splitlines()) == 1 and said in done.stderr, done.stderr
+
+
+def test_the_readmes_command_starts_as_printed() -> None:
+    """``wslab local --debug wslab-chat-sendmessage``, on a free port (the README's is 4577,
+    which other tests may hold): it starts and says which function it debugs."""
+    readme = (ROOT / "README.md").read_text()
+    block = next(
+        b for b in re.findall(r"```sh\n(.*?)```", readme, re.S) if b.startswith("# Debugging")
+    )
+    command = block.splitlines()[1]
+    assert command == "wslab local --debug wslab-chat-sendmessage"
+    arguments = shlex.split(command)[2:]
+    with LocalAWSProcess(extra_args=arguments) as stack:
+        said = _printed(stack, r"^wslab local: debugging wslab-chat-sendmessage: ").string
+    assert "debugpy on 127.0.0.1:5678 (Python) or Node.js's inspector on 127.0.0.1:9229" in said
