@@ -38,9 +38,6 @@ FUNCTION = "debugged"
 NODE_FUNCTION = "debugged-node"
 HANDLER_SOURCE = """\
 import json
-import os
-import subprocess
-import sys
 
 
 def handler(event, context):

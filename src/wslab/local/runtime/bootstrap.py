@@ -31,7 +31,12 @@ def main() -> None:
     if debugger_address:
         from wslab.local.runtime.debug_worker import wait_for_debugger
 
-        wait_for_debugger(debugger_address)
+        wait_for_debugger(debugger_address)  # debugpy's breakpoint() hook comes with it
+    else:
+        from wslab.local.runtime.debug_worker import breakpoint_ignored
+
+        # Set here, not by PYTHONBREAKPOINT: the handler sees only Lambda's variables.
+        sys.breakpointhook = breakpoint_ignored
     program, client, *arguments = sys.argv
     if client == AWSLAMBDARIC:
         from awslambdaric.__main__ import main as run_client

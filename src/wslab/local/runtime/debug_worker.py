@@ -1,10 +1,10 @@
 """Inside a Python environment: ``breakpoint()``, with a debugger or without one.
 
-Without one, ``PYTHONBREAKPOINT`` names :func:`breakpoint_ignored`: pdb would read the
+Without one, ``sys.breakpointhook`` is :func:`breakpoint_ignored`: pdb would read the
 worker's empty standard input and end the invocation with ``BdbQuit``; instead the log
 says how to stop there, and the handler goes on. Under ``wslab local --debug``,
 :func:`wait_for_debugger` runs before the runtime client: debugpy listens, the invocation
-waits for a client to attach, and ``breakpoint()`` is debugpy's.
+waits for a client to attach, and ``breakpoint()`` is debugpy's (it installs its hook).
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ def _function() -> str:
 
 
 def breakpoint_ignored(*args: Any, **kwargs: Any) -> None:
-    """``sys.breakpointhook`` of an environment no debugger can attach to."""
+    """``sys.breakpointhook`` of an environment no debugger can attach to; a function's own
+    ``PYTHONBREAKPOINT`` (``0`` to skip them silently) is honoured, as Python does."""
+    if os.environ.get("PYTHONBREAKPOINT"):
+        sys.__breakpointhook__(*args, **kwargs)
+        return
     caller = sys._getframe(1)  # the handler's frame: breakpoint() itself is built in
     where = f"{Path(caller.f_code.co_filename).name}:{caller.f_lineno}"
     print(

@@ -57,8 +57,6 @@ ATTACHED_NOTICE: Final = (
     "invocation at the function's Timeout"
 )
 
-_PYTHON_BREAKPOINT: Final = "debugpy.breakpoint"
-
 
 class BadDebugTarget(ValueError):
     """``--debug`` or ``WSLAB_DEBUG`` is not ``FUNCTION[:PORT]``; the message says why."""
@@ -126,7 +124,6 @@ def python_debug_environment(
     address = f"127.0.0.1:{target.port_for(DEFAULT_PYTHON_PORT)}"
     environment = {
         DEBUGPY_ADDRESS_VARIABLE: address,
-        "PYTHONBREAKPOINT": _PYTHON_BREAKPOINT,
         # Python 3.11's frozen standard modules make debugpy warn at start: its breakpoints
         # are in the handler's code, which is never frozen.
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",

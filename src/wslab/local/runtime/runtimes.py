@@ -9,7 +9,7 @@ are refused at invoke, never run with another language's runtime client. A Pytho
 newer than the local interpreter runs, with a one-line notice at the top of its log.
 
 The function ``wslab local --debug`` names runs under a debugger (:mod:`.debugging`);
-``breakpoint()`` in any other Python function is logged and skipped (:mod:`.debug_worker`).
+``breakpoint()`` in any other Python function is logged and skipped (``bootstrap.py``).
 """
 
 from __future__ import annotations
@@ -37,10 +37,6 @@ _PYTHON = re.compile(r"python(\d+)\.(\d+)")
 _NODE = re.compile(r"nodejs(\d+)\.x")
 
 
-# What builtin breakpoint() calls in an environment no debugger attaches to.
-_BREAKPOINT_IGNORED = "wslab.local.runtime.debug_worker.breakpoint_ignored"
-
-
 def _launch_python(
     spec: FunctionSpec, version: tuple[int, int], task_root: Path, debug: DebugTarget | None
 ) -> Launch:
@@ -59,7 +55,6 @@ def _launch_python(
     environment = {
         "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
         "PYTHONPATH": str(task_root),
-        "PYTHONBREAKPOINT": _BREAKPOINT_IGNORED,
     }
     if debug is not None:
         debug_environment, debug_notice = python_debug_environment(debug, spec.handler, task_root)

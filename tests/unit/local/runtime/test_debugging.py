@@ -64,7 +64,6 @@ def test_a_debugged_python_environment_maps_the_copy_to_the_source(tmp_path: Pat
         DebugTarget("fn", source_roots=(editor,)), "app.handler", copy
     )
     assert environment[DEBUGPY_ADDRESS_VARIABLE] == f"127.0.0.1:{DEFAULT_PYTHON_PORT}"
-    assert environment["PYTHONBREAKPOINT"] == "debugpy.breakpoint"
     assert json.loads(environment["PATHS_FROM_ECLIPSE_TO_PYTHON"]) == [
         [str(editor.resolve()), str(copy)]
     ]
