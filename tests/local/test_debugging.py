@@ -89,10 +89,13 @@ def aws(debug_stack: LocalAWSProcess) -> Callable[..., Any]:
     return clients_on(debug_stack.endpoint_url)
 
 
-def _printed(stack: LocalAWSProcess, pattern: str, timeout_s: float = 60.0) -> re.Match[str]:
+def _printed(
+    stack: LocalAWSProcess, pattern: str, timeout_s: float = 60.0, after: int = 0
+) -> re.Match[str]:
+    """The first line the stack printed (its ``after``-th line on) that matches."""
     deadline = time.monotonic() + scaled(timeout_s)
     while True:
-        for line in stack.output():
+        for line in stack.output()[after:]:
             if found := re.search(pattern, line):
                 return found
         assert time.monotonic() < deadline, f"nothing printed matches {pattern!r}"
@@ -209,6 +212,38 @@ def test_vscodes_configuration_attaches_to_the_warm_environment(
         assert json.loads(client.recv())["echo"] == "again"
     finally:
         dap.close()
+        client.close()
+
+
+def test_breakpoint_in_the_code_stops_there_under_the_debugger(
+    debug_stack: LocalAWSProcess, aws: Callable[..., Any], api_url: str
+) -> None:
+    """New code with ``breakpoint()``: a new environment, waiting for the debugger again;
+    attached with no breakpoints of its own, the client sees the handler stop there."""
+    printed_before = len(debug_stack.output())
+    code = HANDLER_SOURCE.replace("    answer = ", "    breakpoint()\n    answer = ")
+    aws("lambda").update_function_code(FunctionName=FUNCTION, ZipFile=zip_sources({"app.py": code}))
+    client = websocket.create_connection(api_url, timeout=scaled(120))
+    try:
+        client.send(json.dumps({"text": "stop here"}))
+        found = _printed(
+            debug_stack, rf"\[{FUNCTION}\].*debugpy listens on [\d.]+:(\d+)", after=printed_before
+        )
+        dap = DapClient(int(found[1]))
+        try:
+            dap.request("initialize", adapterID="debugpy", clientID="wslab-tests")
+            attach = dap.send_request("attach", justMyCode=True)
+            dap.event("initialized")
+            dap.request("configurationDone")
+            dap.response(attach)
+            stopped = dap.event("stopped")["body"]
+            frame, variables = _paused_variables(dap, stopped["threadId"])
+            assert frame["name"] == "handler" and variables["text"] == "'stop here'"
+            dap.request("continue", threadId=stopped["threadId"])
+        finally:
+            dap.close()
+        assert json.loads(client.recv())["echo"] == "stop here"
+    finally:
         client.close()
 
 
