@@ -826,6 +826,35 @@ def _check_botocore_before_send() -> list[str]:
     return missing + ([] if seen == [expected] else [f"before-send saw {seen}"])
 
 
+# --- debugpy, in a Python worker under wslab local --debug -------------------------------
+
+
+def _check_debugpy_path_mapping() -> list[str]:
+    """Read, not imported: pydevd set up in the test's own process would trace it."""
+    from importlib.util import find_spec
+
+    spec = find_spec("debugpy")
+    assert spec is not None and spec.origin is not None
+    pydevd = Path(spec.origin).parent / "_vendored" / "pydevd"
+    file_utils = (pydevd / "pydevd_file_utils.py").read_text()
+    commands = (pydevd / "_pydevd_bundle" / "pydevd_process_net_command_json.py").read_text()
+    expected = {
+        "the mapping read from the environment": (
+            file_utils,
+            'os.environ.get("PATHS_FROM_ECLIPSE_TO_PYTHON"',
+        ),
+        "a client's pathMappings replace it only when it sends some": (
+            commands,
+            "if bool(path_mappings):",
+        ),
+        "remoteRoot '.' is the debugged process's working directory": (
+            commands,
+            'if remote_root == ".":\n            cwd = os.getcwd()',
+        ),
+    }
+    return [what for what, (source, text) in expected.items() if text not in source]
+
+
 # --- the AWS SDK for JavaScript v3, in a Node.js worker ---------------------------------
 
 _SDK_PROBE = """
@@ -969,6 +998,10 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "botocore BUILTIN_HANDLERS and before-send (management requests redirected)": (
         "local/runtime/management_redirect.py",
         _check_botocore_before_send,
+    ),
+    "debugpy path mapping: PATHS_FROM_ECLIPSE_TO_PYTHON, remoteRoot '.' (wslab local --debug)": (
+        "local/runtime/debugging.py",
+        _check_debugpy_path_mapping,
     ),
     "SDK for JavaScript v3 sends through https.request (management requests redirected)": (
         "local/runtime/nodejs/execute-api.cjs",

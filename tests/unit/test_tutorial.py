@@ -94,6 +94,9 @@ def test_start_says_when_it_started_a_fresh_stack_whose_state_lives_in_memory(
     tutorial.start()
     said = capsys.readouterr().out
     assert ("keeps everything in memory" in said) is not running
+    # ... and where its output goes, since no terminal shows it.
+    assert (str(process.background_log_path()) in said) is not running
+    assert ("`wslab logs <function>`" in said) is not running
 
 
 def test_names_and_tags_share_the_prefix() -> None:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
+import os
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wslab import __version__
 from wslab.cli.arguments import Subcommands, positive
 from wslab.local.platform import on_stop_signals
+
+if TYPE_CHECKING:
+    from wslab.local.runtime.debugging import DebugTarget
 
 __all__ = ["add_parser"]
 
@@ -58,7 +64,73 @@ def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
         default=float(MAX_CONNECTION_SECONDS),
         help=f"seconds a WebSocket connection may last (AWS: {MAX_CONNECTION_SECONDS})",
     )
+    local.add_argument(
+        "--debug",
+        metavar="FUNCTION[:PORT]",
+        help=(
+            "run this function under a debugger: debugpy (Python, port 5678) or Node.js's "
+            "inspector (port 9229) on 127.0.0.1, one environment, no timeouts while paused "
+            "(also WSLAB_DEBUG=FUNCTION[:PORT])"
+        ),
+    )
+    local.add_argument(
+        "--debug-source",
+        metavar="DIR",
+        type=Path,
+        help=(
+            "the folder the debugged function was deployed from, where your editor sets "
+            "breakpoints (default: found among ., ./lambda_src, ./src and the project's "
+            "lambda_src)"
+        ),
+    )
     local.set_defaults(run=_run)
+
+
+def _source_roots(given: Path | None) -> tuple[Path, ...]:
+    if given is not None:
+        if not given.is_dir():
+            raise SystemExit(f"wslab local: --debug-source {given}: no such folder")
+        return (given.resolve(),)
+    from wslab.deploy.project import ProjectFileMissing, lambda_src
+
+    here = Path.cwd()
+    roots = [here, here / "lambda_src", here / "src"]
+    with contextlib.suppress(ProjectFileMissing):
+        roots.append(lambda_src())
+    return tuple(roots)
+
+
+def _debug_target(args: argparse.Namespace) -> DebugTarget | None:
+    """``--debug``, else ``WSLAB_DEBUG``; one readable line when it is malformed."""
+    from wslab.local.runtime.debugging import DEBUG_VARIABLE, BadDebugTarget, DebugTarget
+
+    value = args.debug or os.environ.get(DEBUG_VARIABLE, "").strip()
+    if not value:
+        return None
+    try:
+        return DebugTarget.parse(value, _source_roots(args.debug_source))
+    except BadDebugTarget as bad:
+        raise SystemExit(f"wslab local: --debug: {bad}") from None
+
+
+def _announce_debugging(target: DebugTarget) -> None:
+    from wslab.local.runtime.debugging import DEFAULT_NODE_PORT, DEFAULT_PYTHON_PORT
+
+    if target.port is None:
+        where = (
+            f"debugpy on 127.0.0.1:{DEFAULT_PYTHON_PORT} (Python) or Node.js's inspector "
+            f"on 127.0.0.1:{DEFAULT_NODE_PORT}"
+        )
+    else:
+        where = f"a debugger on 127.0.0.1:{target.port}"
+    print(
+        f"wslab local: debugging {target.function}: its environment starts with its first "
+        f"invocation, one at a time, with {where}; attach with VS Code's "
+        "'wslab: attach to a Python handler' (or '... Node.js handler'). While it is paused "
+        "no timeout fires here (on AWS, API Gateway's 29 s and the function's own would).",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -83,6 +155,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
     # moto's request threads share the interpreter with the event loop that carries every
     # WebSocket frame: hand it back sooner than the default 5 ms.
     sys.setswitchinterval(0.0005)
+    debug = _debug_target(args)
     stack = LocalAWS(
         port=args.port,
         lambda_concurrency=args.lambda_concurrency,
@@ -91,6 +164,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
             max_connection_duration_s=args.max_connection_duration,
         ),
         pages={CHAT_PAGE_PATH: CHAT_PAGE},
+        debug=debug,
     )
     stop = asyncio.Event()
     on_stop_signals(asyncio.get_running_loop(), stop.set)
@@ -112,6 +186,8 @@ async def _serve_local(args: argparse.Namespace) -> None:
         file=sys.stderr,
         flush=True,
     )
+    if debug is not None:
+        _announce_debugging(debug)
     try:
         await stop.wait()
     finally:

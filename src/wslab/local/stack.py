@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -42,6 +43,7 @@ from wslab.local.moto_ext.core.control_plane import MotoControlPlane
 from wslab.local.moto_ext.core.host import HOST
 from wslab.local.moto_ext.core.moto_app import MotoApp
 from wslab.local.pages import StaticFolder, add_static_folder
+from wslab.local.runtime.debugging import DebugTarget
 from wslab.local.runtime.service import LambdaService
 from wslab.local.workdir import WorkDir, remove_orphans
 
@@ -136,14 +138,21 @@ class LocalAWS:
         log: Callable[[str], None] | None = None,
         warn: Callable[[str], None] | None = None,
         pages: Mapping[str, StaticFolder] | None = None,
+        debug: DebugTarget | None = None,
     ) -> None:
         """``log``: where access-log and function lines go (standard output, batched);
         ``warn``: where warnings about the stack itself go (standard error); ``pages``:
-        static folders to serve, by URL path (``wslab local`` serves the chat page)."""
+        static folders to serve, by URL path (``wslab local`` serves the chat page);
+        ``debug``: the function whose environment runs under a debugger, waited for
+        without timeouts."""
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
-        self._gateway_settings = gateway_settings or GatewaySettings()
+        self._debug = debug
+        self._gateway_settings = dataclasses.replace(
+            gateway_settings or GatewaySettings(),
+            debugged_function=debug.function if debug is not None else None,
+        )
         self._pages = dict(pages or {})
         self._batched = _BatchedLines() if log is None else None
         self._log: Callable[[str], None] = log or self._batched or print
@@ -226,6 +235,7 @@ class LocalAWS:
             echo=lambda function, line: self._log(f"[{function}] {line}"),
             warn=self._warn,
             functions=self._control,
+            debug=self._debug,
         )
         self._control.on_functions_changed(self.lambdas.functions_changed)
         HOST.attach(self, f"{self._host}:{self._port}", self.lambdas.invoke, loop)

@@ -5,19 +5,39 @@ kernel and the next notebook sees the same tables; ``WSLAB_TARGET=aws`` sends th
 to a real account (region and credentials from the usual AWS configuration);
 ``WSLAB_ENDPOINT_URL`` points the notebooks at a local stack already running elsewhere (the
 notebook tests start one on a free port and set it).
+
+A stack started by a notebook has no terminal: everything it prints, the handlers' lines
+among them, goes to a file in the system's temporary folder (``background_log_path``);
+:func:`local_log` says which, and names ``wslab logs``, which reads one function's log from
+CloudWatch Logs instead (on AWS too).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
 from wslab.aws import LOCAL_REGION, Target, TargetError
+from wslab.local.defaults import DEFAULT_PORT
 from wslab.notebook.names import ENDPOINT_VARIABLE, TARGET_VARIABLE, TutorialError, names
 
-__all__ = ["start", "target_from_environment", "target_kind"]
+__all__ = [
+    "LOGS_COMMAND",
+    "background_log_notice",
+    "local_log",
+    "start",
+    "target_from_environment",
+    "target_kind",
+]
+
+LOGS_COMMAND = "wslab logs <function>"
+# A file written before the stack now on the port started belongs to an earlier one.
+_CLOCK_SLACK_S = 5.0
 
 
 def target_kind(environ: Mapping[str, str] | None = None) -> str:
@@ -78,11 +98,14 @@ def start() -> Target:
         print(f"Working on {target.describe()}.")
         print("Nothing here costs money; set WSLAB_TARGET=aws to run the same cells on AWS.")
         if started:
+            from wslab.local.process import background_log_path
+
             print(
                 "This notebook started the local AWS: it keeps everything in memory, so what "
                 "earlier notebooks made before it last stopped is gone; each notebook makes "
                 "again what it needs first."
             )
+            print(background_log_notice(background_log_path()))
         return target
     try:
         where = target.describe()
@@ -99,3 +122,47 @@ def start() -> Target:
         "you are done."
     )
     return target
+
+
+def background_log_notice(log_file: Path) -> str:
+    return (
+        f"Its output, with what the handlers print, goes to {log_file}; read one function's "
+        f"log with `{LOGS_COMMAND}` (`-f` to follow, `--all` for every function)."
+    )
+
+
+def _port(environ: Mapping[str, str]) -> int:
+    endpoint = environ.get(ENDPOINT_VARIABLE) or environ.get("AWS_ENDPOINT_URL")
+    return (urlsplit(endpoint).port if endpoint else None) or DEFAULT_PORT
+
+
+def local_log(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Print where the local AWS's output is, and return its file: None when the stack was
+    not started by the notebooks (its output is in the terminal that started it), or the
+    target is AWS (CloudWatch Logs in the console, or ``wslab logs --aws``)."""
+    env = os.environ if environ is None else environ
+    if target_kind(env) == "aws":
+        print(f"On AWS the functions' logs are in CloudWatch Logs: `{LOGS_COMMAND} --aws`.")
+        return None
+    from wslab.local.process import background_log_path, health
+
+    port = _port(env)
+    found = health(port)
+    log_file: Path = background_log_path(port)
+    started_at = time.time() - float(found["uptime_s"]) if found else None
+    if (
+        started_at is not None
+        and log_file.is_file()
+        and log_file.stat().st_mtime >= started_at - _CLOCK_SLACK_S
+    ):
+        print(f"The local AWS on port {port} was started by a notebook.")
+        print(background_log_notice(log_file))
+        return log_file
+    if found is None:
+        print(f"No local AWS answers on port {port}: tutorial.start() starts one.")
+        return None
+    print(
+        f"The local AWS on port {port} was not started by a notebook: its output is in "
+        f"the terminal that started it. `{LOGS_COMMAND}` reads a function's log."
+    )
+    return None

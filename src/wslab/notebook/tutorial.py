@@ -15,7 +15,8 @@ learner would type against AWS. This module gathers what helps with the rest:
 - **waiting** for frames, log lines, roles (:mod:`wslab.notebook.waits`);
 - **order** between notebooks and the steps an earlier one taught
   (:mod:`wslab.notebook.steps`);
-- **cleanup**: what is left (:mod:`wslab.notebook.cleanup`).
+- **cleanup**: what is left (:mod:`wslab.notebook.cleanup`);
+- **logs**: where the background local AWS writes its output (:mod:`wslab.notebook.target`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from wslab.notebook.steps import (
     require,
     run_notebook,
 )
-from wslab.notebook.target import start, target_from_environment, target_kind
+from wslab.notebook.target import local_log, start, target_from_environment, target_kind
 from wslab.notebook.waits import (
     let_deployment_settle,
     receive_json,
@@ -88,6 +89,7 @@ __all__ = [
     "lambda_role",
     "leftovers",
     "let_deployment_settle",
+    "local_log",
     "logs_statement",
     "management_url",
     "names",

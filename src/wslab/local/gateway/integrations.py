@@ -56,6 +56,9 @@ _URI = re.compile(
 )
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 _START_MARGIN_S = 0.05
+# How long a function under a debugger (wslab local --debug) is waited for: a paused
+# handler's client gets its answer, not API Gateway's timeout.
+_DEBUGGED_WAIT_S = 24 * 3600.0
 
 
 class IntegrationFailure(enum.Enum):
@@ -197,8 +200,10 @@ async def call_lambda(
     event: Mapping[str, Any],
     stage_variables: Mapping[str, str],
     source_arn: str,
+    debugged_function: str | None = None,
 ) -> IntegrationResult:
-    """Invoke the proxy integration's function with ``event``; never raises."""
+    """Invoke the proxy integration's function with ``event``; never raises. The function
+    named ``debugged_function`` is waited for without the integration's timeout."""
     if integration is None:
         return IntegrationResult(failure=IntegrationFailure.ERROR, reason="route has no target")
     if integration.integration_type != "AWS_PROXY":
@@ -207,7 +212,13 @@ async def call_lambda(
             reason=f"integration type {integration.integration_type} is not a Lambda proxy",
         )
     result = await invoke_function(
-        invoke, control, integration, json.dumps(event).encode(), stage_variables, source_arn
+        invoke,
+        control,
+        integration,
+        json.dumps(event).encode(),
+        stage_variables,
+        source_arn,
+        debugged_function=debugged_function,
     )
     if result.failure is not None:
         return result
@@ -226,10 +237,12 @@ async def invoke_function(
     payload: bytes,
     stage_variables: Mapping[str, str],
     source_arn: str,
+    debugged_function: str | None = None,
 ) -> IntegrationResult:
     """Invoke the function the integration URI names with ``payload``, as API Gateway does
     for Lambda integrations, proxy or not; the result's ``payload`` is the function's raw
-    output (bytes), also for a function error. Never raises."""
+    output (bytes), also for a function error. Never raises. The function named
+    ``debugged_function`` (``wslab local --debug``) is waited for without a timeout."""
     arn = function_arn_of(integration.integration_uri, stage_variables)
     function = await control.find_function(arn) if arn else None
     if function is None:
@@ -247,6 +260,8 @@ async def invoke_function(
         )
     started = time.perf_counter()
     timeout_s = integration.timeout_ms / 1000
+    if function.spec.name == debugged_function:
+        timeout_s = _DEBUGGED_WAIT_S
     # It must start a moment before the timeout to be of any use; an invocation dropped
     # then fails before API Gateway's own wait ends, so its reason is the one logged.
     start_by = time.monotonic() + max(timeout_s - _START_MARGIN_S, 0.0)

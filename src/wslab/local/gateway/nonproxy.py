@@ -199,6 +199,7 @@ async def _backend(
     event: Mapping[str, Any],
     stage_variables: Mapping[str, str],
     source_arn: str,
+    debugged_function: str | None,
 ) -> _Answer | IntegrationResult:
     """Call the backend: its answer, or the failure that stands for one. A Lambda function's
     error is selected by its ``errorMessage``, as REST APIs do (UNCONFIRMED for WebSocket
@@ -212,7 +213,13 @@ async def _backend(
     if function_arn_of(integration.integration_uri, stage_variables) is None:
         return await _service(services, integration, request)
     result = await invoke_function(
-        invoke, control, integration, request, stage_variables, source_arn
+        invoke,
+        control,
+        integration,
+        request,
+        stage_variables,
+        source_arn,
+        debugged_function=debugged_function,
     )
     if result.failure is IntegrationFailure.ERROR and result.payload is not None:
         # A function error is an answer: its errorMessage selects the integration response.
@@ -231,6 +238,7 @@ async def call_non_proxy(
     event: Mapping[str, Any],
     stage_variables: Mapping[str, str],
     source_arn: str,
+    debugged_function: str | None = None,
 ) -> IntegrationResult:
     """Run a non-proxy (or HTTP_PROXY) integration for ``event``; never raises."""
     started = time.perf_counter()
@@ -259,7 +267,16 @@ async def call_non_proxy(
     except (TemplateFailure, binascii.Error, ValueError) as error:
         return _failure(f"integration request: {error}", started)
     answer = await _backend(
-        invoke, control, services, http, integration, request, event, stage_variables, source_arn
+        invoke,
+        control,
+        services,
+        http,
+        integration,
+        request,
+        event,
+        stage_variables,
+        source_arn,
+        debugged_function,
     )
     latency_ms = int((time.perf_counter() - started) * 1000)
     if isinstance(answer, IntegrationResult):

@@ -92,6 +92,8 @@ _SHUTDOWN_HANDLERS_WAIT_S = 2.0
 class GatewaySettings:
     idle_timeout_s: float = IDLE_TIMEOUT_SECONDS
     max_connection_duration_s: float = MAX_CONNECTION_SECONDS
+    # Under a debugger (wslab local --debug): its integrations do not time out.
+    debugged_function: str | None = None
 
 
 def _reject(status: int, message: str) -> web.Response:
@@ -206,9 +208,16 @@ class Gateway:
     ) -> IntegrationResult:
         """Call a route's integration: a Lambda proxy, or one of the other types
         (docs/apigw-websocket.md §5.1)."""
+        debugged = self._settings.debugged_function
         if integration is None or integration.integration_type == "AWS_PROXY":
             return await call_lambda(
-                self._invoke, self._control, integration, event, served.stage_variables, source_arn
+                self._invoke,
+                self._control,
+                integration,
+                event,
+                served.stage_variables,
+                source_arn,
+                debugged_function=debugged,
             )
         return await call_non_proxy(
             self._invoke,
@@ -219,6 +228,7 @@ class Gateway:
             event,
             served.stage_variables,
             source_arn,
+            debugged_function=debugged,
         )
 
     def _access(
@@ -431,6 +441,7 @@ class Gateway:
             event,
             served.stage_variables,
             _authorizer_arn(context, authorizer.authorizer_id),
+            debugged_function=self._settings.debugged_function,
         )
         if result.failure is not None:
             # Failing with "Unauthorized" is the documented way for an authorizer to say 401.

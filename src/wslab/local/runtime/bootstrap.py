@@ -2,9 +2,11 @@
 client, ``python -m wslab.local.runtime.bootstrap <client> <handler>``: ``awslambdaric``
 (AWS's) or ``wslab`` (:mod:`.python_client`, for where awslambdaric has no wheel).
 
-Before the runtime client imports the handler, the management API's requests for this
-stack's APIs are pointed at the stack (:mod:`.execute_api`), for clients given AWS's
-``https://{domainName}/{stage}``: set up here, by the runtime, never by the handler.
+Under ``wslab local --debug``, debugpy listens first and the environment waits for a
+debugger to attach (:mod:`.debug_worker`). Before the runtime client imports the handler,
+the management API's requests for this stack's APIs are pointed at the stack
+(:mod:`.execute_api`), for clients given AWS's ``https://{domainName}/{stage}``: set up
+here, by the runtime, never by the handler.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 
 from wslab.local.api_hosts import LOOKUP_VARIABLE
+from wslab.local.runtime.debugging import DEBUGPY_ADDRESS_VARIABLE
 from wslab.local.runtime.parent import die_with_parent
 from wslab.local.runtime.python_client.choice import AWSLAMBDARIC
 
@@ -24,6 +27,16 @@ def main() -> None:
         from wslab.local.runtime.management_redirect import redirect_management_api
 
         redirect_management_api(lookup_url)
+    debugger_address = os.environ.pop(DEBUGPY_ADDRESS_VARIABLE, None)
+    if debugger_address:
+        from wslab.local.runtime.debug_worker import wait_for_debugger
+
+        wait_for_debugger(debugger_address)  # debugpy's breakpoint() hook comes with it
+    else:
+        from wslab.local.runtime.debug_worker import breakpoint_ignored
+
+        # Set here, not by PYTHONBREAKPOINT: the handler sees only Lambda's variables.
+        sys.breakpointhook = breakpoint_ignored
     program, client, *arguments = sys.argv
     if client == AWSLAMBDARIC:
         from awslambdaric.__main__ import main as run_client

@@ -78,8 +78,11 @@ def _link_sdk(code_dir: Path, sdk: Path) -> None:
         link_folder(link, sdk)
 
 
-def launch_node(runtime: str, major: int, task_root: Path) -> Launch:
-    """How to start an environment of a ``nodejs<major>.x`` function."""
+def launch_node(
+    runtime: str, major: int, task_root: Path, inspector_port: int | None = None
+) -> Launch:
+    """How to start an environment of a ``nodejs<major>.x`` function; with its inspector
+    listening on 127.0.0.1:``inspector_port`` when one is given (``wslab local --debug``)."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeUnavailable(
@@ -111,6 +114,7 @@ def launch_node(runtime: str, major: int, task_root: Path) -> Launch:
         "NODE_PATH": os.pathsep.join([*paths, str(NODE_DIR), str(task_root)]),
         "LAMBDA_RUNTIME_DIR": str(NODE_DIR),
     }
+    inspect = () if inspector_port is None else (f"--inspect=127.0.0.1:{inspector_port}",)
     # parent.py ties the process to the stack's life, then becomes node.
     command = (
         sys.executable,
@@ -118,6 +122,7 @@ def launch_node(runtime: str, major: int, task_root: Path) -> Launch:
         "-S",
         str(_HERE / "parent.py"),
         node,
+        *inspect,
         "--require",
         str(PRELOAD),
         str(BOOTSTRAP),

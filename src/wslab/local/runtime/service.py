@@ -19,6 +19,9 @@ execution environment for some time in anticipation of another function invocati
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, Shutdown
 phase); the default here is [UNCONFIRMED]. A function whose code is a folder (hot reload,
 ``hot_reload.py``) runs in that folder, and its environments are renewed when a file changes.
+
+The function ``debug`` names (``wslab local --debug``) runs one environment at a time, under
+a debugger, and its invocations get no Timeout nor wait limit (:mod:`.debugging`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from wslab.local.control import (
     LogSink,
     TemporaryCredentials,
 )
+from wslab.local.runtime.debugging import DEBUG_TIMEOUT_S, DebugTarget
 from wslab.local.runtime.hot_reload import FolderWatch, FolderWatches
 from wslab.local.runtime.launch import UNAVAILABLE_ERROR_TYPE, Launch, RuntimeUnavailable
 from wslab.local.runtime.pool import Backlog, FunctionPool
@@ -146,13 +150,16 @@ class LambdaService:
         warn: Callable[[str], None] | None = None,
         functions: FunctionFinder | None = None,
         idle_timeout: float | None = None,
+        debug: DebugTarget | None = None,
     ) -> None:
         """``endpoint_environment``: what the SDK inside a function needs to reach the local
         stack instead of AWS (``AWS_ENDPOINT_URL`` and friends); ``credentials`` gives each
         function its execution role's temporary credentials, as Lambda does; ``warn``: where
         the backlog warning goes (the stack's stderr); ``functions``: where a change to
         Lambda is looked up (``functions_changed``); ``idle_timeout``: seconds an idle
-        environment is kept (default: :func:`idle_timeout_s`)."""
+        environment is kept (default: :func:`idle_timeout_s`); ``debug``: the function to run
+        under a debugger."""
+        self._debug = debug
         self._work_dir = work_dir
         self._code = code
         self._logs = logs
@@ -223,7 +230,12 @@ class LambdaService:
         env.setdefault("LANG", "en_US.UTF-8")
         return env
 
+    def _debugged(self, spec: FunctionSpec) -> bool:
+        return self._debug is not None and self._debug.function == spec.name
+
     def _concurrency(self, spec: FunctionSpec) -> int:
+        if self._debugged(spec) and spec.reserved_concurrency != 0:
+            return 1  # one environment: every invocation reaches the one debugger
         if spec.reserved_concurrency is not None:
             return max(spec.reserved_concurrency, 0)
         return self._default_concurrency
@@ -251,7 +263,8 @@ class LambdaService:
                 task_root = await loop.run_in_executor(None, self._unpack, spec, code)
             # Read before the environments start: a change after this renews them again.
             generation = watch.generation if watch is not None else 0
-            launch: Launch = await loop.run_in_executor(None, launch_for, spec, task_root)
+            debug = self._debug if self._debugged(spec) else None
+            launch: Launch = await loop.run_in_executor(None, launch_for, spec, task_root, debug)
             credentials = await loop.run_in_executor(
                 None, self._credentials.function_credentials, spec
             )
@@ -378,9 +391,12 @@ class LambdaService:
         except RuntimeUnavailable as unavailable:
             outcome = self._unavailable(spec, request_id, str(unavailable))
         else:
-            deadline_ms = int((time.time() + spec.timeout_s) * 1000)
+            timeout_s = spec.timeout_s
+            if self._debugged(spec):  # a paused handler is neither timed out nor dropped
+                timeout_s, start_by = DEBUG_TIMEOUT_S, None
+            deadline_ms = int((time.time() + timeout_s) * 1000)
             invocation = Invocation(request_id, payload or b"{}", spec.arn, deadline_ms)
-            outcome = await pool.invoke(invocation, spec.timeout_s, start_by)
+            outcome = await pool.invoke(invocation, timeout_s, start_by)
         log = self._invocation_log(spec, request_id, outcome)
         asyncio.get_running_loop().call_soon(self._store_log, spec, outcome.log_stream, log)
         return InvocationResult(
