@@ -49,7 +49,7 @@ from wslab.notebook.steps import (
     require,
     run_notebook,
 )
-from wslab.notebook.target import start, target_from_environment, target_kind
+from wslab.notebook.target import partition, start, target_from_environment, target_kind
 from wslab.notebook.waits import (
     let_deployment_settle,
     receive_json,
@@ -92,6 +92,7 @@ __all__ = [
     "management_url",
     "names",
     "owns",
+    "partition",
     "prefix_from_environment",
     "receive_json",
     "receive_text",
