@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.solutions import sections
 from wslab.aws import LAMBDA_TRUST_POLICY
 from wslab.deploy.packaging import zip_sources
 from wslab.deploy.wiring import allow_api_gateway, integration_uri
@@ -176,6 +177,16 @@ def test_no_arn_is_written_out_for_one_partition_in_the_helpers(path: Path) -> N
     """The helpers take the partition from the region or the function's ARN."""
     text = path.read_text(encoding="utf-8")
     assert WRITTEN_OUT not in text, f"{path.name}: {WRITTEN_OUT!r} written out"
+
+
+SOLUTIONS = [ROOT / "docs" / "solutions.md", ROOT / "docs" / "zh" / "solutions.md"]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[str(p.relative_to(ROOT)) for p in SOLUTIONS])
+def test_no_arn_is_written_out_for_one_partition_in_the_solutions(path: Path) -> None:
+    """The solutions' code is typed into the notebooks: it builds ARNs as they do."""
+    code = [code for section in sections(path) for code, _printed in section.steps]
+    assert code and not [block for block in code if WRITTEN_OUT in block]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(ROOT)) for p in NOTEBOOKS])
