@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.solutions import sections
+from wslab.notebook.outputs import editions
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH = ROOT / "notebooks"
@@ -142,3 +143,9 @@ def test_every_term_of_the_glossary_cites_aws_chinese_documentation() -> None:
         assert cited or "未核实" in chinese, row
         for name in cited:
             assert links[name].startswith(AWS_CHINESE_DOCS), links[name]
+
+
+def test_make_notebook_outputs_runs_each_edition_on_its_own() -> None:
+    """``make notebook-outputs`` stores outputs edition by edition (each on a fresh local AWS,
+    as ``make notebooks`` checks them): English first, then the translation; no checkpoint."""
+    assert editions() == [sorted(ENGLISH.glob("[0-9][0-9]_*.ipynb")), TRANSLATED]
