@@ -106,13 +106,15 @@ WHEELHOUSE ?= wheelhouse
 wheelhouse: $(STAMP)
 	$(BIN)/python .ci/wheels.py --extra notebooks --download $(WHEELHOUSE) $(WHEELHOUSE_FOR)
 
-# The tutorial, in order, against one local AWS on a free port (notebooks/conftest.py),
-# each notebook's stored outputs checked by nbval. Node.js (the article's function, wscat)
-# is optional: without npm, the cells that need it are skipped and say why.
+# The tutorial, in order, edition by edition (notebooks/, then the Chinese notebooks/zh/),
+# each edition against a fresh local AWS on a free port (notebooks/conftest.py), each
+# notebook's stored outputs checked by nbval. Node.js (the article's function, wscat) is
+# optional: without npm, the cells that need it are skipped and say why.
 notebooks: $(DEV_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
-# Run every notebook on a fresh local AWS and store its outputs (before committing a change).
+# Run every notebook, each edition on a fresh local AWS, and store its outputs (before
+# committing a change).
 notebook-outputs: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m wslab.notebook.outputs
 

@@ -1,11 +1,13 @@
 """The notebooks under nbval: all of them, in order, against one local AWS.
 
 ``make notebooks`` (part of ``make test``) runs ``pytest --nbval notebooks/``. This file starts
-one ``wslab local`` on a free port for the whole session and points every notebook at it
-through ``WSLAB_ENDPOINT_URL`` (nbval's kernels inherit pytest's environment), so the stack
-the notebooks would otherwise find or start on port 4577 is left alone. The stack is stopped
-at the end, whatever happened. pytest runs the files in name order, so state carries from one
-notebook to the next as it does for a reader.
+one ``wslab local`` on a free port for each edition of the tutorial (``notebooks/``, then the
+translation in ``notebooks/zh/``) and points its notebooks at it through ``WSLAB_ENDPOINT_URL``
+(nbval's kernels inherit pytest's environment, read when each notebook's kernel starts), so the
+stack the notebooks would otherwise find or start on port 4577 is left alone, and each edition
+starts from nothing, as a reader does: the two never meet on a name. Each stack is stopped when
+its edition is done, or at the end, whatever happened. pytest runs the files in name order, so
+state carries from one notebook to the next as it does for a reader.
 
 Each notebook must finish within 60 s (times ``WSLAB_TEST_TIMEOUT_SCALE``); the wall time of
 each is printed at the end.
@@ -34,7 +36,9 @@ from wslab.notebook.tutorial import ENDPOINT_VARIABLE, TARGET_VARIABLE
 BUDGET_S = 60.0 * float(os.environ.get("WSLAB_TEST_TIMEOUT_SCALE", "1"))
 
 _stack: LocalAWSProcess | None = None
+_edition: Path | None = None  # the folder of the notebooks the running stack serves
 _seconds: dict[str, float] = defaultdict(float)
+HERE = Path(__file__).resolve().parent
 
 
 def _nbval(config: pytest.Config) -> bool:
@@ -56,15 +60,25 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    global _stack
     if not _nbval(session.config):
         return
     if os.environ.get(TARGET_VARIABLE, "local").strip().lower() not in ("", "local"):
         raise pytest.UsageError(f"the notebook tests run on the local AWS: unset {TARGET_VARIABLE}")
-    _stack = LocalAWSProcess(port=0)
     atexit.register(_stop_stack)  # should pytest end before pytest_sessionfinish
     signal.signal(signal.SIGTERM, _terminate)
-    os.environ[ENDPOINT_VARIABLE] = _stack.start()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a notebook's first cell starts its kernel: a fresh stack for a new edition."""
+    global _stack, _edition
+    if not _nbval(item.config):
+        return
+    edition = Path(str(item.path)).resolve().parent
+    if edition != _edition:
+        _stop_stack()
+        _stack, _edition = LocalAWSProcess(port=0), edition
+        os.environ[ENDPOINT_VARIABLE] = _stack.start()
 
 
 NEEDS_NODE = "# needs Node.js"
@@ -91,7 +105,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     # The first cell's setup includes starting the notebook's kernel.
-    _seconds[Path(report.nodeid.split("::")[0]).name] += report.duration
+    # "00_overview.ipynb", "zh/00_overview.ipynb": the editions' files share their names.
+    notebook = Path(report.fspath).resolve()
+    shown = notebook.relative_to(HERE) if notebook.is_relative_to(HERE) else notebook
+    _seconds[shown.as_posix()] += report.duration
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

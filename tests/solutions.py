@@ -33,9 +33,10 @@ def anchor(heading: str) -> str:
     return kept.replace(" ", "-")
 
 
-def sections() -> list[Section]:
+def sections(path: Path = SOLUTIONS) -> list[Section]:
+    """The sections of ``docs/solutions.md``, or of its translation at ``path``."""
     found = []
-    for part in re.split(r"^## ", SOLUTIONS.read_text(encoding="utf-8"), flags=re.M)[1:]:
+    for part in re.split(r"^## ", path.read_text(encoding="utf-8"), flags=re.M)[1:]:
         heading, body = part.split("\n", 1)
         section = Section(heading[:2], anchor(heading))
         blocks = [(language, text) for language, text in _FENCE.findall(body)]

@@ -4,7 +4,9 @@ says of them. (``make notebooks`` runs them with nbval; these checks need no ker
 from __future__ import annotations
 
 import json
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,41 @@ from wslab.local.defaults import DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TRANSLATED = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb"))
+EVERY_EDITION = NOTEBOOKS + TRANSLATED
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What each notebook of an edition opens and ends with, in its language."""
+
+    opening: tuple[str, ...]
+    recap: str
+    exercise: str
+    next: str
+    solutions: Path
+
+
+ENGLISH = Edition(
+    ("**What you'll do**", "**What you'll learn**", "**What you need**"),
+    "## Recap",
+    "## On your own",
+    "Next: [",
+    ROOT / "docs" / "solutions.md",
+)
+CHINESE = Edition(
+    ("**你将做什么**", "**你将学到**", "**你需要准备**"),
+    "## 回顾",
+    "## 动手练习",
+    "下一篇：[",  # noqa: RUF001 (the full-width colon of Chinese text)
+    ROOT / "docs" / "zh" / "solutions.md",
+)
+
+
+def _edition(path: Path) -> Edition:
+    return CHINESE if path.parent.name == "zh" else ENGLISH
+
 
 # What a reader's machine does not share with the one that ran the notebooks.
 LOCAL_PATH = re.compile(r"/(root|tmp|home|work|Users|var/folders)/[A-Za-z0-9_.-]+")
@@ -49,7 +85,7 @@ def _outputs(path: Path) -> str:
 
 
 def _ids(paths: list[Path]) -> list[str]:
-    return [path.stem for path in paths]
+    return [path.relative_to(ROOT / "notebooks").with_suffix("").as_posix() for path in paths]
 
 
 def test_the_tutorial_is_there() -> None:
@@ -57,7 +93,7 @@ def test_the_tutorial_is_there() -> None:
     assert [path.name[:2] for path in NOTEBOOKS] == [f"{n:02d}" for n in range(9)] + ["99"]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_EDITION, ids=_ids(EVERY_EDITION))
 def test_stored_outputs_hold_no_local_path_and_no_traceback(path: Path) -> None:
     """A reader sees no path of the machine that ran the notebook, and no error."""
     for number, cell in enumerate(_cells(path)):
@@ -69,26 +105,26 @@ def test_stored_outputs_hold_no_local_path_and_no_traceback(path: Path) -> None:
             assert "Traceback (most recent call last)" not in text, f"cell {number}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_EDITION, ids=_ids(EVERY_EDITION))
 def test_every_code_cell_was_run_and_stored(path: Path) -> None:
     """The stored outputs come from one run, top to bottom (nbval compares against them)."""
     counts = [cell["execution_count"] for cell in _cells(path) if cell["cell_type"] == "code"]
     assert counts == list(range(1, len(counts) + 1))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_EDITION, ids=_ids(EVERY_EDITION))
 def test_each_notebook_opens_with_what_why_and_needs(path: Path) -> None:
     """A title, then what you'll do, learn and need; the first code cell starts the target."""
     cells = _cells(path)
     opening = _source(cells[0])
     assert cells[0]["cell_type"] == "markdown" and opening.startswith("# ")
-    for heading in ("**What you'll do**", "**What you'll learn**", "**What you need**"):
+    for heading in _edition(path).opening:
         assert heading in opening, heading
     first_code = next(_source(cell) for cell in cells if cell["cell_type"] == "code")
     assert "tutorial.start()" in first_code
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_EDITION, ids=_ids(EVERY_EDITION))
 def test_stored_outputs_show_the_port_the_text_names(path: Path) -> None:
     """The text says the local AWS is on 127.0.0.1:4577; so do the outputs (``make
     notebook-outputs`` runs on a free port and stores them as on the default one)."""
@@ -101,7 +137,7 @@ def _make_targets() -> set[str]:
     return set(re.findall(r"^([A-Za-z][\w.-]*):", makefile, flags=re.M))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_EDITION, ids=_ids(EVERY_EDITION))
 def test_every_make_command_named_is_a_target(path: Path) -> None:
     text = "\n".join(_source(cell) for cell in _cells(path))
     for target in re.findall(r"`make ([\w.-]+)", text):
@@ -116,16 +152,20 @@ def test_the_overview_installs_with_make_lab() -> None:
     assert "`make lab`" in needs and "make test" not in needs
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", EVERY_EDITION, ids=_ids(EVERY_EDITION))
 def test_each_notebook_ends_with_a_recap_and_an_exercise_solved_elsewhere(path: Path) -> None:
-    """A recap, one exercise, and a link to its solution in docs/solutions.md (a section of
-    that notebook's number), then the way to the next notebook."""
-    last = _source(_cells(path)[-1])
-    assert "## Recap" in last and "## On your own" in last
-    (anchor,) = re.findall(r"\(\.\./docs/solutions\.md#([\w-]+)\)", last)
-    assert anchor in {section.anchor for section in sections() if section.notebook == path.name[:2]}
-    if path != NOTEBOOKS[-1]:
-        assert "Next: [" in last
+    """A recap, one exercise, and a link to its solution in the edition's solutions (a section
+    of that notebook's number), then the way to the next notebook."""
+    edition, last = _edition(path), _source(_cells(path)[-1])
+    assert edition.recap in last and edition.exercise in last
+    solutions = os.path.relpath(edition.solutions, path.parent).replace(os.sep, "/")
+    (anchor,) = re.findall(rf"\({re.escape(solutions)}#([\w-]+)\)", last)
+    solved = sections(edition.solutions)
+    assert anchor in {section.anchor for section in solved if section.notebook == path.name[:2]}
+    if path.name != NOTEBOOKS[-1].name:
+        assert edition.next in last
+        (following,) = re.findall(rf"{re.escape(edition.next)}[^]]*\]\(([\w.]+\.ipynb)\)", last)
+        assert (path.parent / following).exists(), following
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS[1:6], ids=_ids(NOTEBOOKS[1:6]))

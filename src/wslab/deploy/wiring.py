@@ -58,9 +58,11 @@ class WiredApi:
 
 
 def integration_uri(region: str, function_arn: str) -> str:
-    return (
-        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-    )
+    """The URI by which API Gateway invokes a function, in the function's own partition
+    (``aws``, ``aws-cn``, ``aws-us-gov``: the second field of its ARN)."""
+    partition = function_arn.split(":")[1]
+    service = f"arn:{partition}:apigateway:{region}:lambda"
+    return f"{service}:path/2015-03-31/functions/{function_arn}/invocations"
 
 
 def allow_api_gateway(
@@ -72,14 +74,14 @@ def allow_api_gateway(
     **options: Any,
 ) -> None:
     """``AddPermission``: API Gateway may invoke the function for ``<api_id>/<routes>``
-    (``*``, ``*/$connect``, ...), in the function's own region and account."""
-    _, _, _, region, account, _, function_name = function_arn.split(":")[:7]
+    (``*``, ``*/$connect``, ...), in the function's own partition, region and account."""
+    _, partition, _, region, account, _, function_name = function_arn.split(":")[:7]
     lambda_client.add_permission(
         FunctionName=function_name,
         StatementId=statement_id or f"apigateway-{api_id}",
         Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/{routes}",
+        SourceArn=f"arn:{partition}:execute-api:{region}:{account}:{api_id}/{routes}",
         **options,
     )
 

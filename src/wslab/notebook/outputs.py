@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from wslab.local.defaults import DEFAULT_PORT
 from wslab.notebook.names import ENDPOINT_VARIABLE, TARGET_VARIABLE
 
-__all__ = ["refresh_outputs", "store_as_on_default_port"]
+__all__ = ["editions", "refresh_outputs", "store_as_on_default_port"]
 
 
 def _replace(value: Any, old: str, new: str) -> Any:
@@ -48,23 +48,35 @@ def store_as_on_default_port(path: Path, endpoint_url: str) -> None:
     nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
 
 
-def refresh_outputs(paths: Iterable[Path] = ()) -> None:
-    """Run the notebooks (all of them by default), in order, on a fresh local AWS of their
-    own, and store their outputs as on the default port: what ``make notebook-outputs``
-    does before a commit."""
+def editions() -> list[list[Path]]:
+    """The tutorial's notebooks, edition by edition: ``notebooks/`` (English), then each
+    translation in a folder of its own (``notebooks/zh/``)."""
     from wslab.deploy import project
+
+    root = project.notebooks()
+    translations = (path for path in root.iterdir() if path.is_dir() and path.name.isalpha())
+    folders = [root, *sorted(translations)]  # not .ipynb_checkpoints, __pycache__
+    found = [sorted(folder.glob("[0-9][0-9]_*.ipynb")) for folder in folders]
+    return [notebooks for notebooks in found if notebooks]
+
+
+def refresh_outputs(paths: Iterable[Path] = ()) -> None:
+    """Run the notebooks (every edition by default, each on a fresh local AWS of its own, as a
+    reader starts), in order, and store their outputs as on the default port: what ``make
+    notebook-outputs`` does before a commit."""
     from wslab.local.process import LocalAWSProcess
     from wslab.notebook.steps import run_notebook
 
-    notebooks = sorted(paths) or sorted(project.notebooks().glob("[0-9][0-9]_*.ipynb"))
-    with LocalAWSProcess(port=0) as stack:
-        os.environ[ENDPOINT_VARIABLE] = stack.endpoint_url
-        os.environ.pop(TARGET_VARIABLE, None)
-        for path in notebooks:
-            started = time.monotonic()
-            run_notebook(path, save=True)
-            store_as_on_default_port(path, stack.endpoint_url)
-            print(f"{time.monotonic() - started:5.1f} s  {path.name}", flush=True)
+    chosen = sorted(paths)
+    for notebooks in [chosen] if chosen else editions():
+        with LocalAWSProcess(port=0) as stack:
+            os.environ[ENDPOINT_VARIABLE] = stack.endpoint_url
+            os.environ.pop(TARGET_VARIABLE, None)
+            for path in notebooks:
+                started = time.monotonic()
+                run_notebook(path, save=True)
+                store_as_on_default_port(path, stack.endpoint_url)
+                print(f"{time.monotonic() - started:5.1f} s  {path}", flush=True)
 
 
 if __name__ == "__main__":

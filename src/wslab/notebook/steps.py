@@ -17,6 +17,7 @@ from wslab.aws import LAMBDA_TRUST_POLICY, Target
 from wslab.deploy import project
 from wslab.deploy.wiring import WiredApi
 from wslab.notebook.names import STAGE, TutorialError, names, tag_list
+from wslab.notebook.target import partition
 from wslab.notebook.waits import when_role_is_ready
 
 __all__ = [
@@ -37,9 +38,8 @@ __all__ = [
 
 def logs_statement(target: Target, function_name: str) -> dict[str, Any]:
     """Allow a function (a name, or a pattern with ``*``) to write its own log group."""
-    group = (
-        f"arn:aws:logs:{target.region}:{target.account_id}:log-group:/aws/lambda/{function_name}"
-    )
+    arn_prefix = f"arn:{partition(target)}:logs:{target.region}:{target.account_id}"
+    group = f"{arn_prefix}:log-group:/aws/lambda/{function_name}"
     return {
         "Effect": "Allow",
         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],

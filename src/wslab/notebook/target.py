@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from botocore.exceptions import ClientError
+import boto3
+from botocore.exceptions import ClientError, UnknownRegionError
 
 from wslab.aws import LOCAL_REGION, Target, TargetError
 from wslab.local.defaults import DEFAULT_PORT
@@ -30,6 +31,7 @@ __all__ = [
     "LOGS_COMMAND",
     "background_log_notice",
     "local_log",
+    "partition",
     "start",
     "target_from_environment",
     "target_kind",
@@ -86,6 +88,18 @@ def _started_here(started: list[str]) -> Callable[[], str]:
         return endpoint
 
     return ensure_local
+
+
+def partition(target: Target) -> str:
+    """The ARN partition of the target's region: ``aws``, ``aws-cn`` (Beijing, Ningxia),
+    ``aws-us-gov`` (GovCloud), ...: the first field after ``arn:`` in every ARN built there.
+
+    botocore's partition data knows every region it was released with; a region newer than
+    the installed botocore is asked of the caller's identity, whose ARN carries it."""
+    try:
+        return str(boto3.Session().get_partition_for_region(target.region))
+    except UnknownRegionError:
+        return str(target.client("sts").get_caller_identity()["Arn"]).split(":")[1]
 
 
 def start() -> Target:

@@ -50,7 +50,13 @@ from wslab.notebook.steps import (
     require,
     run_notebook,
 )
-from wslab.notebook.target import local_log, start, target_from_environment, target_kind
+from wslab.notebook.target import (
+    local_log,
+    partition,
+    start,
+    target_from_environment,
+    target_kind,
+)
 from wslab.notebook.waits import (
     let_deployment_settle,
     receive_json,
@@ -94,6 +100,7 @@ __all__ = [
     "management_url",
     "names",
     "owns",
+    "partition",
     "prefix_from_environment",
     "receive_json",
     "receive_text",
