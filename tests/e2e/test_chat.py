@@ -1,6 +1,8 @@
 """The chat end to end: the template deployed on ``wslab local``, real WebSocket clients.
 
-Two stacks, each deployed once for this module: ``e2e-rooms`` without an authorizer (rooms,
+Every test runs against both reference implementations (``lambda_src/chat`` on python3.12,
+``lambda_src/chat-nodejs`` on nodejs22.x: the ``runtime`` parameter). Two stacks per
+implementation, each deployed once for this module: ``e2e-rooms`` without an authorizer (rooms,
 numbering, history, stale connections, bad input) and ``e2e-authz`` with the REQUEST
 authorizer and an ``Origin`` allowlist. Every test uses rooms of its own, so the tests
 share a stack without seeing each other's messages.
@@ -16,10 +18,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import secrets
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +32,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.support import DeployedChat, deployed, scaled
+from tests.support import DeployedChat, deployed, handler_runtimes, scaled, stack_name_for
 from wslab.local.process import LocalAWSProcess
 
 # Tokens are minted with the handlers' own code, as the server that logs users in would.
@@ -109,17 +113,28 @@ class Chat(DeployedChat):
         return [int(item["seq"]["N"]) for item in response["Items"]]
 
 
+@pytest.fixture(scope="module", params=handler_runtimes())
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The reference handlers under test: ``python3.12`` or ``nodejs22.x``."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def chat(endpoint_url: str) -> Iterator[Chat]:
+def chat(endpoint_url: str, runtime: str) -> Iterator[Chat]:
     """The chat without an authorizer: everyone connects as a guest."""
-    yield from deployed(endpoint_url, ROOMS_STACK, Chat)
+    yield from deployed(endpoint_url, stack_name_for(ROOMS_STACK, runtime), Chat, runtime=runtime)
 
 
 @pytest.fixture(scope="module")
-def guarded(endpoint_url: str) -> Iterator[Chat]:
+def guarded(endpoint_url: str, runtime: str) -> Iterator[Chat]:
     """The chat with the token authorizer on ``$connect`` and an Origin allowlist."""
     yield from deployed(
-        endpoint_url, AUTH_STACK, Chat, with_authorizer=True, allowed_origins=ALLOWED_ORIGIN
+        endpoint_url,
+        stack_name_for(AUTH_STACK, runtime),
+        Chat,
+        with_authorizer=True,
+        allowed_origins=ALLOWED_ORIGIN,
+        runtime=runtime,
     )
 
 
@@ -228,6 +243,28 @@ def _connection_id() -> str:
 
 
 # Rooms and numbering ---------------------------------------------------------------------
+
+
+def test_every_function_runs_the_chosen_handlers(chat: Chat, runtime: str) -> None:
+    """The stack's HandlerRuntime is each function's runtime, and its code is that
+    implementation's folder: chat/handlers.py for Python, chat.mjs for Node.js."""
+    functions = chat.client("lambda")
+    for route in ("connect", "disconnect", "sendmessage", "joinroom", "default", "history"):
+        configuration = functions.get_function_configuration(FunctionName=chat.function_name(route))
+        assert configuration["Runtime"] == runtime
+        assert configuration["Handler"].startswith("chat.handlers.")
+    [described] = chat.client("cloudformation").describe_stacks(StackName=chat.stack.stack_name)[
+        "Stacks"
+    ]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert parameters["HandlerRuntime"] == runtime
+    package = chat.client("s3").get_object(
+        Bucket=parameters["CodeBucket"], Key=parameters["CodeKey"]
+    )["Body"]
+    names = zipfile.ZipFile(io.BytesIO(package.read())).namelist()
+    expected = "chat/handlers.py" if runtime.startswith("python") else "chat.mjs"
+    assert expected in names
+    assert not [name for name in names if name.startswith("chat-nodejs/")]
 
 
 def test_messages_reach_exactly_their_room(
