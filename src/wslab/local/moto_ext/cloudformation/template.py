@@ -206,8 +206,19 @@ def dependency_order(resources: Mapping[str, Any]) -> list[str]:
 # Checks ------------------------------------------------------------------------------------
 
 
+# SAM's own section, read by its transform: allowed in a template that declares it
+# (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-template-anatomy-globals.html).
+_SAM_TRANSFORM, _SAM_SECTIONS = "AWS::Serverless-2016-10-31", frozenset({"Globals"})
+
+
+def _declares_sam(template: Mapping[str, Any]) -> bool:
+    declared = template.get("Transform")
+    return declared == _SAM_TRANSFORM or (isinstance(declared, list) and _SAM_TRANSFORM in declared)
+
+
 def _check_shape(template: Mapping[str, Any]) -> Mapping[str, Any]:
-    unknown = sorted(set(template) - SECTIONS)
+    allowed = SECTIONS | _SAM_SECTIONS if _declares_sam(template) else SECTIONS
+    unknown = sorted(set(template) - allowed)
     if unknown:
         raise ValidationError(
             message=f"Template format error: Invalid template property or properties "
