@@ -76,7 +76,7 @@ def handler_package(runtime: str) -> tuple[Path, frozenset[str]]:
     if runtime == PYTHON_RUNTIME:
         return lambda_src(), frozenset({NODE_HANDLERS})
     if runtime == NODE_RUNTIME:
-        return lambda_src() / NODE_HANDLERS, frozenset()
+        return lambda_src() / NODE_HANDLERS, frozenset({"test"})
     raise ValueError(f"no reference handlers for {runtime}: choose {' or '.join(HANDLER_RUNTIMES)}")
 
 
