@@ -70,11 +70,12 @@ def handler_package(runtime: str) -> tuple[Path, frozenset[str]]:
     """The folder to zip for ``runtime``'s handlers, and the top-level folders to leave out.
 
     Python: ``lambda_src/`` (so ``chat/`` is at the zip's root), without the Node.js
-    handlers. Node.js: ``lambda_src/chat-nodejs/`` itself (``chat.mjs`` at the root).
+    handlers and the Python handlers' tests. Node.js: ``lambda_src/chat-nodejs/`` itself
+    (``chat.mjs`` at the root).
     Either way the template's Handler strings (``chat.handlers.connect``) find them.
     """
     if runtime == PYTHON_RUNTIME:
-        return lambda_src(), frozenset({NODE_HANDLERS})
+        return lambda_src(), frozenset({NODE_HANDLERS, "chat_tests"})
     if runtime == NODE_RUNTIME:
         return lambda_src() / NODE_HANDLERS, frozenset({"test"})
     raise ValueError(f"no reference handlers for {runtime}: choose {' or '.join(HANDLER_RUNTIMES)}")
