@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import pytest
+
 from wslab.aws import Target
+from wslab.deploy.project import NODE_RUNTIME, PYTHON_RUNTIME
 from wslab.deploy.stack import ChatStack, delete, deploy
 
 # Slow machines: WSLAB_TEST_TIMEOUT_SCALE=3 triples every wait in the tests.
@@ -66,6 +69,24 @@ class OutputLines:
 
 
 _Chat = TypeVar("_Chat", bound="DeployedChat")
+
+
+def handler_runtimes() -> list[Any]:
+    """``params=`` of a fixture that deploys the chat once per reference implementation:
+    ``lambda_src/chat`` (python3.12) and ``lambda_src/chat-nodejs`` (nodejs22.x, skipped
+    where Node.js or its SDK is missing)."""
+    from tests.local.lambda_helpers import requires_node_sdk
+
+    return [
+        pytest.param(PYTHON_RUNTIME, id="python"),
+        pytest.param(NODE_RUNTIME, id="nodejs", marks=requires_node_sdk),
+    ]
+
+
+def stack_name_for(base: str, runtime: str) -> str:
+    """``base`` for the Python handlers, ``base-nodejs`` for the Node.js ones: each module's
+    stacks stay apart, and the Python names stay what they were."""
+    return base if runtime == PYTHON_RUNTIME else f"{base}-nodejs"
 
 
 @dataclass

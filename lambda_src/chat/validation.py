@@ -8,7 +8,7 @@ programs; `BadRequest.message` is for people and may be reworded.
 from __future__ import annotations
 
 import json
-import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeGuard
@@ -17,7 +17,8 @@ __all__ = [
     "HISTORY_ACTION",
     "HISTORY_DEFAULT_LIMIT",
     "HISTORY_MAX_LIMIT",
-    "ROOM_PATTERN",
+    "ROOM_MAX_CHARACTERS",
+    "ROOM_RULE",
     "ROUTED_ACTIONS",
     "VALID_ACTIONS",
     "BadRequest",
@@ -41,9 +42,20 @@ ROUTED_ACTIONS = (*VALID_ACTIONS, HISTORY_ACTION)
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100
 
-# Rooms become DynamoDB key values and appear in logs and URLs: a short, plain alphabet
-# keeps them safe in all three without escaping.
-ROOM_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Rooms become DynamoDB key values (64 characters of at most 4 UTF-8 bytes: 256 bytes, far
+# under the 2,048 bytes of a partition key) and are shown to people, so a name is made of
+# what people read as a word in any script, and nothing invisible: letters (L*), digits and
+# other numbers (N*), '_' and '-', and the combining marks (M*) that many scripts write
+# words with (Hindi's vowel signs, Thai's tone marks) after the first character. Controls,
+# format characters (zero-width space, right-to-left override), spaces, private-use and
+# unassigned code points are refused. The name is NFC-normalised first, so "n" + U+0303
+# and "ñ" are one room. lambda_src/chat-nodejs/validation.mjs applies the same rule.
+ROOM_MAX_CHARACTERS = 64
+_ROOM_SYMBOLS = frozenset("_-")
+ROOM_RULE = (
+    "A room name is 1 to 64 letters or digits of any script, '_' and '-' "
+    "(no spaces, no invisible characters)."
+)
 
 
 class BadRequest(Exception):
@@ -85,14 +97,24 @@ def parse_body(body: str | None) -> dict[str, Any]:
     return parsed
 
 
+def _room_character(character: str, *, first: bool) -> bool:
+    if character in _ROOM_SYMBOLS:
+        return True
+    category = unicodedata.category(character)[0]
+    return category in ("L", "N") or (category == "M" and not first)
+
+
 def validate_room(room: Any) -> str:
-    """`room` if it is an allowed room name, else `BadRequest`."""
-    if not isinstance(room, str) or not ROOM_PATTERN.fullmatch(room):
-        raise BadRequest(
-            "invalid_room",
-            "A room name is 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'.",
-        )
-    return room
+    """`room` NFC-normalised if it is an allowed room name, else `BadRequest`."""
+    if isinstance(room, str):
+        name = unicodedata.normalize("NFC", room)
+        if (
+            1 <= len(name) <= ROOM_MAX_CHARACTERS
+            and _room_character(name[0], first=True)
+            and all(_room_character(character, first=False) for character in name[1:])
+        ):
+            return name
+    raise BadRequest("invalid_room", ROOM_RULE)
 
 
 def validate_text(message: dict[str, Any], max_bytes: int) -> str:

@@ -177,6 +177,33 @@ def test_history_on_join_and_moving_rooms(chat: Chat, tabs: Tabs, unique: str) -
     assert not tabs.script_errors
 
 
+def test_rooms_and_users_of_any_script(chat: Chat, tabs: Tabs, unique: str) -> None:
+    """Chinese and Cyrillic names for rooms and users; a room typed with a decomposed "ñ"
+    is the composed one; a name with a zero-width space is refused by the form itself."""
+    lobby, sala = f"大厅-{unique}", f"sala-\u00f1-{unique}"
+    xiaoming = tabs.open(chat.link("小明", lobby))
+    _joined(xiaoming, "小明", lobby)
+    maria = chat.participant("Мария", lobby)
+    try:
+        maria.say("привет, 小明")
+        _wait_for_seq(xiaoming, 1)
+        assert _shown(xiaoming) == [(1, "Мария", "привет, 小明")]
+
+        box = xiaoming.locator("#join input[name=room]")
+        box.fill(f"sala-n\u0303-{unique}")  # n + COMBINING TILDE
+        box.press("Enter")
+        _joined(xiaoming, "小明", sala)
+        assert parse_qs(urlsplit(xiaoming.url).fragment)["room"] == [sala]
+
+        box.fill("zero\u200bwidth")
+        assert not box.evaluate("input => input.checkValidity()")
+        box.fill("комната")
+        assert box.evaluate("input => input.checkValidity()")
+    finally:
+        maria.close()
+    assert not tabs.script_errors
+
+
 def test_errors_are_shown_readably(chat: Chat, tabs: Tabs, unique: str) -> None:
     """The chat's error envelope appears as its code, its text and the valid actions."""
     page = tabs.open(chat.link("gina", f"errors-{unique}"))

@@ -1,6 +1,8 @@
 """The chat end to end: the template deployed on ``wslab local``, real WebSocket clients.
 
-Two stacks, each deployed once for this module: ``e2e-rooms`` without an authorizer (rooms,
+Every test runs against both reference implementations (``lambda_src/chat`` on python3.12,
+``lambda_src/chat-nodejs`` on nodejs22.x: the ``runtime`` parameter). Two stacks per
+implementation, each deployed once for this module: ``e2e-rooms`` without an authorizer (rooms,
 numbering, history, stale connections, bad input) and ``e2e-authz`` with the REQUEST
 authorizer and an ``Origin`` allowlist. Every test uses rooms of its own, so the tests
 share a stack without seeing each other's messages.
@@ -16,19 +18,24 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import secrets
+import shutil
+import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import websocket
 
-from tests.support import DeployedChat, deployed, scaled
+from tests.support import DeployedChat, deployed, handler_runtimes, scaled, stack_name_for
 from wslab.local.process import LocalAWSProcess
 
 # Tokens are minted with the handlers' own code, as the server that logs users in would.
@@ -109,17 +116,28 @@ class Chat(DeployedChat):
         return [int(item["seq"]["N"]) for item in response["Items"]]
 
 
+@pytest.fixture(scope="module", params=handler_runtimes())
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The reference handlers under test: ``python3.12`` or ``nodejs22.x``."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def chat(endpoint_url: str) -> Iterator[Chat]:
+def chat(endpoint_url: str, runtime: str) -> Iterator[Chat]:
     """The chat without an authorizer: everyone connects as a guest."""
-    yield from deployed(endpoint_url, ROOMS_STACK, Chat)
+    yield from deployed(endpoint_url, stack_name_for(ROOMS_STACK, runtime), Chat, runtime=runtime)
 
 
 @pytest.fixture(scope="module")
-def guarded(endpoint_url: str) -> Iterator[Chat]:
+def guarded(endpoint_url: str, runtime: str) -> Iterator[Chat]:
     """The chat with the token authorizer on ``$connect`` and an Origin allowlist."""
     yield from deployed(
-        endpoint_url, AUTH_STACK, Chat, with_authorizer=True, allowed_origins=ALLOWED_ORIGIN
+        endpoint_url,
+        stack_name_for(AUTH_STACK, runtime),
+        Chat,
+        with_authorizer=True,
+        allowed_origins=ALLOWED_ORIGIN,
+        runtime=runtime,
     )
 
 
@@ -145,7 +163,7 @@ class Client:
         origin: str | None = None,
     ) -> None:
         query = {"roomId": room, "token": token}
-        params = "&".join(f"{key}={value}" for key, value in query.items() if value is not None)
+        params = urlencode({key: value for key, value in query.items() if value is not None})
         self.ws = websocket.create_connection(
             f"{url}?{params}" if params else url,
             timeout=scaled(20),
@@ -228,6 +246,28 @@ def _connection_id() -> str:
 
 
 # Rooms and numbering ---------------------------------------------------------------------
+
+
+def test_every_function_runs_the_chosen_handlers(chat: Chat, runtime: str) -> None:
+    """The stack's HandlerRuntime is each function's runtime, and its code is that
+    implementation's folder: chat/handlers.py for Python, chat.mjs for Node.js."""
+    functions = chat.client("lambda")
+    for route in ("connect", "disconnect", "sendmessage", "joinroom", "default", "history"):
+        configuration = functions.get_function_configuration(FunctionName=chat.function_name(route))
+        assert configuration["Runtime"] == runtime
+        assert configuration["Handler"].startswith("chat.handlers.")
+    [described] = chat.client("cloudformation").describe_stacks(StackName=chat.stack.stack_name)[
+        "Stacks"
+    ]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert parameters["HandlerRuntime"] == runtime
+    package = chat.client("s3").get_object(
+        Bucket=parameters["CodeBucket"], Key=parameters["CodeKey"]
+    )["Body"]
+    names = zipfile.ZipFile(io.BytesIO(package.read())).namelist()
+    expected = "chat/handlers.py" if runtime.startswith("python") else "chat.mjs"
+    assert expected in names
+    assert not [name for name in names if name.startswith("chat-nodejs/")]
 
 
 def test_messages_reach_exactly_their_room(
@@ -493,6 +533,81 @@ def test_bad_room_on_the_url_is_refused(chat: Chat) -> None:
     """A roomId outside the allowed names refuses the connection with HTTP 400."""
     assert _refusal(chat.url, room="bad.room") == 400
     assert _refusal(chat.url, room="x" * 65) == 400
+
+
+# Names of any script ------------------------------------------------------------------------
+
+ROOM_RULE = (
+    "A room name is 1 to 64 letters or digits of any script, '_' and '-' "
+    "(no spaces, no invisible characters)."
+)
+
+
+def test_rooms_of_any_script(chat: Chat, connect: Callable[..., Client], unique: str) -> None:
+    """Chinese, Spanish and Russian room names, on the URL and in joinroom; a decomposed
+    "n" + U+0303 is the room "ñ"; invisible characters and 65 characters are refused."""
+    for room in (f"大厅-{unique}", f"sala-\u00f1-{unique}", f"комната-{unique}"):
+        member = connect(chat.url, room=room)
+        assert member.join()["room"] == room
+        assert member.say("你好 ¡hola! привет")["room"] == room
+        assert [item["roomId"]["S"] for item in chat.room_items(room)] == [room]
+
+    composed = f"sala-\u00f1-{unique}"
+    decomposed = connect(chat.url, room=f"sala-n\u0303-{unique}")
+    joined = decomposed.join()
+    assert (joined["room"], joined["lastSeq"]) == (composed, 1)
+    mover = connect(chat.url, room=f"elsewhere-{unique}")
+    mover.join()
+    assert mover.join(f"sala-n\u0303-{unique}")["room"] == composed
+    assert len(chat.room_items(composed)) == 3
+
+    for refused in ("a\u200bb", "\u202eabc", "a\u0007b", "two words", "x" * 65, ""):
+        mover.send({"action": "joinroom", "roomId": refused})
+        error = mover.wait_for(lambda frame: frame.get("type") in ("error", "joined"))
+        assert (error["type"], error["error"], error["message"]) == (
+            "error",
+            "invalid_room",
+            ROOM_RULE,
+        ), refused
+        assert _refusal(chat.url, room=refused or "\u200b") == 400
+
+
+def test_user_names_of_any_script_and_tokens_of_either_implementation(
+    guarded: Chat, token_secret: str, connect: Callable[..., Client], unique: str
+) -> None:
+    """A token minted by the Python handlers' code and one minted by the Node.js handlers'
+    code both verify, whichever implementation runs the authorizer; their users are
+    Chinese and Cyrillic names."""
+    room = f"names-{unique}"
+    xiaoming = connect(guarded.url, room=room, token=mint_token(token_secret, "小明"))
+    maria = connect(guarded.url, room=room, token=_node_minted(token_secret, "Мария"))
+    assert xiaoming.join()["you"] == "小明"
+    assert maria.join()["you"] == "Мария"
+    assert xiaoming.say("你好")["sender"] == "小明"
+    assert maria.wait_for(lambda frame: _is_message(frame, "你好"))["sender"] == "小明"
+    users = {item["userName"]["S"] for item in guarded.room_items(room)}
+    assert users == {"小明", "Мария"}
+    assert _refusal(guarded.url, token=_node_minted(secrets.token_urlsafe(48), "Мария")) == 403
+
+
+def _node_minted(secret: str, user: str) -> str:
+    """A token from ``mintToken`` of lambda_src/chat-nodejs/tokens.mjs, run by ``node``."""
+    tokens = (LAMBDA_SRC / "chat-nodejs" / "tokens.mjs").as_uri()
+    script = (
+        f"import {{ mintToken }} from {json.dumps(tokens)};"
+        "const [secret, user] = JSON.parse(process.argv[1]);"
+        "process.stdout.write(mintToken(secret, user));"
+    )
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH: no Node.js token can be minted")
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script, json.dumps([secret, user])],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=scaled(60),
+    )
+    return done.stdout
 
 
 # Authorizer and Origin ----------------------------------------------------------------------

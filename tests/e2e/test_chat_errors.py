@@ -3,6 +3,7 @@ says why, a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,14 +11,28 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import DeployedChat, OutputLines, deployed, scaled
+from tests.support import (
+    DeployedChat,
+    OutputLines,
+    deployed,
+    handler_runtimes,
+    scaled,
+    stack_name_for,
+)
 from wslab.deploy.tokens import mint_for_stack
 
 
-@pytest.fixture(scope="module")
-def guarded(endpoint_url: str) -> Iterator[DeployedChat]:
-    """The chat with its token authorizer."""
-    yield from deployed(endpoint_url, "e2e-cli-errors", DeployedChat, with_authorizer=True)
+@pytest.fixture(scope="module", params=handler_runtimes())
+def guarded(endpoint_url: str, request: pytest.FixtureRequest) -> Iterator[DeployedChat]:
+    """The chat with its token authorizer, once per reference implementation."""
+    runtime = str(request.param)
+    yield from deployed(
+        endpoint_url,
+        stack_name_for("e2e-cli-errors", runtime),
+        DeployedChat,
+        with_authorizer=True,
+        runtime=runtime,
+    )
 
 
 def _chat(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -54,9 +69,34 @@ def test_a_refused_token_is_403(guarded: DeployedChat) -> None:
 
 def test_a_bad_room_is_400(guarded: DeployedChat) -> None:
     token = mint_for_stack(guarded.stack, "you")
-    line = _one_line(_chat(guarded.url, "--room", "no spaces", "--token", token))
-    assert line.endswith("refused with HTTP 400: a room name is 1 to 64 characters from "
-                         "A-Z a-z 0-9 _ -")  # fmt: skip
+    rule = ("refused with HTTP 400: a room name is 1 to 64 letters or digits of any script, "
+            "_ and - (no spaces, nothing invisible)")  # fmt: skip
+    for room in ("no spaces", "zero\u200bwidth", "\u202eright-to-left", "x" * 65):
+        line = _one_line(_chat(guarded.url, "--room", room, "--token", token))
+        assert line.endswith(rule), room
+
+
+def test_rooms_and_users_of_any_script(guarded: DeployedChat, unique: str) -> None:
+    """A Cyrillic room, typed with a decomposed letter, and a Chinese user name: the session
+    shows both as the chat keeps them (the room NFC-normalised)."""
+    typed, kept = f"комната-n\u0303-{unique}", f"комната-\u00f1-{unique}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wslab", "chat", guarded.url, "--room", typed,
+         "--token", mint_for_stack(guarded.stack, "小明")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, encoding="utf-8", env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdin is not None
+        shown = OutputLines(process.stdout)
+        shown.wait_for(lambda line: line.startswith(f"* you are 小明 in room {kept}"))
+        process.stdin.write("你好, мир\n")
+        process.stdin.flush()
+        shown.wait_for(lambda line: line == f"[{kept} #1] 小明: 你好, мир")
+        assert guarded.room_connections(kept)
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_an_unknown_api_is_403(guarded: DeployedChat, endpoint_url: str) -> None:

@@ -70,7 +70,7 @@ def test_default_room_comes_from_the_environment(
 
 @pytest.mark.parametrize(
     "room",
-    ["", "two words", "x" * 65, "../etc", "lobby;drop", "caf\u00e9", "room/1", "a.b"],
+    ["", "two words", "x" * 65, "../etc", "lobby;drop", "a\u200bb", "\u202eabc", "room/1", "a.b"],
 )
 def test_invalid_room_is_rejected_with_400_and_nothing_stored(chat: Chat, room: str) -> None:
     """A bad roomId refuses the upgrade (HTTP 400) and stores nothing."""

@@ -10,6 +10,7 @@ __all__ = ["add_parser"]
 
 
 def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
+    from wslab.deploy.project import HANDLER_RUNTIMES, PYTHON_RUNTIME
     from wslab.deploy.stack import DEFAULT_STACK_NAME
 
     deploy = commands.add_parser(
@@ -32,6 +33,15 @@ def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
         "--with-authorizer",
         action="store_true",
         help="require a signed token on $connect (creates the signing key in Secrets Manager)",
+    )
+    deploy.add_argument(
+        "--runtime",
+        choices=HANDLER_RUNTIMES,
+        default=PYTHON_RUNTIME,
+        help=(
+            "which reference handlers to deploy: lambda_src/chat/ (python3.12, the default) "
+            "or lambda_src/chat-nodejs/ (nodejs22.x)"
+        ),
     )
     deploy.add_argument("--allowed-origins", default="", help="comma-separated Origin allowlist")
     deploy.add_argument(
@@ -89,6 +99,7 @@ def _run(args: argparse.Namespace) -> None:
                 allowed_origins=args.allowed_origins,
                 access_logging=args.access_logging,
                 hot_reload=args.hot,
+                runtime=args.runtime,
             )
     except DeployError as error:
         raise SystemExit(f"wslab deploy: {error}") from None

@@ -13,6 +13,7 @@ import queue
 import sys
 import threading
 import time
+import unicodedata
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,14 @@ import websocket
 from wslab.client.errors import closed, refused
 from wslab.client.room_order import Feed
 
-__all__ = ["ChatClient", "format_event", "run_terminal"]
+__all__ = ["ChatClient", "format_event", "room_name", "run_terminal"]
+
+
+def room_name(typed: str) -> str:
+    """A room name as the handlers keep it: trimmed and NFC-normalised, so that an "ñ" typed
+    as "n" plus a combining tilde (as some keyboards and macOS file names give it) names the
+    same room as a composed "ñ". The handlers check the rest and answer ``invalid_room``."""
+    return unicodedata.normalize("NFC", typed.strip())
 
 
 class ChatClient:
@@ -35,6 +43,7 @@ class ChatClient:
         timeout_s: float = 10.0,
         origin: str | None = None,
     ) -> None:
+        room = room_name(room) if room else room
         query = {key: value for key, value in (("roomId", room), ("token", token)) if value}
         full_url = f"{url}?{urlencode(query)}" if query else url
         options: dict[str, Any] = {"timeout": timeout_s}
@@ -80,7 +89,7 @@ class ChatClient:
         if room is None:
             self.send("joinroom")
         else:
-            self.send("joinroom", roomId=room)
+            self.send("joinroom", roomId=room_name(room))
         return self.next_of("joined")
 
     def next(self, timeout_s: float | None = None) -> dict[str, Any]:
@@ -238,7 +247,7 @@ def run_terminal(
             if text == "/quit":
                 break
             if text.startswith("/join "):
-                request("joinroom", roomId=text.removeprefix("/join ").strip())
+                request("joinroom", roomId=room_name(text.removeprefix("/join ")))
             elif text.startswith("/"):
                 show(f"! unknown command: {_HELP}")
             else:

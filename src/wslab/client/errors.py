@@ -18,7 +18,8 @@ class ChatUnavailable(Exception):
     """The chat could not be reached, or it closed the connection: one line says why."""
 
 
-_ROOM_RULE = "1 to 64 characters from A-Z a-z 0-9 _ -"
+# The handlers' rule (lambda_src/chat/validation.py), in the words of this one line.
+_ROOM_RULE = "1 to 64 letters or digits of any script, _ and - (no spaces, nothing invisible)"
 
 _CLOSE_CODES = {
     1000: "1000, normal closure: the connection was ended on purpose (an @connections DELETE)",

@@ -32,8 +32,9 @@ def zip_sources(files: Mapping[str, str | bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def zip_directory(root: str | Path) -> bytes:
-    """A package of every file below ``root`` (paths relative to it), caches left out."""
+def zip_directory(root: str | Path, skip: frozenset[str] = frozenset()) -> bytes:
+    """A package of every file below ``root`` (paths relative to it), caches and the
+    top-level folders named in ``skip`` left out."""
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
@@ -41,6 +42,8 @@ def zip_directory(root: str | Path) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(root.rglob("*")):
             relative = path.relative_to(root)
+            if relative.parts[0] in skip:
+                continue
             if path.is_file() and not _SKIPPED_DIRS.intersection(relative.parts):
                 _add(archive, relative.as_posix(), path.read_bytes())
     return buffer.getvalue()

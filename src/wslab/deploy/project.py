@@ -12,13 +12,25 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "HANDLER_RUNTIMES",
+    "NODE_HANDLERS",
+    "NODE_RUNTIME",
+    "PYTHON_RUNTIME",
     "ProjectFileMissing",
     "checkout_root",
+    "handler_package",
     "lambda_src",
     "notebooks",
     "sample_events",
     "template",
 ]
+
+PYTHON_RUNTIME = "python3.12"
+NODE_RUNTIME = "nodejs22.x"
+HANDLER_RUNTIMES = (PYTHON_RUNTIME, NODE_RUNTIME)
+"""The template's ``HandlerRuntime`` values: which reference handlers a deployment runs."""
+NODE_HANDLERS = "chat-nodejs"
+"""The folder of ``lambda_src/`` holding the Node.js handlers."""
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # wslab/
 _BUNDLED = _PACKAGE / "_project"
@@ -52,6 +64,21 @@ def _find(relative: str, bundled: bool) -> Path:
 def lambda_src() -> Path:
     """The reference handlers, exactly as deployed."""
     return _find("lambda_src", bundled=True)
+
+
+def handler_package(runtime: str) -> tuple[Path, frozenset[str]]:
+    """The folder to zip for ``runtime``'s handlers, and the top-level folders to leave out.
+
+    Python: ``lambda_src/`` (so ``chat/`` is at the zip's root), without the Node.js
+    handlers and the Python handlers' tests. Node.js: ``lambda_src/chat-nodejs/`` itself
+    (``chat.mjs`` at the root).
+    Either way the template's Handler strings (``chat.handlers.connect``) find them.
+    """
+    if runtime == PYTHON_RUNTIME:
+        return lambda_src(), frozenset({NODE_HANDLERS, "chat_tests"})
+    if runtime == NODE_RUNTIME:
+        return lambda_src() / NODE_HANDLERS, frozenset({"test"})
+    raise ValueError(f"no reference handlers for {runtime}: choose {' or '.join(HANDLER_RUNTIMES)}")
 
 
 def template() -> Path:

@@ -107,9 +107,12 @@ def _ensure_bucket(stack: ChatStack) -> str:
     return bucket
 
 
-def upload_code(stack: ChatStack, code_dir: Path) -> tuple[str, str]:
-    """Zip ``code_dir`` and upload it under a key named by its hash: (bucket, key)."""
-    package = zip_directory(code_dir)
+def upload_code(
+    stack: ChatStack, code_dir: Path, skip: frozenset[str] = frozenset()
+) -> tuple[str, str]:
+    """Zip ``code_dir`` (without its top-level folders in ``skip``) and upload it under a
+    key named by its hash: (bucket, key)."""
+    package = zip_directory(code_dir, skip)
     key = f"lambda_src/{hashlib.sha256(package).hexdigest()[:16]}.zip"
     bucket = _ensure_bucket(stack)
     stack.client("s3").put_object(Bucket=bucket, Key=key, Body=package)
@@ -216,18 +219,25 @@ def deploy(
     allowed_origins: str = "",
     access_logging: bool = False,
     hot_reload: bool = False,
+    runtime: str = project.PYTHON_RUNTIME,
 ) -> dict[str, str]:
-    """Create or update the stack; returns its outputs. ``access_logging`` needs the account's
-    API Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``);
-    ``hot_reload``: the functions' code is ``code_dir`` itself, not a package (local only)."""
+    """Create or update the stack; returns its outputs. ``runtime`` chooses the reference
+    handlers (``project.HANDLER_RUNTIMES``). ``access_logging`` needs the account's API
+    Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``);
+    ``hot_reload``: the functions' code is the folder itself, not a package (local only)."""
     template_body = (template or project.template()).read_text()
+    try:
+        folder, skip = project.handler_package(runtime)
+    except ValueError as error:
+        raise DeployError(str(error)) from None
     if hot_reload:
-        bucket, key = hot_reload_code(stack, code_dir or project.lambda_src())
+        bucket, key = hot_reload_code(stack, code_dir or folder)
     else:
-        bucket, key = upload_code(stack, code_dir or project.lambda_src())
+        bucket, key = upload_code(stack, code_dir or folder, skip)
     parameters = {
         "CodeBucket": bucket,
         "CodeKey": key,
+        "HandlerRuntime": runtime,
         "StageName": stage,
         "TokenSecretArn": ensure_token_secret(stack) if with_authorizer else "",
         "AllowedOrigins": allowed_origins,

@@ -61,7 +61,7 @@ function connect() {
   const shown = target.href;
   // Browsers cannot set headers on a WebSocket upgrade: the room and the token travel in
   // the query string, where the chat's $connect and authorizer read them.
-  const room = fields.room.value.trim();
+  const room = roomName(fields.room.value);
   const token = fields.token.value.trim();
   if (room) target.searchParams.set("roomId", room);
   if (token) target.searchParams.set("token", token);
@@ -368,6 +368,12 @@ function rememberRoom(room) {
 
 // --- wiring -----------------------------------------------------------------------------
 
+// A room name as the chat keeps it: NFC, so "n" + a combining tilde and "ñ" are one room
+// (and "joined" names the room exactly as it was asked for). The chat checks the rest.
+function roomName(typed) {
+  return typed.trim().normalize("NFC");
+}
+
 forms.connect.addEventListener("submit", (event) => {
   event.preventDefault();
   connect();
@@ -378,7 +384,7 @@ forms.connect.elements.disconnect.addEventListener("click", () => {
 forms.connect.elements.token.addEventListener("input", showTokenInfo);
 forms.join.addEventListener("submit", (event) => {
   event.preventDefault();
-  joining = forms.join.elements.room.value.trim();
+  joining = roomName(forms.join.elements.room.value);
   send({ action: "joinroom", roomId: joining });
   forms.join.reset();
 });
