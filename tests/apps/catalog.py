@@ -116,6 +116,17 @@ APPS: tuple[App, ...] = (
         region="ap-southeast-2",
     ),
     App(
+        "waf-cloudfront-websocket-apigw-cdk-python",
+        "CDK (Python)",
+        "Python",
+        probes.api_key_on_connect,
+        # Its README: a virtual environment, `pip install -r requirements.txt`, then
+        # `cdk bootstrap` and `cdk deploy` in us-east-1 (WAF for CloudFront is global).
+        install=(*steps(*PYTHON_REQUIREMENTS), *steps(("{cdk}", "bootstrap"))),
+        deploy=steps(("{cdk}", "deploy", "--require-approval", "never")),
+        delete=steps(("{cdk}", "destroy", "--force")),
+    ),
+    App(
         "python-websocket-chat-boto3",
         "boto3 script",
         "Python",

@@ -68,10 +68,13 @@ def telling_line(output: str) -> str:
     return next((line for line in reversed(lines) if TELLING.search(line)), lines[-1])[:300]
 
 
-def environment(endpoint_url: str, region: str) -> dict[str, str]:
+def environment(endpoint_url: str, region: str, venv: Path | None = None) -> dict[str, str]:
     """The user's environment with the endpoint and dummy credentials, and nothing of the
-    user's own AWS configuration (profiles, SSO, a real account's keys)."""
+    user's own AWS configuration (profiles, SSO, a real account's keys); with ``venv``
+    activated, as the READMEs that make one have it (``python3`` is then the venv's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    if venv is not None:
+        env.update(VIRTUAL_ENV=str(venv), PATH=os.pathsep.join([str(venv / "bin"), env["PATH"]]))
     env.update(
         AWS_ENDPOINT_URL=endpoint_url,
         AWS_ACCESS_KEY_ID="test",
@@ -98,10 +101,12 @@ def working_copy(app: App) -> Path:
     return work
 
 
-def run(step: Step, app: App, work: Path, env: dict[str, str]) -> str:
+def run(step: Step, app: App, work: Path, endpoint_url: str) -> str:
     words = {name: str(path) for name, path in TOOLS.items()}
     words.update(name=app.name, venv=str(work / ".venv" / "bin"), host_python=sys.executable)
     argv = [word.format(**words) for word in step.command]
+    venv = work / ".venv"
+    env = environment(endpoint_url, app.region, venv if venv.is_dir() else None)
     try:
         done = subprocess.run(
             argv,
@@ -145,7 +150,7 @@ def websocket_url(client: inventory.Client, apis_before: set[str], stage: str | 
 def attempt(app: App, endpoint_url: str) -> verdicts.Outcome:
     """Install, deploy, probe, delete; the first phase that fails ends the run (after a
     delete, so that a failed app does not stay in the account for the next)."""
-    env = environment(endpoint_url, app.region)
+    work = working_copy(app)
     session = boto3.session.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name=app.region
     )
@@ -153,11 +158,10 @@ def attempt(app: App, endpoint_url: str) -> verdicts.Outcome:
     def client(service: str) -> object:
         return session.client(service, endpoint_url=endpoint_url)
 
-    work = working_copy(app)
     failure: verdicts.Outcome | None = None
     try:
         for step in app.install:
-            run(step, app, work, env)
+            run(step, app, work, endpoint_url)
         if app.edit is not None:
             app.edit(work)
     except StepFailed as failed:
@@ -166,9 +170,9 @@ def attempt(app: App, endpoint_url: str) -> verdicts.Outcome:
     apis_before = {name.split(":", 1)[1] for name in before if name.startswith("api:")}
     try:
         for step in app.deploy:
-            run(step, app, work, env)
+            run(step, app, work, endpoint_url)
         try:
-            app.probe(websocket_url(client, apis_before, app.stage))
+            app.probe(websocket_url(client, apis_before, app.stage), client)
         except AssertionError as unheard:
             failure = verdicts.Outcome("probe", str(unheard), str(unheard))
     except StepFailed as failed:
@@ -178,7 +182,7 @@ def attempt(app: App, endpoint_url: str) -> verdicts.Outcome:
         failure = verdicts.Outcome("deploy", error, f"{failed.output}\n{reason}")
     try:
         for step in app.delete:
-            run(step, app, work, env)
+            run(step, app, work, endpoint_url)
     except StepFailed as failed:
         return failure or verdicts.Outcome("delete", failed.error, failed.output)
     left = sorted(inventory.snapshot(client) - before)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import websocket
 
 from tests.support import scaled
 
-Probe = Callable[[str], None]
+# A probe gets the URL clients connect to and a boto3 client maker on the local stack.
+Client = Callable[[str], Any]
+Probe = Callable[[str, Client], None]
 WAIT_S = 30.0
 
 
@@ -43,7 +46,7 @@ def broadcast(field: str) -> Probe:
     """Chat: what one client sends (``{"action": "sendmessage", field: text}``) reaches
     another client, unchanged."""
 
-    def probe(url: str) -> None:
+    def probe(url: str, aws: Client) -> None:
         with _connected(url) as alice, _connected(url) as bob:
             alice.send(json.dumps({"action": "sendmessage", field: "hello world"}))
             _expect(_heard(bob, "the other client's message"), "hello world")
@@ -51,7 +54,7 @@ def broadcast(field: str) -> Probe:
     return probe
 
 
-def named_broadcast(url: str) -> None:
+def named_broadcast(url: str, aws: Client) -> None:
     """The AWS SDK example's chat: ``?name=`` on connect, ``msg`` in the message, heard by
     the others as ``name: msg``."""
     with _connected(f"{url}?name=Bill") as bill, _connected(f"{url}?name=DemoDude") as dude:
@@ -62,7 +65,7 @@ def named_broadcast(url: str) -> None:
 def answer(message: str, expected: str) -> Probe:
     """Request and answer on one connection."""
 
-    def probe(url: str) -> None:
+    def probe(url: str, aws: Client) -> None:
         with _connected(url) as ws:
             ws.send(message)
             _expect(_heard(ws, "the answer"), expected)
@@ -73,14 +76,14 @@ def answer(message: str, expected: str) -> Probe:
 def greeting(expected: str) -> Probe:
     """A message pushed to the client right after it connects."""
 
-    def probe(url: str) -> None:
+    def probe(url: str, aws: Client) -> None:
         with _connected(url) as ws:
             _expect(_heard(ws, "the greeting"), expected)
 
     return probe
 
 
-def echoed_event(url: str) -> None:
+def echoed_event(url: str, aws: Client) -> None:
     """The ``$default`` route answers with the event it got: the body sent, on ``$default``."""
     sent = json.dumps({"first_name": "Jane", "last_name": "Doe"})
     with _connected(f"{url}?foo=bar") as ws:
@@ -92,7 +95,7 @@ def echoed_event(url: str) -> None:
         )
 
 
-def queued_answer(url: str) -> None:
+def queued_answer(url: str, aws: Client) -> None:
     """The message goes through an SQS FIFO queue; its function answers with it."""
     sent = json.dumps({"MessageGroupId": "test", "data": "hello world"})
     with _connected(url) as ws:
@@ -100,7 +103,7 @@ def queued_answer(url: str) -> None:
         _expect(json.loads(_heard(ws, "the queued answer"))["message"], sent)
 
 
-def authorized_answer(url: str) -> None:
+def authorized_answer(url: str, aws: Client) -> None:
     """A REQUEST authorizer lets in ``token: hello`` only; then ``sendmessage`` answers."""
     try:
         with _connected(url):
@@ -111,3 +114,21 @@ def authorized_answer(url: str) -> None:
     with _connected(url, header=["token: hello"]) as ws:
         ws.send(json.dumps({"action": "sendmessage", "message": "hey queen"}))
         _expect(_heard(ws, "the answer"), "good job on deploying this template, keep slaying!!")
+
+
+def api_key_on_connect(url: str, aws: Client) -> None:
+    """``$connect`` requires an API key, which the app's CloudFront distribution adds as
+    ``x-api-key`` (its README connects through the distribution; wslab local has no
+    CloudFront, so the probe sends the header the distribution would): refused without it,
+    connected with it, and a message then reaches the function's ``$default`` route."""
+    try:
+        with _connected(url):
+            raise AssertionError("connected without an API key")
+    except AssertionError as refused:
+        if "403" not in str(refused):
+            raise
+    keys = aws("apigateway").get_api_keys(includeValues=True)["items"]
+    if len(keys) != 1:
+        raise AssertionError(f"{len(keys)} API keys, not the app's one")
+    with _connected(url, header=[f"x-api-key: {keys[0]['value']}"]) as ws:
+        ws.send(json.dumps({"hello": "world"}))
