@@ -34,6 +34,7 @@ import boto3
 from tests.apps import inventory, verdicts
 from tests.apps.catalog import APPS, App, Step
 from tests.support import scaled
+from wslab.local import platform
 from wslab.local.process import LocalAWSProcess
 
 HERE = Path(__file__).resolve().parent
@@ -108,7 +109,8 @@ def run(step: Step, app: App, work: Path, endpoint_url: str) -> str:
     venv = work / ".venv"
     env = environment(endpoint_url, app.region, venv if venv.is_dir() else None)
     try:
-        done = subprocess.run(
+        # A group of its own: on a timeout, what the tool started (npx, a synth, pip) goes too.
+        child: subprocess.Popen[str] = subprocess.Popen(
             argv,
             cwd=work / step.cwd,
             env=env,
@@ -116,18 +118,22 @@ def run(step: Step, app: App, work: Path, endpoint_url: str) -> str:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            timeout=scaled(STEP_TIMEOUT_S),
+            **platform.own_group(),
         )
-    except subprocess.TimeoutExpired as slow:
-        output = slow.output if isinstance(slow.output, str) else ""
-        raise StepFailed(
-            f"{' '.join(step.command)}: no end after {slow.timeout:.0f} s", output
-        ) from slow
     except OSError as missing:
         raise StepFailed(f"{' '.join(step.command)}: {missing}", str(missing)) from missing
-    if done.returncode != 0:
-        raise StepFailed(telling_line(done.stdout), done.stdout)
-    return done.stdout
+    try:
+        output, _ = child.communicate(timeout=scaled(STEP_TIMEOUT_S))
+    except BaseException as stopped:  # a timeout, or Ctrl-C: the tool's whole group goes
+        platform.kill_group(child.pid)
+        output, _ = child.communicate()
+        if not isinstance(stopped, subprocess.TimeoutExpired):
+            raise
+        message = f"{' '.join(step.command)}: no end after {stopped.timeout:.0f} s"
+        raise StepFailed(message, output) from stopped
+    if child.returncode != 0:
+        raise StepFailed(telling_line(output), output)
+    return output
 
 
 def websocket_url(client: inventory.Client, apis_before: set[str], stage: str | None) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apps import gate, verdicts
-from tests.apps.catalog import APPS
+from tests.apps import gate, probes, verdicts
+from tests.apps.catalog import APPS, App, Step
 
 LISTED = verdicts.Expected("deploy", "must have length less than or equal to 64", "long names")
 
@@ -84,3 +84,30 @@ def test_the_tools_see_the_endpoint_and_dummy_credentials_only(
     assert "AWS_PROFILE" not in env
     assert env["AWS_SECRET_ACCESS_KEY"] == "test"
     assert (env["AWS_ENDPOINT_URL"], env["AWS_REGION"]) == ("http://127.0.0.1:1", "eu-west-1")
+
+
+APP = App("some-app", "a tool", "Python", probes.greeting("hello"), deploy=(), delete=())
+
+
+def test_a_failed_step_is_told_by_its_error_line(tmp_path: Path) -> None:
+    script = "import sys; print('Error: the template is refused'); print('bye'); sys.exit(1)"
+    with pytest.raises(gate.StepFailed) as failed:
+        gate.run(Step(("{host_python}", "-c", script)), APP, tmp_path, "http://127.0.0.1:1")
+    assert failed.value.error == "Error: the template is refused"
+    assert failed.value.output.endswith("bye\n")
+
+
+def test_a_step_past_its_deadline_ends_with_what_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gate, "STEP_TIMEOUT_S", 1.0)
+    script = (
+        "import subprocess, sys, time; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+        "print(child.pid, flush=True); time.sleep(600)"
+    )
+    # The grandchild holds the step's output pipe: had it outlived the kill, reading that
+    # output to its end would wait for its 600 s, and pytest's timeout would fail the test.
+    with pytest.raises(gate.StepFailed, match="no end after") as failed:
+        gate.run(Step(("{host_python}", "-c", script)), APP, tmp_path, "http://127.0.0.1:1")
+    assert failed.value.output.strip().isdigit()
