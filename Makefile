@@ -11,15 +11,19 @@ DEV_STAMP := $(VENV)/.installed-dev
 # checkov pins an old boto3: it gets an environment of its own.
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
-# The SAM CLI, for tests/e2e/test_sam_cli.py (skipped without it): its own environment too.
+# The SAM CLI, the deploy tool of most apps in apps/ (make apps) and of
+# tests/e2e/test_sam_cli.py (skipped without it), in an environment of its own: it pins
+# botocore and click versions of its own. (The CDK CLI is in package.json; Chalice goes in
+# its app's environment, as its tutorial has it.)
 SAM_VENV ?= .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 # What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
-# v3 that Node.js functions get on wslab local, and wscat, a WebSocket client the conformance
-# tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
+# v3 that Node.js functions get on wslab local, wscat, a WebSocket client the conformance
+# tests and notebook 04 drive, and the CDK CLI (make apps). Without npm the Node.js tests are
+# skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse
+.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse apps apps-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,12 +55,6 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2'
 	touch $(CHECKOV_STAMP)
-
-$(SAM_STAMP):
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli>=1.170'
-	touch $(SAM_STAMP)
 
 sam: $(SAM_STAMP)
 
@@ -92,6 +90,22 @@ browser:
 # `wslab local` extends it, compared against tests/moto_compat/intended.toml.
 moto-compat: $(DEV_STAMP)
 	$(BIN)/python tests/moto_compat/gate.py
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==1.170.0'
+	touch $(SAM_STAMP)
+
+# Public WebSocket apps written for AWS (apps/), each deployed unchanged by its own tool
+# (SAM CLI, CDK CLI, Chalice, boto3) on a fresh `wslab local`, driven by WebSocket clients
+# as its README says, deleted, compared with tests/apps/expectations.toml. apps-quick: the
+# subset CI runs. Needs npm and the network (npm and PyPI) on the first run.
+apps: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)
+	$(BIN)/python -m tests.apps.gate
+
+apps-quick: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)
+	$(BIN)/python -m tests.apps.gate --quick
 
 # The learner's install (wslab[notebooks], as the README has it) resolved to binary wheels
 # for macOS (arm64, x86_64), Windows and Linux (x86_64, aarch64) under Python 3.11-3.13, from
@@ -135,4 +149,4 @@ load: $(DEV_STAMP)
 	$(BIN)/python -m tests.load
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(WHEELHOUSE) .pytest_cache .mypy_cache .ruff_cache .cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) $(WHEELHOUSE) .pytest_cache .mypy_cache .ruff_cache .cache
