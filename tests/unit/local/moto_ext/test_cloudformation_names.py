@@ -80,3 +80,15 @@ def test_a_layer_is_named_after_its_logical_id() -> None:
 def test_the_suffix_differs_between_names() -> None:
     names = {generated_name("AWS::SQS::Queue", "stack", "Queue") for _ in range(20)}
     assert len(names) == 20
+
+
+@pytest.mark.parametrize(
+    "resource_type",
+    ["AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::TargetGroup"],
+)
+def test_load_balancers_and_target_groups_keep_motos_rule_within_32(resource_type: str) -> None:
+    """<stack>-<logical id> cut to 19 characters, a 12-character suffix: the stack's name
+    starts the name (moto's own tests rely on it), and the name fits ELB's 32."""
+    name = generated_name(resource_type, "test-stack", "testGroup1")
+    assert name.startswith("test-stack-testGrou-") and len(name) == 32
+    assert len(generated_name(resource_type, "s" * 128, "L" * 255)) <= 32
