@@ -728,6 +728,36 @@ def _check_botocore_before_send() -> list[str]:
     return missing + ([] if seen == [expected] else [f"before-send saw {seen}"])
 
 
+# --- botocore, in the stack: recomputing a signature ------------------------------------
+
+
+def _check_botocore_sigv4_recomputation() -> list[str]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from wslab.local.sigv4 import Authorization, SignatureChecker, SignedRequest, read_authorization
+
+    missing = []
+    # The checker overrides headers_to_sign and sets the timestamp the string to sign reads.
+    if "headers_to_sign" not in inspect.getsource(SigV4Auth.canonical_request):
+        missing.append("SigV4Auth.canonical_request takes its headers from headers_to_sign")
+    if "request.context['timestamp']" not in inspect.getsource(SigV4Auth.string_to_sign):
+        missing.append("SigV4Auth.string_to_sign reads request.context['timestamp']")
+    url = "http://127.0.0.1:4577/abcdefghij/dev/@connections/seams%3D"
+    request = AWSRequest(method="POST", url=url, data=b"seams")
+    SigV4Auth(Credentials("seams", "secret"), "execute-api", REGION).add_auth(request)
+    headers = {name: str(value) for name, value in request.headers.items()}
+    authorization = read_authorization(headers["Authorization"], headers)
+    assert isinstance(authorization, Authorization), authorization
+    received = SignedRequest(
+        "POST", "127.0.0.1:4577", "/abcdefghij/dev/@connections/seams%3D", "", headers, b"seams"
+    )
+    if SignatureChecker().verify([received], authorization, "secret") is not None:
+        missing.append("a signature botocore made is not the one recomputed")
+    return missing
+
+
 # --- the AWS SDK for JavaScript v3, in a Node.js worker ---------------------------------
 
 _SDK_PROBE = """
@@ -867,6 +897,10 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "botocore BUILTIN_HANDLERS and before-send (management requests redirected)": (
         "local/runtime/management_redirect.py",
         _check_botocore_before_send,
+    ),
+    "botocore SigV4Auth canonical request and string to sign (signatures verified)": (
+        "local/sigv4.py",
+        _check_botocore_sigv4_recomputation,
     ),
     "SDK for JavaScript v3 sends through https.request (management requests redirected)": (
         "local/runtime/nodejs/execute-api.cjs",

@@ -10,6 +10,21 @@ the whole stack, so the id alone finds the connection.
 answers ``https://{apiId}.execute-api.{region}.amazonaws.com/@connections/{id}``: 403
 ``{"message": "Forbidden"}``, not 410, so the mistake is not taken for a closed connection.
 
+Every call must be signed (SigV4, service ``execute-api``), as AWS requires: an unsigned one
+is answered 403 ``Missing Authentication Token``; a malformed ``Authorization`` header, a date
+more than five minutes off, a signature that does not match are refused in API Gateway's
+words (``local/sigv4.py``; docs/apigw-websocket.md §6.2). The signature is verified against
+the secret of the key when the stack issued the key (an IAM user's access key, temporary
+credentials from STS, such as a function's); any other key is the account administrator's
+(the dummy ``testing`` keys, LocalStack's ``test``), accepted with any secret. A worker's
+request whose URL the stack's redirect changed after signing (``https://{apiId}.execute-api
+...`` into ``/{apiId}/...`` here) is verified as it was signed.
+
+Empty segments before ``@connections`` are dropped: an endpoint that ends in ``/`` makes the
+SDK for JavaScript send ``/{stage}//@connections/{id}`` (botocore drops the second ``/``
+itself). [UNCONFIRMED] what API Gateway answers to that path; it is served as
+``/{stage}/@connections/{id}``, so such an app works (docs/apigw-websocket.md §10).
+
 A call signed with a role's temporary credentials (a handler's) needs
 ``execute-api:ManageConnections`` on
 ``arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/@connections/{id}``; the API
@@ -25,6 +40,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from wslab.local.api_hosts import host_of, parse_host
 from wslab.local.control import ControlPlane
 from wslab.local.gateway.connections import Connection, ConnectionRegistry, SendOutcome
 from wslab.local.gateway.events import iso8601_ms
@@ -36,6 +52,15 @@ from wslab.local.gateway.frames import (
 )
 from wslab.local.gateway.ids import is_valid_connection_id
 from wslab.local.headers import SECURITY_TOKEN, sigv4_credential
+from wslab.local.sigv4 import (
+    Authorization,
+    Refusal,
+    SignatureChecker,
+    SignedRequest,
+    check_date,
+    missing_authentication,
+    read_authorization,
+)
 
 __all__ = ["CONNECTIONS_SEGMENT", "ManagementApi", "addresses_management_api"]
 
@@ -57,7 +82,14 @@ def addresses_management_api(
     (``/{bucket}/@connections/x``)."""
     if _signed_for(request) not in (None, EXECUTE_API_SERVICE):
         return False
+    parts = without_empty_segments(parts)
     return parts.index(CONNECTIONS_SEGMENT) <= 1 or is_websocket_api(parts[0])
+
+
+def without_empty_segments(parts: list[str]) -> list[str]:
+    """``/{stage}//@connections/{id}`` read as ``/{stage}/@connections/{id}``."""
+    index = parts.index(CONNECTIONS_SEGMENT)
+    return [part for part in parts[:index] if part] + parts[index:]
 
 
 def _signed_for(request: web.Request) -> str | None:
@@ -78,6 +110,10 @@ def _error(status: int, error_type: str, message: str | None) -> web.Response:
         headers={"x-amzn-ErrorType": error_type},
         content_type="application/json",
     )
+
+
+def _refused(refusal: Refusal) -> web.Response:
+    return _error(403, refusal.error_type, refusal.message)
 
 
 def _gone() -> web.Response:
@@ -137,9 +173,60 @@ def _message(data: bytes) -> str | bytes:
 
 
 class ManagementApi:
-    def __init__(self, connections: ConnectionRegistry, control: ControlPlane) -> None:
+    def __init__(
+        self,
+        connections: ConnectionRegistry,
+        control: ControlPlane,
+        signatures: SignatureChecker | None = None,
+    ) -> None:
         self._connections = connections
         self._control = control
+        self._signatures = signatures or SignatureChecker()
+
+    def _authorization(self, request: web.Request) -> Authorization | web.Response:
+        """The request's well-formed, current SigV4 authorization, or the refusal."""
+        header = request.headers.get("Authorization")
+        if header is None:
+            return _refused(missing_authentication())
+        authorization = read_authorization(header, request.headers)
+        if isinstance(authorization, Refusal):
+            return _refused(authorization)
+        stale = check_date(authorization, self._signatures.now())
+        return authorization if stale is None else _refused(stale)
+
+    def _signed_forms(
+        self, request: web.Request, authorization: Authorization, body: bytes
+    ) -> list[SignedRequest]:
+        """The request as it may have been signed: first as a worker signed it for
+        ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}/...`` before the stack's
+        redirect sent it to ``/{apiId}/{stage}/...`` here (the SDK for JavaScript keeps the
+        signed ``Host``; botocore's comes from the new URL), then as received."""
+        path, _, query = request.raw_path.partition("?")
+        received = SignedRequest(request.method, request.host, path, query, request.headers, body)
+        api_id = path.split("/", 2)[1]
+        if not self._control.is_websocket_api(api_id):
+            return [received]
+        signed_host = request.host
+        if parse_host(signed_host) is None:
+            signed_host = host_of(api_id, authorization.region)
+        redirected = SignedRequest(
+            request.method, signed_host, path[len(api_id) + 1 :], query, request.headers, body
+        )
+        return [redirected, received]
+
+    def _unverified(
+        self, request: web.Request, authorization: Authorization, body: bytes
+    ) -> web.Response | None:
+        """The refusal of a signature that the key's secret did not make, if the stack
+        issued the key; keys it did not issue are the administrator's."""
+        issued = self._control.issued_key(authorization.access_key_id)
+        if issued is None:
+            return None
+        if not issued.active:
+            return _error(403, "UnrecognizedClientException", _INVALID_TOKEN)
+        forms = self._signed_forms(request, authorization, body)
+        refusal = self._signatures.verify(forms, authorization, issued.secret_access_key)
+        return None if refusal is None else _refused(refusal)
 
     def _resource_arn(self, method: str, parts: list[str], connection_id: str) -> str | None:
         """IAM's resource for this call, or None when no API can be named."""
@@ -205,6 +292,16 @@ class ManagementApi:
         return connection
 
     async def handle(self, request: web.Request, parts: list[str]) -> web.Response:
+        authorization = self._authorization(request)
+        if isinstance(authorization, web.Response):
+            return authorization
+        data = await _body_within_limit(request)
+        if data is None:
+            return _too_large(request.content_length)
+        unverified = self._unverified(request, authorization, data)
+        if unverified is not None:
+            return unverified
+        parts = without_empty_segments(parts)
         index = parts.index(CONNECTIONS_SEGMENT)
         if len(parts) != index + 2 or index > 2 or not parts[index + 1]:
             return _error(
@@ -219,9 +316,6 @@ class ManagementApi:
         if refused is not None:
             return refused
         if request.method == "POST":
-            data = await _body_within_limit(request)
-            if data is None:
-                return _too_large(request.content_length)
             connection = self._find(parts, connection_id)
             outcome = await connection.send(_message(data)) if connection else SendOutcome.GONE
             if outcome is SendOutcome.TOO_SLOW:
