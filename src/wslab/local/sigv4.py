@@ -55,6 +55,7 @@ class Refusal:
 
 
 def missing_authentication() -> Refusal:
+    """The answer to an unsigned call; UNCONFIRMED: its type, as REST APIs send it."""
     return Refusal("MissingAuthenticationTokenException", "Missing Authentication Token")
 
 
@@ -105,7 +106,10 @@ def _request_date(headers: Mapping[str, str]) -> tuple[str, datetime] | None:
 
 
 def read_authorization(header: str, headers: Mapping[str, str]) -> Authorization | Refusal:
-    """The header's parts, or API Gateway's ``IncompleteSignatureException``."""
+    """The header's parts, or API Gateway's ``IncompleteSignatureException``.
+
+    UNCONFIRMED: a part without ``=`` is worded as other services word it, and a
+    ``Credential`` that is not ``key/date/region/service/aws4_request`` is taken as missing."""
     algorithm, _, rest = header.strip().partition(" ")
     parameters: dict[str, str] = {}
     if algorithm == ALGORITHM:
@@ -156,7 +160,8 @@ def _stamp(moment: datetime) -> str:
 
 
 def check_date(authorization: Authorization, now: datetime) -> Refusal | None:
-    """Refused outside five minutes of ``now``, or dated otherwise than its scope."""
+    """Refused outside five minutes of ``now``, or dated otherwise than its scope
+    (UNCONFIRMED: that wording, as other services send it)."""
     signed_at = authorization.signed_at
     if signed_at < now - ALLOWED_SKEW:
         return Refusal(

@@ -173,6 +173,13 @@ def _message(data: bytes) -> str | bytes:
 
 
 class ManagementApi:
+    """POST, GET and DELETE on ``@connections/{id}``, after the signature.
+
+    UNCONFIRMED: the signature is checked before the path, as a front door authenticates
+    before the service routes, so a bad path answers an unsigned call 403
+    ``Missing Authentication Token``; a body over 128 KB is answered 413 before its
+    signature, which covers the body, is checked (docs/apigw-websocket.md §6.2)."""
+
     def __init__(
         self,
         connections: ConnectionRegistry,
@@ -218,7 +225,8 @@ class ManagementApi:
         self, request: web.Request, authorization: Authorization, body: bytes
     ) -> web.Response | None:
         """The refusal of a signature that the key's secret did not make, if the stack
-        issued the key; keys it did not issue are the administrator's."""
+        issued the key; keys it did not issue are the administrator's. UNCONFIRMED: an
+        inactive key is answered as an unknown one is (docs/apigw-websocket.md §6.2)."""
         issued = self._control.issued_key(authorization.access_key_id)
         if issued is None:
             return None
