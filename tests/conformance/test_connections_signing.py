@@ -265,6 +265,21 @@ def test_session_token_credentials_are_verified(aws: Any, api: WiredApi, ws: Any
     assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
 
 
+def test_a_presigned_url_is_verified(api: WiredApi, ws: Any, user_key: Credentials) -> None:
+    """boto3's ``generate_presigned_url`` for GetConnection: the URL alone describes the
+    connection; the same URL with its signature changed is refused."""
+    url = poster(api, user_key).generate_presigned_url(
+        "get_connection", Params={"ConnectionId": connection_id_of(ws)}, ExpiresIn=60
+    )
+    status, _, body = send(url, "GET", None, {})
+    assert status == 200
+    assert json.loads(body)["identity"]["sourceIp"] == "127.0.0.1"
+    tampered = url[:-1] + "01"[url.endswith("0")]
+    status, head, body = send(tampered, "GET", None, {})
+    assert (status, head["x-amzn-errortype"]) == (403, "InvalidSignatureException")
+    assert json.loads(body)["message"].startswith(SIGNATURE_MISMATCH)
+
+
 # --- keys the stack never issued: the administrator's ------------------------------------------
 
 

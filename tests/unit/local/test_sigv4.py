@@ -4,10 +4,10 @@ date's five minutes, the signature recomputed (and the signing key derived once)
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from botocore.auth import SigV4Auth
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -18,6 +18,7 @@ from wslab.local.sigv4 import (
     SignedRequest,
     check_date,
     read_authorization,
+    read_query_authorization,
 )
 
 KEY, SECRET = "AKIAEXAMPLEKEY000001", "s3cr3t"
@@ -197,3 +198,66 @@ def test_later_than_five_minutes_is_not_yet_current() -> None:
         "Signature not yet current: 20260101T120501Z is still later than 20260101T120500Z "
         "(20260101T120000Z + 5 min.)",
     )
+
+
+def presigned(expires: int = 60, secret: str = SECRET) -> SignedRequest:
+    """A GET botocore presigned (its SigV4QueryAuth), as the gateway receives it."""
+    request = AWSRequest(method="GET", url=URL)
+    SigV4QueryAuth(Credentials(KEY, secret), "execute-api", "us-east-1", expires).add_auth(request)
+    parts = urlsplit(request.url)
+    return SignedRequest("GET", parts.netloc, parts.path, parts.query, {}, b"")
+
+
+def query_authorization_of(request: SignedRequest) -> Authorization:
+    authorization = read_query_authorization(dict(parse_qsl(request.query)))
+    assert isinstance(authorization, Authorization), authorization
+    return authorization
+
+
+def test_a_presigned_url_verifies_and_only_with_its_secret() -> None:
+    """Query-string signing: the X-Amz-* parameters, the signature left out of what it signs."""
+    request = presigned()
+    authorization = query_authorization_of(request)
+    assert authorization.presigned and authorization.expires_s == 60
+    checker = SignatureChecker()
+    assert checker.verify([request], authorization, SECRET) is None
+    wrong = presigned(secret="other")
+    assert checker.verify([wrong], query_authorization_of(wrong), SECRET) is not None
+
+
+def test_a_presigned_url_lasts_its_expiry_not_five_minutes() -> None:
+    authorization = query_authorization_of(presigned(expires=3600))
+    signed_at = authorization.signed_at
+    assert check_date(authorization, signed_at + timedelta(minutes=30)) is None
+    refusal = check_date(authorization, signed_at + timedelta(seconds=3601))
+    assert refusal is not None and refusal.message.startswith("Signature expired: ")
+
+
+def test_an_incomplete_presigned_url_is_refused() -> None:
+    parameters = dict(parse_qsl(presigned().query))
+    del parameters["X-Amz-SignedHeaders"]
+    refusal = read_query_authorization(parameters)
+    assert isinstance(refusal, Refusal)
+    assert refusal.error_type == "IncompleteSignatureException"
+
+
+def test_the_form_a_key_matched_is_tried_first_next_time() -> None:
+    """Two forms, the second the signed one: after the first match, one recomputation."""
+    original = received(signed())
+    moved = SignedRequest(
+        original.method, "elsewhere:1", original.path, "", original.headers, original.body
+    )
+    checker = SignatureChecker()
+    computed: list[SignedRequest] = []
+    compute = checker._compute
+
+    def counting(form: SignedRequest, *rest: object) -> object:
+        computed.append(form)
+        return compute(form, *rest)  # type: ignore[arg-type]
+
+    checker._compute = counting  # type: ignore[method-assign]
+    assert checker.verify([moved, original], authorization_of(original), SECRET) is None
+    assert computed == [moved, original]
+    computed.clear()
+    assert checker.verify([moved, original], authorization_of(original), SECRET) is None
+    assert computed == [original]

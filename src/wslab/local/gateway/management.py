@@ -60,6 +60,7 @@ from wslab.local.sigv4 import (
     check_date,
     missing_authentication,
     read_authorization,
+    read_query_authorization,
 )
 
 __all__ = ["CONNECTIONS_SEGMENT", "ManagementApi", "addresses_management_api"]
@@ -68,6 +69,8 @@ CONNECTIONS_SEGMENT = "@connections"
 """The path segment of the management API: ``.../{stage}/@connections/{id}``."""
 
 EXECUTE_API_SERVICE = "execute-api"  # the management API's SigV4 signing name
+PRESIGNED_CREDENTIAL = "X-Amz-Credential"  # a presigned URL's parameters
+PRESIGNED_SIGNATURE = "X-Amz-Signature"
 
 
 def addresses_management_api(
@@ -97,7 +100,7 @@ def _signed_for(request: web.Request) -> str | None:
     credential = sigv4_credential(request.headers.get("Authorization"))
     if credential is not None:
         return credential.service
-    scope = request.query.get("X-Amz-Credential", "").split("/")
+    scope = request.query.get(PRESIGNED_CREDENTIAL, "").split("/")
     return scope[3] if len(scope) == 5 else None
 
 
@@ -191,11 +194,15 @@ class ManagementApi:
         self._signatures = signatures or SignatureChecker()
 
     def _authorization(self, request: web.Request) -> Authorization | web.Response:
-        """The request's well-formed, current SigV4 authorization, or the refusal."""
+        """The request's well-formed, current SigV4 signature (its ``Authorization`` header,
+        else a presigned URL's parameters), or the refusal."""
         header = request.headers.get("Authorization")
-        if header is None:
+        if header is not None:
+            authorization = read_authorization(header, request.headers)
+        elif PRESIGNED_SIGNATURE in request.query or PRESIGNED_CREDENTIAL in request.query:
+            authorization = read_query_authorization(request.query)
+        else:
             return _refused(missing_authentication())
-        authorization = read_authorization(header, request.headers)
         if isinstance(authorization, Refusal):
             return _refused(authorization)
         stale = check_date(authorization, self._signatures.now())
@@ -255,17 +262,18 @@ class ManagementApi:
         return f"arn:aws:execute-api:{region}:{account}:{path}"
 
     def _refusal(
-        self, request: web.Request, parts: list[str], connection_id: str
+        self,
+        request: web.Request,
+        authorization: Authorization,
+        parts: list[str],
+        connection_id: str,
     ) -> web.Response | None:
-        credential = sigv4_credential(request.headers.get("Authorization"))
-        if credential is None:
-            return None
         resource = self._resource_arn(request.method, parts, connection_id)
         if resource is None:
             return None
-        token = request.headers.get(SECURITY_TOKEN)
+        token = request.headers.get(SECURITY_TOKEN) or request.query.get(SECURITY_TOKEN)
         denied = self._control.authorize(
-            credential.access_key_id, token, MANAGE_CONNECTIONS, resource
+            authorization.access_key_id, token, MANAGE_CONNECTIONS, resource
         )
         if denied is None:
             return None
@@ -320,7 +328,7 @@ class ManagementApi:
             return _error(400, "BadRequestException", f"Invalid connectionId: {connection_id}")
         if self._stage_left_out(parts, connection_id):
             return _error(403, "ForbiddenException", "Forbidden")
-        refused = self._refusal(request, parts, connection_id)
+        refused = self._refusal(request, authorization, parts, connection_id)
         if refused is not None:
             return refused
         if request.method == "POST":
