@@ -739,9 +739,15 @@ def _check_botocore_sigv4_recomputation() -> list[str]:
     from wslab.local.sigv4 import Authorization, SignatureChecker, SignedRequest, read_authorization
 
     missing = []
-    # The checker overrides headers_to_sign and sets the timestamp the string to sign reads.
-    if "headers_to_sign" not in inspect.getsource(SigV4Auth.canonical_request):
+    # The checker overrides headers_to_sign (a dict with get_all), gives the payload's hash
+    # as X-Amz-Content-SHA256 and sets the timestamp the string to sign reads.
+    canonical = inspect.getsource(SigV4Auth.canonical_request)
+    if "headers_to_sign" not in canonical:
         missing.append("SigV4Auth.canonical_request takes its headers from headers_to_sign")
+    if "'X-Amz-Content-SHA256' in request.headers" not in canonical:
+        missing.append("SigV4Auth.canonical_request takes the payload hash from the header")
+    if "get_all" not in inspect.getsource(SigV4Auth.canonical_headers):
+        missing.append("SigV4Auth.canonical_headers reads values with get_all")
     if "request.context['timestamp']" not in inspect.getsource(SigV4Auth.string_to_sign):
         missing.append("SigV4Auth.string_to_sign reads request.context['timestamp']")
     url = "http://127.0.0.1:4577/abcdefghij/dev/@connections/seams%3D"

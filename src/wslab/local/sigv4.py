@@ -25,7 +25,6 @@ from typing import Any, Final
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 __all__ = [
@@ -54,6 +53,7 @@ _QUERY_PARAMETERS: Final = (
     "X-Amz-SignedHeaders",
 )
 _SIGNATURE_PARAMETER: Final = "X-Amz-Signature="
+_CONTENT_SHA256: Final = "X-Amz-Content-SHA256"
 _MAX_EXPIRES_S: Final = 7 * 24 * 3600  # SigV4's longest presigned URL, seven days
 
 
@@ -249,20 +249,23 @@ def check_date(authorization: Authorization, now: datetime) -> Refusal | None:
     return None
 
 
+class _SignedHeaders(dict[str, str]):
+    """The signed headers, by lower-case name, in the one shape botocore's canonical
+    request reads of them (iteration and ``get_all``): lighter than its ``HTTPHeaders``."""
+
+    def get_all(self, name: str) -> list[str]:
+        return [self[name]]
+
+
 class _Recomputation(SigV4Auth):  # type: ignore[misc]  # botocore has no type hints
     """botocore's signer, signing only the headers the request says it signed."""
 
-    def __init__(self, authorization: Authorization) -> None:
+    def __init__(self, authorization: Authorization, signed: _SignedHeaders) -> None:
         super().__init__(_NO_CREDENTIALS, authorization.service, authorization.region)
-        self._signed_headers = authorization.signed_headers
+        self._signed = signed
 
-    def headers_to_sign(self, request: Any) -> HTTPHeaders:
-        headers = HTTPHeaders()
-        for name in self._signed_headers:
-            value = request.headers.get(name)
-            if value is not None:
-                headers[name] = value
-        return headers
+    def headers_to_sign(self, request: Any) -> _SignedHeaders:
+        return self._signed
 
 
 _NO_CREDENTIALS: Final = Credentials("", "")  # the secret is applied by SignatureChecker
@@ -308,19 +311,22 @@ class SignatureChecker:
         query = f"?{query}" if query else ""
         received = {name.lower(): value for name, value in request.headers.items()}
         received["host"] = request.host
-        # Only what was signed: botocore reads X-Amz-Content-SHA256 as the payload's hash
-        # whenever it is present, which it may only be when it was signed.
-        headers = {
-            name: received[name] for name in authorization.signed_headers if name in received
-        }
+        signed = _SignedHeaders(
+            (name, received[name]) for name in authorization.signed_headers if name in received
+        )
+        # The payload's hash, given as botocore takes it from X-Amz-Content-SHA256 (the
+        # client's, when it signed one): botocore would otherwise prepare a whole request
+        # to read the body.
+        content_hash = (
+            signed.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
+        )
         aws_request = AWSRequest(
             method=request.method,
             url=f"http://{request.host}{request.path}{query}",
-            headers=headers,
-            data=request.body,
+            headers={_CONTENT_SHA256: content_hash},
         )
         aws_request.context["timestamp"] = authorization.amz_date
-        signer = _Recomputation(authorization)
+        signer = _Recomputation(authorization, signed)
         canonical = signer.canonical_request(aws_request)
         string_to_sign = signer.string_to_sign(aws_request, canonical)
         key = self._signing_key(secret, authorization)
