@@ -222,7 +222,10 @@ class ManagementApi:
             return [received]
         signed_host = request.host
         if parse_host(signed_host) is None:
-            signed_host = host_of(api_id, authorization.region)
+            # The host of the API's region, which a client in another region signs too.
+            stage = path.split("/")[2]
+            served = self._control.served_stage(api_id, stage)
+            signed_host = host_of(api_id, served.region if served else authorization.region)
         redirected = SignedRequest(
             request.method, signed_host, path[len(api_id) + 1 :], query, request.headers, body
         )

@@ -7,9 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp.test_utils import make_mocked_request
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from wslab.local.control import AccessDenied, IssuedKey
 from wslab.local.gateway.connections import Connection, ConnectionRegistry, ConnectionState
@@ -47,7 +51,10 @@ class Iam:
         self.asked: list[tuple[str, str | None, str, str]] = []
 
     def served_stage(self, api_id: str, stage: str) -> Any:
-        return None
+        # The API's stage "prod", in eu-west-1 (only its region is read here).
+        if (api_id, stage) != (API_ID, "prod"):
+            return None
+        return SimpleNamespace(region="eu-west-1", account_id="123456789012")
 
     def is_websocket_api(self, api_id: str) -> bool:
         return api_id == API_ID
@@ -88,7 +95,7 @@ def _get(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, str, bytes]:
     request = make_mocked_request(method, path, headers=ADMIN if headers is None else headers)
-    parts = path.strip("/").split("/")
+    parts = request.path.strip("/").split("/")  # decoded, as the server splits it
     response = asyncio.run(ManagementApi(registry, iam or Iam()).handle(request, parts))  # type: ignore[arg-type]
     body = response.body if isinstance(response.body, bytes) else b""
     return response.status, response.headers.get("x-amzn-ErrorType", ""), body
@@ -211,3 +218,23 @@ def test_a_closed_connection_still_names_its_stage() -> None:
     status, error_type, _ = _get(registry, f"/@connections/{connection_id}", iam, "POST", SIGNED)
     assert (status, error_type) == (403, "AccessDeniedException")
     assert f"{API_ID}/prod/POST/@connections/" in iam.asked[0][3]
+
+
+def test_a_redirected_post_is_verified_for_its_apis_host_in_the_apis_region() -> None:
+    """A worker in us-east-1 signs for ``{apiId}.execute-api.eu-west-1.amazonaws.com/prod``
+    (the event's domainName); its redirect sends it to ``/{apiId}/prod/...`` here, with the
+    stack's host: it verifies as it was signed."""
+    registry = ConnectionRegistry()
+    connection_id = _open_connection(registry)
+    path = f"/prod/@connections/{connection_id.replace('=', '%3D')}"
+    signed = AWSRequest(
+        method="GET", url=f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com{path}"
+    )
+    SigV4Auth(Credentials("ASIAWORKER", "secret"), "execute-api", "us-east-1").add_auth(signed)
+    headers = {name: str(value) for name, value in signed.headers.items()}
+    iam = Iam(issued={"ASIAWORKER": IssuedKey("secret")})
+    assert _get(registry, f"/{API_ID}{path}", iam, headers=headers)[0] == 200
+    iam = Iam(issued={"ASIAWORKER": IssuedKey("another secret")})
+    assert _get(registry, f"/{API_ID}{path}", iam, headers=headers)[1] == (
+        "InvalidSignatureException"
+    )
