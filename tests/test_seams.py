@@ -855,6 +855,42 @@ def _check_debugpy_path_mapping() -> list[str]:
     return [what for what, (source, text) in expected.items() if text not in source]
 
 
+# --- botocore, in the stack: recomputing a signature ------------------------------------
+
+
+def _check_botocore_sigv4_recomputation() -> list[str]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from wslab.local.sigv4 import Authorization, SignatureChecker, SignedRequest, read_authorization
+
+    missing = []
+    # The checker overrides headers_to_sign (a dict with get_all), gives the payload's hash
+    # as X-Amz-Content-SHA256 and sets the timestamp the string to sign reads.
+    canonical = inspect.getsource(SigV4Auth.canonical_request)
+    if "headers_to_sign" not in canonical:
+        missing.append("SigV4Auth.canonical_request takes its headers from headers_to_sign")
+    if "'X-Amz-Content-SHA256' in request.headers" not in canonical:
+        missing.append("SigV4Auth.canonical_request takes the payload hash from the header")
+    if "get_all" not in inspect.getsource(SigV4Auth.canonical_headers):
+        missing.append("SigV4Auth.canonical_headers reads values with get_all")
+    if "request.context['timestamp']" not in inspect.getsource(SigV4Auth.string_to_sign):
+        missing.append("SigV4Auth.string_to_sign reads request.context['timestamp']")
+    url = "http://127.0.0.1:4577/abcdefghij/dev/@connections/seams%3D"
+    request = AWSRequest(method="POST", url=url, data=b"seams")
+    SigV4Auth(Credentials("seams", "secret"), "execute-api", REGION).add_auth(request)
+    headers = {name: str(value) for name, value in request.headers.items()}
+    authorization = read_authorization(headers["Authorization"], headers)
+    assert isinstance(authorization, Authorization), authorization
+    received = SignedRequest(
+        "POST", "127.0.0.1:4577", "/abcdefghij/dev/@connections/seams%3D", "", headers, b"seams"
+    )
+    if SignatureChecker().verify([received], authorization, "secret") is not None:
+        missing.append("a signature botocore made is not the one recomputed")
+    return missing
+
+
 # --- the AWS SDK for JavaScript v3, in a Node.js worker ---------------------------------
 
 _SDK_PROBE = """
@@ -1002,6 +1038,10 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "debugpy path mapping: PATHS_FROM_ECLIPSE_TO_PYTHON, remoteRoot '.' (wslab local --debug)": (
         "local/runtime/debugging.py",
         _check_debugpy_path_mapping,
+    ),
+    "botocore SigV4Auth canonical request and string to sign (signatures verified)": (
+        "local/sigv4.py",
+        _check_botocore_sigv4_recomputation,
     ),
     "SDK for JavaScript v3 sends through https.request (management requests redirected)": (
         "local/runtime/nodejs/execute-api.cjs",

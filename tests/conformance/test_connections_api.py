@@ -18,6 +18,9 @@ from urllib.parse import quote, urlparse
 
 import botocore.exceptions
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from websocket import ABNF
 
 from tests.conformance.support import (
@@ -31,10 +34,14 @@ from tests.conformance.support import (
     wire,
 )
 from tests.support import scaled
-from wslab.aws import client
+from wslab.aws import LOCAL_CREDENTIALS, client
 from wslab.deploy.wiring import WiredApi
 from wslab.local.gateway.ids import new_id
 
+LOCAL_KEYS = {
+    "access_key": LOCAL_CREDENTIALS["aws_access_key_id"],
+    "secret_key": LOCAL_CREDENTIALS["aws_secret_access_key"],
+}
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 KB = 1024
 
@@ -57,12 +64,21 @@ def ws(api: WiredApi) -> Any:
     socket.close()
 
 
+def signed_by_the_administrator(method: str, url: str, data: bytes | None) -> dict[str, str]:
+    """SigV4 headers of the local default keys (the stack checks the form and the date of
+    such a signature, not its secret: docs/apigw-websocket.md §6.2)."""
+    request = AWSRequest(method=method, url=url, data=data)
+    SigV4Auth(Credentials(**LOCAL_KEYS), "execute-api", "us-east-1").add_auth(request)
+    return {name: str(value) for name, value in request.headers.items()}
+
+
 def raw(
     api: WiredApi, method: str, connection_id: str, data: bytes | None = None
 ) -> tuple[int, dict[str, str], bytes]:
-    """An unsigned HTTP call on ``/@connections/{id}``: status, headers, body."""
+    """A plain HTTP call on ``/@connections/{id}``, signed: status, headers, body."""
     url = f"{api.management_url}/@connections/{quote(connection_id, safe='')}"
-    request = urllib.request.Request(url, data=data, method=method)
+    headers = signed_by_the_administrator(method, url, data)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=scaled(WAIT)) as response:
             return response.status, dict(response.headers), response.read()
@@ -228,7 +244,8 @@ def _post_raw(api: WiredApi, connection_id: str, head: dict[str, str], body: byt
     url = urlparse(api.management_url)
     path = f"{url.path}/@connections/{quote(connection_id, safe='')}"
     lines = [f"POST {path} HTTP/1.1", f"Host: {url.netloc}"]
-    lines += [f"{name}: {value}" for name, value in head.items()]
+    signed = signed_by_the_administrator("POST", f"{url.scheme}://{url.netloc}{path}", None)
+    lines += [f"{name}: {value}" for name, value in {**signed, **head}.items()]
     with socket.create_connection((url.hostname, url.port), timeout=scaled(WAIT)) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         answer = sock.recv(4096)

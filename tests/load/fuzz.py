@@ -27,6 +27,7 @@ import socket
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -307,6 +308,18 @@ def _handshake(url: str, rng: random.Random) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
 
 
+def _dummy_signature(rng: random.Random) -> list[str]:
+    """Mostly a well-formed SigV4 header of a key the stack did not issue (its secret is not
+    checked, so the call goes on to the paths and ids), sometimes a malformed one or none."""
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    signed = [
+        f"Authorization: AWS4-HMAC-SHA256 Credential=testing/{now[:8]}/us-east-1/execute-api/"
+        "aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+        f"X-Amz-Date: {now}",
+    ]
+    return rng.choice([signed] * 8 + [["Authorization: Bearer x"], []])
+
+
 def _connections_call(chat: Chat, live_id: str, rng: random.Random) -> bytes:
     parsed = urlparse(chat.management_url)
     stage = parsed.path.strip("/")
@@ -330,7 +343,7 @@ def _connections_call(chat: Chat, live_id: str, rng: random.Random) -> bytes:
             b"z" * (128 * 1024 + 1),
         ]
     )
-    head = [f"{method} {path} HTTP/1.1", f"Host: {parsed.netloc}"]
+    head = [f"{method} {path} HTTP/1.1", f"Host: {parsed.netloc}", *_dummy_signature(rng)]
     if rng.random() < 0.2 and body:
         head.append("Transfer-Encoding: chunked")
         body = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"

@@ -46,8 +46,14 @@ def spy(request, **kwargs):
     raise Seen(request.url)  # registered after wslab's own handler: sees the final URL
 
 
-def post(endpoint, connection_id, data, spying=False):
-    client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+def post(endpoint, connection_id, data, spying=False, secret=None):
+    # secret: the role's key and token, signed with another secret
+    signing = {
+        "aws_access_key_id": os.environ["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": secret,
+        "aws_session_token": os.environ["AWS_SESSION_TOKEN"],
+    } if secret else {}
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, **signing)
     if spying:
         client.meta.events.register("before-send.apigatewaymanagementapi", spy)
     try:
@@ -62,7 +68,10 @@ def post(endpoint, connection_id, data, spying=False):
 def handler(event, context):
     if "probe" in event:
         probe = event["probe"]
-        return post(probe["endpoint"], probe["connectionId"], "probe", probe.get("spy", False))
+        return post(
+            probe["endpoint"], probe["connectionId"], "probe", probe.get("spy", False),
+            probe.get("secret"),
+        )
     if "variable" in event:
         return os.environ.get(event["variable"])
     ctx = event["requestContext"]
@@ -98,10 +107,18 @@ diagnostics.subscribe('http.client.request.start', ({ request }) => {
   if (spying) request.destroy(new Error(`sent to ${url}`));
 });
 
-async function post(endpoint, ConnectionId, data, spy = false) {
+async function post(endpoint, ConnectionId, data, spy = false, secret = null) {
   // No endpoint (null): the SDK's own resolution, as for a client given none.
   const given = endpoint ? { endpoint } : {};
-  const client = new ApiGatewayManagementApiClient({ ...given, maxAttempts: 1 });
+  // secret: the role's key and token, signed with another secret.
+  const credentials = secret ? {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: secret,
+    sessionToken: process.env.AWS_SESSION_TOKEN,
+  } : undefined;
+  const client = new ApiGatewayManagementApiClient({
+    ...given, ...(credentials ? { credentials } : {}), maxAttempts: 1,
+  });
   spying = spy;
   try {
     await client.send(new PostToConnectionCommand({ ConnectionId, Data: data }));
@@ -115,8 +132,8 @@ async function post(endpoint, ConnectionId, data, spy = false) {
 
 export const handler = async (event) => {
   if (event.probe) {
-    const { endpoint, connectionId, spy } = event.probe;
-    return post(endpoint, connectionId, 'probe', spy);
+    const { endpoint, connectionId, spy, secret } = event.probe;
+    return post(endpoint, connectionId, 'probe', spy, secret);
   }
   if (event.variable) return process.env[event.variable] ?? null;
   const { eventType, connectionId, domainName, stage } = event.requestContext;
@@ -210,6 +227,28 @@ def test_endpoint_from_api_id_and_region(
     endpoint = f"https://{deployed.api.api_id}.execute-api.{REGION}.amazonaws.com/dev"
     assert _probe(aws, deployed, endpoint) == "ok"
     assert client.recv() == "probe"
+
+
+def test_endpoint_ending_in_a_slash(
+    aws: Callable[..., Any], deployed: Deployed, client: websocket.WebSocket
+) -> None:
+    """``https://{domainName}/{stage}/``: botocore drops the extra ``/``, the SDK v3 sends
+    ``/{stage}//@connections/{id}``; delivered either way (docs/apigw-websocket.md §6.2)."""
+    assert _probe(aws, deployed, f"https://{deployed.domain_name}/dev/") == "ok"
+    assert client.recv() == "probe"
+
+
+def test_the_functions_credentials_are_verified(
+    aws: Callable[..., Any], deployed: Deployed, client: websocket.WebSocket
+) -> None:
+    """The role's key signing with another secret is refused, as API Gateway refuses a
+    signature that does not match, though the redirect changed the URL after signing."""
+    endpoint = f"https://{deployed.domain_name}/dev"
+    result = _probe(aws, deployed, endpoint, secret="not-the-secret")
+    assert "InvalidSignatureException" in result, result
+    assert "does not match the signature you provided" in result
+    assert _probe(aws, deployed, endpoint) == "ok"
+    assert client.recv() == "probe"  # the refused post never came
 
 
 def test_endpoint_without_the_stage_is_forbidden_as_on_aws(

@@ -39,8 +39,10 @@ __all__ = [
     "InvocationNotStarted",
     "InvocationResult",
     "Invoker",
+    "IssuedKey",
     "LogSink",
     "RouteSnapshot",
+    "SecretKeeper",
     "ServedStage",
     "TemporaryCredentials",
 ]
@@ -243,6 +245,16 @@ class TemporaryCredentials:
 
 
 @dataclass(frozen=True)
+class IssuedKey:
+    """The secret of an access key the local stack issued (an IAM user's key, or temporary
+    credentials from STS), against which a signature made with the key is verified; an
+    inactive key signs nothing."""
+
+    secret_access_key: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class AccessDenied:
     """IAM refused ``action`` on ``resource`` to ``principal_arn``: no statement of ``policy``
     (the role's identity-based policies, or its permissions boundary) allowed it, or
@@ -302,7 +314,16 @@ class AccessAuthority(Protocol):
         credentials are an administrator's, allowed everything."""
 
 
-class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, Protocol):
+class SecretKeeper(Protocol):
+    """Who holds the secrets of the access keys the stack issued (``@connections`` asks, to
+    verify a signature)."""
+
+    def issued_key(self, access_key_id: str) -> IssuedKey | None:  # pragma: no cover - a protocol
+        """The key's secret, or None for a key the stack never issued: the account's
+        administrator's (such as the dummy ``testing`` keys), accepted with any secret."""
+
+
+class ControlPlane(LogSink, CredentialIssuer, AccessAuthority, SecretKeeper, Protocol):
     """What the data plane and the runtime read of the control plane; each answer is an
     immutable snapshot, cheap to ask for again (implementations cache until a change).
 

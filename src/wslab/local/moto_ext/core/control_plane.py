@@ -30,6 +30,7 @@ from wslab.local.control import (
     AccessDenied,
     DeployedFunction,
     FunctionSpec,
+    IssuedKey,
     ServedStage,
     TemporaryCredentials,
 )
@@ -40,6 +41,7 @@ from wslab.local.moto_ext.core.snapshots import Snapshot
 from wslab.local.moto_ext.iam.inputs import (
     RolePolicies,
     RoleSession,
+    read_access_keys,
     read_role_policies,
     read_sessions,
 )
@@ -289,10 +291,14 @@ class MotoControlPlane:
         self._role_policies: Snapshot[Mapping[str, RolePolicies]] = Snapshot(
             host, IAM, read_role_policies, {}
         )
+        self._access_keys: Snapshot[Mapping[str, IssuedKey]] = Snapshot(
+            host, IAM, read_access_keys, {}
+        )
         self._snapshots: tuple[Snapshot[Any], ...] = (
             self._api_gateway,
             self._sessions,
             self._role_policies,
+            self._access_keys,
         )
         self._functions = FunctionDirectory(host)
         self._function_listeners: list[Callable[[], None]] = []
@@ -411,6 +417,12 @@ class MotoControlPlane:
         self, access_key_id: str, session_token: str | None, action: str, resource: str
     ) -> AccessDenied | None:
         return self.iam.authorize(access_key_id, session_token, action, resource)
+
+    def issued_key(self, access_key_id: str) -> IssuedKey | None:
+        session = self._sessions.read().get(access_key_id)
+        if session is not None:
+            return IssuedKey(session.secret_access_key)
+        return self._access_keys.read().get(access_key_id)
 
     # Logs -----------------------------------------------------------------------------
 

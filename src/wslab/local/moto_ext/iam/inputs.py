@@ -12,12 +12,26 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
-__all__ = ["IamInputs", "RolePolicies", "RoleSession", "read_role_policies", "read_sessions"]
+from wslab.local.control import IssuedKey
+
+__all__ = [
+    "STS_EXAMPLE_KEY",
+    "IamInputs",
+    "RolePolicies",
+    "RoleSession",
+    "read_access_keys",
+    "read_role_policies",
+    "read_sessions",
+]
+
+STS_EXAMPLE_KEY: Final = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY")
+"""The access key and secret moto's STS answers every ``GetSessionToken`` and
+``GetFederationToken`` with (``moto/sts/responses.py``): issued by the stack, so verified."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class RoleSession:
     role_arn: str
     session_name: str
     session_token: str = ""
+    secret_access_key: str = ""
 
     @property
     def role_name(self) -> str:
@@ -81,6 +96,7 @@ def read_sessions() -> dict[str, RoleSession]:
                     str(assumed.role_arn),
                     str(assumed.session_name),
                     str(assumed.session_token),
+                    str(assumed.secret_access_key),
                 )
     return sessions
 
@@ -99,3 +115,17 @@ def read_role_policies() -> dict[str, RolePolicies]:
                     boundary = (_default_document(managed),) if managed is not None else ()
                 roles[str(role.arn)] = RolePolicies(tuple(identity), boundary)
     return roles
+
+
+def read_access_keys() -> dict[str, IssuedKey]:
+    """Every IAM user's access key, in every account, and STS's example key (the caller holds
+    IAM's lock). Temporary credentials from ``AssumeRole`` are in :func:`read_sessions`."""
+    keys = {STS_EXAMPLE_KEY[0]: IssuedKey(STS_EXAMPLE_KEY[1])}
+    for account in list(iam_backends.values()):
+        for backend in list(account.values()):
+            for user in list(backend.users.values()):
+                for key in list(user.access_keys):
+                    keys[str(key.access_key_id)] = IssuedKey(
+                        str(key.secret_access_key), active=key.status == "Active"
+                    )
+    return keys
