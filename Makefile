@@ -18,7 +18,7 @@ NODE_STAMP := node_modules/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,notebooks]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,notebooks,hub]'
 	touch $(STAMP)
 
 run: $(STAMP)

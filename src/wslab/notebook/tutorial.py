@@ -38,6 +38,7 @@ from wslab.notebook.names import (
     prefix_from_environment,
     tag_list,
 )
+from wslab.notebook.page import chat_page
 from wslab.notebook.steps import (
     STEPS,
     Step,
@@ -83,6 +84,7 @@ __all__ = [
     "Step",
     "Target",
     "TutorialError",
+    "chat_page",
     "create_or_update_function",
     "find_api",
     "lambda_role",

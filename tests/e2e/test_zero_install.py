@@ -1,0 +1,106 @@
+"""The room's zero-install path (``binder/``, ``.devcontainer/``), run here with the
+project's ``.venv``: the local AWS that ``binder/start`` starts, reached as a learner's
+browser reaches it on mybinder.org, through the notebook server's ``/proxy/<port>/``.
+The same with a fresh install (``.devcontainer/setup.sh`` in a new venv) is
+``test_zero_install_fresh.py``, slow, run by ``make zero-install``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import websocket
+
+from tests.e2e.zero_install import HUB_PREFIX, JupyterBehindHub, binder_started, run_in_kernel
+from tests.local.lambda_helpers import create_function
+from tests.local.loop_stack import ECHO
+from wslab.aws import client
+from wslab.deploy.wiring import WiredApi, wire_websocket_api
+
+pytest.importorskip("jupyter_server_proxy", reason="jupyter-server-proxy is not installed")
+
+BIN = Path(sys.executable).parent
+
+
+def _deploy_echo(endpoint_url: str) -> WiredApi:
+    """An API whose ``$default`` route answers each frame with what it got."""
+
+    def aws(service: str) -> Any:
+        return client(service, endpoint_url)
+
+    create_function(aws, "zero-install-echo", ECHO)
+    return wire_websocket_api(
+        aws("apigatewayv2"),
+        aws("lambda"),
+        "zero-install",
+        {"$default": "zero-install-echo"},
+        two_way=("$default",),
+    )
+
+
+def _kernel_link(jupyter: JupyterBehindHub, api_url: str) -> str:
+    """What a notebook's first cell and the chat page's cell print there."""
+    printed = run_in_kernel(
+        jupyter,
+        "from wslab.notebook import tutorial\n"
+        "aws = tutorial.start()\n"
+        "print('ENDPOINT', aws.endpoint_url)\n"
+        f"print('PAGE', tutorial.chat_page(aws, {api_url!r}, room='blue'))\n",
+    )
+    found = dict(
+        line.split(" ", 1) for line in printed.splitlines() if line[:4] in ("ENDP", "PAGE")
+    )
+    assert found["ENDPOINT"] == jupyter.endpoint_url, printed
+    return found["PAGE"]
+
+
+def check_the_room_path(jupyter: JupyterBehindHub) -> None:
+    """(1) the notebooks find the stack binder/start began; (2) the chat page their link
+    names loads through the proxy; (3) a frame goes to a deployed API and back through it."""
+    api = _deploy_echo(jupyter.endpoint_url)
+    link = _kernel_link(jupyter, api.url)
+    port = urlsplit(jupyter.endpoint_url).port
+    page, _, fragment = link.partition("#")
+    assert page == f"{HUB_PREFIX}proxy/{port}/_wslab/chat/"
+
+    status, content_type, body = jupyter.get(page)
+    assert (status, content_type.split(";")[0]) == (200, "text/html"), body[:500]
+    assert '<script src="chat.js"' in body
+    status, content_type, _ = jupyter.get(page + "chat.js")
+    assert (status, content_type.split(";")[0]) == (200, "text/javascript")
+
+    ws_path = parse_qs(fragment)["url"][0]
+    assert ws_path == f"{HUB_PREFIX}proxy/{port}/{api.api_id}/{api.stage}"
+    ws = jupyter.websocket(ws_path)
+    try:
+        ws.send(json.dumps({"through": "the proxy"}))
+        reply = json.loads(ws.recv())
+    finally:
+        ws.close()
+    assert reply["routeKey"] == "$default"
+    assert json.loads(reply["body"]) == {"through": "the proxy"}
+
+
+def test_binder_start_then_the_page_and_a_websocket_through_the_proxy(tmp_path: Path) -> None:
+    with binder_started(BIN, tmp_path) as jupyter:
+        check_the_room_path(jupyter)
+
+
+def test_without_a_token_the_proxy_lets_nobody_in(tmp_path: Path) -> None:
+    """jupyter-server-proxy serves the stack to the server's signed-in user only: the page
+    and the WebSocket are refused without the token (what keeps a learner's stack theirs)."""
+    with binder_started(BIN, tmp_path) as jupyter:
+        port = urlsplit(jupyter.endpoint_url).port
+        stranger = JupyterBehindHub(jupyter.origin, "not-the-token", jupyter.endpoint_url)
+        base = f"{HUB_PREFIX}proxy/{port}"
+        status, _, _ = stranger.get(f"{base}/_wslab/chat/")
+        assert status in (302, 403), status
+        status, _, _ = jupyter.get(f"{base}/_wslab/chat/")
+        assert status == 200  # the same request with the token
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            stranger.websocket(f"{base}/{'0' * 10}/dev")
+        assert refused.value.status_code in (302, 403)
