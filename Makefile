@@ -13,7 +13,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # tests and notebook 04 drive. Without npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check
+.PHONY: run local test style types template tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check zero-install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ browser:
 			$$(cat .ci/debian-packages) >/dev/null; } \
 		|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "no chromium, and no root apt-get to install it: the browser tests will be skipped"; fi
+
+# The room's zero-install path (.devcontainer/, binder/) from scratch: setup.sh in a new
+# venv (pip from its cache, npm ci), then binder/start, the page and a WebSocket through a
+# Jupyter server's proxy. Minutes of pip: once per CI, not in make tests.
+zero-install: $(STAMP)
+	WSLAB_FRESH_INSTALL=1 $(BIN)/pytest -p no:xdist -q tests/e2e/test_zero_install_fresh.py
 
 # moto's own tests for the services wslab extends, run on plain moto and on moto as
 # `wslab local` extends it, compared against tests/moto_compat/intended.toml.

@@ -15,10 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import websocket
 
+from tests.e2e.conftest import Tabs
 from tests.e2e.zero_install import HUB_PREFIX, JupyterBehindHub, binder_started, run_in_kernel
 from tests.local.lambda_helpers import create_function
 from tests.local.loop_stack import ECHO
 from wslab.aws import client
+from wslab.client.forwarding import chat_page_url
 from wslab.deploy.wiring import WiredApi, wire_websocket_api
 
 pytest.importorskip("jupyter_server_proxy", reason="jupyter-server-proxy is not installed")
@@ -88,6 +90,9 @@ def check_the_room_path(jupyter: JupyterBehindHub) -> None:
 def test_binder_start_then_the_page_and_a_websocket_through_the_proxy(tmp_path: Path) -> None:
     with binder_started(BIN, tmp_path) as jupyter:
         check_the_room_path(jupyter)
+        port = urlsplit(jupyter.endpoint_url).port
+        printed = (tmp_path / "jupyter.log").read_text()  # what binder/start printed
+        assert f"wslab local: the chat page: {HUB_PREFIX}proxy/{port}/_wslab/chat/" in printed
 
 
 def test_without_a_token_the_proxy_lets_nobody_in(tmp_path: Path) -> None:
@@ -104,3 +109,21 @@ def test_without_a_token_the_proxy_lets_nobody_in(tmp_path: Path) -> None:
         with pytest.raises(websocket.WebSocketBadStatusException) as refused:
             stranger.websocket(f"{base}/{'0' * 10}/dev")
         assert refused.value.status_code in (302, 403)
+
+
+def test_the_page_in_chromium_connects_through_the_proxy(tmp_path: Path, tabs: Tabs) -> None:
+    """The link a notebook shows on mybinder.org, opened in a real browser signed in to the
+    notebook server: the page resolves the bare-path WebSocket address against its own
+    (``ws:`` here, ``wss:`` beside ``https:``) and connects through the proxy."""
+    expect: Any = pytest.importorskip("playwright.sync_api").expect
+    with binder_started(BIN, tmp_path) as jupyter:
+        api = _deploy_echo(jupyter.endpoint_url)
+        hub = {"JUPYTERHUB_SERVICE_PREFIX": HUB_PREFIX}
+        link = chat_page_url(jupyter.endpoint_url, api.url, "blue", environ=hub)
+        tabs.open(f"{jupyter.origin}{HUB_PREFIX}api/status?token={jupyter.token}")  # signs in
+        page = tabs.open(jupyter.origin + link)
+        expect(page.locator("#status")).to_have_attribute("data-state", "open")
+        ws_origin = "ws" + jupyter.origin.removeprefix("http")
+        expect(page.locator("#status")).to_have_text(
+            f"connected to {ws_origin}{HUB_PREFIX}proxy/{urlsplit(api.url).port}/{api.api_id}/dev"
+        )

@@ -103,6 +103,7 @@ def binder_started(
     """``binder/start jupyter server ...`` with ``bin_dir`` first on the PATH (its
     ``wslab`` and ``jupyter``), the stack on a free port; everything stopped after."""
     token = secrets.token_hex(16)
+    workdir.mkdir(parents=True, exist_ok=True)
     runtime_dir = workdir / "runtime"
     env = {
         **os.environ,
