@@ -7,6 +7,7 @@ The same with a fresh install (``.devcontainer/setup.sh`` in a new venv) is
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tests.e2e.conftest import Tabs
 from tests.e2e.zero_install import HUB_PREFIX, JupyterBehindHub, binder_started, run_in_kernel
 from tests.local.lambda_helpers import create_function
 from tests.local.loop_stack import ECHO
+from tests.support import scaled
 from wslab.aws import client
 from wslab.client.forwarding import chat_page_url
 from wslab.deploy.wiring import WiredApi, wire_websocket_api
@@ -93,6 +95,12 @@ def test_binder_start_then_the_page_and_a_websocket_through_the_proxy(tmp_path: 
         port = urlsplit(jupyter.endpoint_url).port
         printed = (tmp_path / "jupyter.log").read_text()  # what binder/start printed
         assert f"wslab local: the chat page: {HUB_PREFIX}proxy/{port}/_wslab/chat/" in printed
+        # Run again (a container restarted, a second start script): the same stack answers.
+        again = subprocess.run(
+            [str(BIN / "wslab"), "local", "--background", "--port", str(port)],
+            capture_output=True, text=True, timeout=scaled(120), check=True,
+        )  # fmt: skip
+        assert again.stdout == f"AWS_ENDPOINT_URL={jupyter.endpoint_url}\n"
 
 
 def test_without_a_token_the_proxy_lets_nobody_in(tmp_path: Path) -> None:
