@@ -17,7 +17,13 @@ import pytest
 import websocket
 
 from tests.e2e.conftest import Tabs
-from tests.e2e.zero_install import HUB_PREFIX, JupyterBehindHub, binder_started, run_in_kernel
+from tests.e2e.zero_install import (
+    HUB_PREFIX,
+    JupyterBehindHub,
+    binder_started,
+    devcontainer_started,
+    run_in_kernel,
+)
 from tests.local.lambda_helpers import create_function
 from tests.local.loop_stack import ECHO
 from tests.support import scaled
@@ -101,6 +107,18 @@ def test_binder_start_then_the_page_and_a_websocket_through_the_proxy(tmp_path: 
             capture_output=True, text=True, timeout=scaled(120), check=True,
         )  # fmt: skip
         assert again.stdout == f"AWS_ENDPOINT_URL={jupyter.endpoint_url}\n"
+
+
+def test_devcontainer_start_sh_leaves_the_stack_and_jupyterlab_running(tmp_path: Path) -> None:
+    """postStartCommand's script returns; JupyterLab then answers, and a kernel of it finds
+    the stack the script started."""
+    with devcontainer_started(BIN, tmp_path) as jupyter:
+        status, content_type, _ = jupyter.get(f"{jupyter.base}lab")
+        assert (status, content_type.split(";")[0]) == (200, "text/html")
+        printed = run_in_kernel(
+            jupyter, "from wslab.notebook import tutorial\nprint(tutorial.start().endpoint_url)\n"
+        )
+        assert printed.splitlines()[-1] == jupyter.endpoint_url
 
 
 def test_without_a_token_the_proxy_lets_nobody_in(tmp_path: Path) -> None:
