@@ -23,7 +23,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 # skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse apps apps-quick
+.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse apps apps-quick zero-install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,notebooks]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,notebooks,hub]'
 	touch $(DEV_STAMP)
 
 run: $(STAMP)
@@ -85,6 +85,12 @@ browser:
 			$$(cat .ci/debian-packages) >/dev/null; } \
 		|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "no chromium, and no root apt-get to install it: the browser tests will be skipped"; fi
+
+# The room's zero-install path (.devcontainer/, binder/) from scratch: setup.sh in a new
+# venv (pip from its cache, npm ci), then binder/start, the page and a WebSocket through a
+# Jupyter server's proxy. Minutes of pip: once per CI, not in make tests.
+zero-install: $(DEV_STAMP)
+	WSLAB_FRESH_INSTALL=1 $(BIN)/pytest -p no:xdist -q tests/e2e/test_zero_install_fresh.py
 
 # moto's own tests for the services wslab extends, run on plain moto and on moto as
 # `wslab local` extends it, compared against tests/moto_compat/intended.toml.

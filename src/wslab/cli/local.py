@@ -83,6 +83,15 @@ def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
             "lambda_src)"
         ),
     )
+    local.add_argument(
+        "--background",
+        action="store_true",
+        help=(
+            "start it in the background (or find the one already on --port), print its "
+            "AWS_ENDPOINT_URL= line and the chat page's address, and return; it logs to "
+            "wslab-local-<port>.log in the temporary folder and runs until stopped"
+        ),
+    )
     local.set_defaults(run=_run)
 
 
@@ -134,8 +143,39 @@ def _announce_debugging(target: DebugTarget) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
+    if args.background:
+        _start_in_background(args)
+        return
     _skip_slow_optional_imports()
     _run_fast(_serve_local(args))
+
+
+def _start_in_background(args: argparse.Namespace) -> None:
+    """For a container's start script: the stack outlives this command, and the notebooks
+    find it on its port as if one of them had started it."""
+    from wslab.local.process import LocalAWSStartError, ensure_running
+
+    extra = [
+        f"--lambda-concurrency={args.lambda_concurrency}",
+        f"--idle-timeout={args.idle_timeout}",
+        f"--max-connection-duration={args.max_connection_duration}",
+    ]
+    try:
+        endpoint_url = ensure_running(args.port, extra_args=extra)
+    except LocalAWSStartError as error:
+        raise SystemExit(f"wslab local: {error}") from None
+    print(f"AWS_ENDPOINT_URL={endpoint_url}", flush=True)
+    _print_chat_page(endpoint_url)
+
+
+def _print_chat_page(endpoint_url: str) -> None:
+    """Where a browser finds the chat page: behind a Jupyter server's proxy or in a
+    codespace, not where the stack listens."""
+    from wslab.client.forwarding import browser_address
+
+    address = browser_address(endpoint_url, os.environ)
+    on = " (a path on the Jupyter server's address)" if address.where == "jupyter proxy" else ""
+    print(f"wslab local: the chat page: {address.page()}{on}", file=sys.stderr, flush=True)
 
 
 def _skip_slow_optional_imports() -> None:
@@ -179,6 +219,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
         file=sys.stderr,
         flush=True,
     )
+    _print_chat_page(stack.endpoint_url)
     print(
         "wslab local: what you create here (tables, functions, APIs, stacks, connections) "
         "lives in this process's memory only: it is gone when it stops, and a new start "

@@ -11,9 +11,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
-from wslab.local.defaults import CHAT_PAGE_PATH
+from wslab.client.forwarding import chat_page_url
 from wslab.local.platform import command_line, script_path
 
 __all__ = ["Invitation", "page_link", "wslab_program"]
@@ -37,11 +36,11 @@ def wslab_program(cwd: Path | None = None) -> list[str]:
 
 def page_link(endpoint_url: str, url: str, room: str, token: str | None = None) -> str:
     """The browser page served by the local AWS at ``endpoint_url``, set to join ``room``
-    at the WebSocket ``url``. The token rides in the fragment, which browsers never send
-    to a server; the page moves it to the query string, where API Gateway's authorizer
-    looks for it."""
-    fields = {"url": url, "room": room, **({"token": token} if token else {})}
-    return f"{endpoint_url.rstrip('/')}{CHAT_PAGE_PATH}#{urlencode(fields, safe=':/')}"
+    at the WebSocket ``url``, on this machine's loopback (``forwarding.chat_page_url`` gives
+    it as a browser elsewhere reaches it). The token rides in the fragment, which browsers
+    never send to a server; the page moves it to the query string, where API Gateway's
+    authorizer looks for it."""
+    return chat_page_url(endpoint_url, url, room, token, environ={})
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from wslab.notebook.names import (
     prefix_from_environment,
     tag_list,
 )
+from wslab.notebook.page import chat_page
 from wslab.notebook.steps import (
     STEPS,
     Step,
@@ -90,6 +91,7 @@ __all__ = [
     "Step",
     "Target",
     "TutorialError",
+    "chat_page",
     "create_or_update_function",
     "find_api",
     "lambda_role",

@@ -52,7 +52,12 @@ function connect() {
   const fields = forms.connect.elements;
   let target;
   try {
-    target = new URL(fields.url.value.trim());
+    // A bare path (/user/me/proxy/4577/abc123/dev, as behind a Jupyter server's proxy) is
+    // on this page's own host: ws: beside http:, wss: beside https:.
+    const value = fields.url.value.trim();
+    target = value.startsWith("/")
+      ? new URL(value, location.href.replace(/^http/, "ws"))
+      : new URL(value);
     if (target.protocol !== "ws:" && target.protocol !== "wss:") throw new Error();
   } catch {
     notice("error", `not a WebSocket URL: "${fields.url.value}" (it starts with ws:// or wss://)`);
