@@ -16,9 +16,10 @@ import hashlib
 import json
 import string
 import threading
+from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
@@ -41,6 +42,7 @@ from wslab.local.moto_ext.iam.inputs import (
     RoleSession,
     read_role_policies,
     read_sessions,
+    read_user_keys,
 )
 from wslab.local.moto_ext.iam.policy import IamAuthority
 
@@ -284,12 +286,16 @@ class MotoControlPlane:
             host, APIGATEWAYV2, lambda: read_api_gateway(host), ApiGatewayView({}, {})
         )
         self._sessions: Snapshot[Mapping[str, RoleSession]] = Snapshot(host, STS, read_sessions, {})
+        self._user_keys: Snapshot[Mapping[str, RoleSession]] = Snapshot(
+            host, IAM, read_user_keys, {}
+        )
         self._role_policies: Snapshot[Mapping[str, RolePolicies]] = Snapshot(
             host, IAM, read_role_policies, {}
         )
         self._snapshots: tuple[Snapshot[Any], ...] = (
             self._api_gateway,
             self._sessions,
+            self._user_keys,
             self._role_policies,
         )
         self._functions = FunctionDirectory(host)
@@ -357,7 +363,11 @@ class MotoControlPlane:
     # IAM ------------------------------------------------------------------------------
 
     def sessions(self) -> Mapping[str, RoleSession]:
-        return self._sessions.read()
+        # Looked up, never changed: a view over both snapshots, no copy on the hot path.
+        sessions, user_keys = self._sessions.read(), self._user_keys.read()
+        return ChainMap(
+            cast(dict[str, RoleSession], sessions), cast(dict[str, RoleSession], user_keys)
+        )
 
     def role_policies(self) -> Mapping[str, RolePolicies]:
         return self._role_policies.read()

@@ -1,0 +1,181 @@
+"""A classroom in one account: cloudformation/attendees.yaml deployed on the local stack, an
+attendee as an IAM user with its policy and an access key, and what IAM lets that user do:
+roles only with the workshop's permissions boundary, and functions whose roles can do no more
+than the boundary allows, whatever their own policies say."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.local.iam_helpers import (
+    ACCOUNT,
+    REGION,
+    allow,
+    call_from,
+    create_caller,
+    denied,
+    document,
+)
+from wslab.aws import LAMBDA_TRUST_POLICY
+
+TEMPLATE = Path(__file__).parents[2] / "cloudformation" / "attendees.yaml"
+STACK = "classroom"
+USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
+TRUST = json.dumps(LAMBDA_TRUST_POLICY)
+
+
+@pytest.fixture(scope="module")
+def outputs(aws: Callable[..., Any]) -> dict[str, str]:
+    cloudformation = aws("cloudformation")
+    cloudformation.create_stack(
+        StackName=STACK, TemplateBody=TEMPLATE.read_text(), Capabilities=["CAPABILITY_NAMED_IAM"]
+    )
+    stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+
+
+@pytest.fixture(scope="module")
+def alice(aws: Callable[..., Any], endpoint_url: str, outputs: dict[str, str]) -> Any:
+    """A boto3 session of the attendee alice: the attendee policy, her own access key."""
+    iam = aws("iam")
+    iam.create_user(UserName="alice")
+    iam.attach_user_policy(UserName="alice", PolicyArn=outputs["AttendeePolicyArn"])
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    session = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION,
+    )
+    return lambda service: session.client(service, endpoint_url=endpoint_url)
+
+
+def _refusal(call: Callable[..., Any], **args: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as refused:
+        call(**args)
+    return {
+        "code": refused.value.response["Error"]["Code"],
+        "message": refused.value.response["Error"]["Message"],
+        "status": refused.value.response["ResponseMetadata"]["HTTPStatusCode"],
+    }
+
+
+def test_the_attendee_is_herself_to_sts(alice: Any) -> None:
+    assert alice("sts").get_caller_identity()["Arn"] == USER
+
+
+def test_a_role_without_the_boundary_is_refused_as_iam_refuses_it(alice: Any) -> None:
+    refusal = _refusal(
+        alice("iam").create_role, RoleName="wslab-att-free", AssumeRolePolicyDocument=TRUST
+    )
+    assert refusal == {
+        "code": "AccessDenied",
+        "message": denied(USER, "iam:CreateRole", "role wslab-att-free"),
+        "status": 403,
+    }
+
+
+def test_a_role_with_another_boundary_is_refused(alice: Any, outputs: dict[str, str]) -> None:
+    refusal = _refusal(
+        alice("iam").create_role,
+        RoleName="wslab-att-other",
+        AssumeRolePolicyDocument=TRUST,
+        PermissionsBoundary=outputs["AttendeePolicyArn"],
+    )
+    assert refusal["code"] == "AccessDenied"
+    assert "iam:CreateRole" in refusal["message"]
+
+
+def test_a_role_outside_the_workshop_is_refused_even_with_the_boundary(
+    alice: Any, outputs: dict[str, str]
+) -> None:
+    refusal = _refusal(
+        alice("iam").create_role,
+        RoleName="admin-att",
+        AssumeRolePolicyDocument=TRUST,
+        PermissionsBoundary=outputs["PermissionsBoundaryArn"],
+    )
+    assert refusal["message"] == denied(USER, "iam:CreateRole", "role admin-att")
+
+
+def test_a_role_with_the_boundary_is_created_and_keeps_it(
+    alice: Any, outputs: dict[str, str]
+) -> None:
+    iam, boundary = alice("iam"), outputs["PermissionsBoundaryArn"]
+    iam.create_role(
+        RoleName="wslab-att-bounded", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary
+    )
+    iam.put_role_policy(
+        RoleName="wslab-att-bounded", PolicyName="all", PolicyDocument=document([allow("*", "*")])
+    )
+    role = iam.get_role(RoleName="wslab-att-bounded")["Role"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    refusal = _refusal(iam.delete_role_permissions_boundary, RoleName="wslab-att-bounded")
+    assert refusal["message"] == (
+        f"User: {USER} is not authorized to perform: iam:DeleteRolePermissionsBoundary on "
+        "resource: role wslab-att-bounded with an explicit deny in an identity-based policy"
+    )
+    refusal = _refusal(
+        iam.put_role_permissions_boundary,
+        RoleName="wslab-att-bounded",
+        PermissionsBoundary=outputs["AttendeePolicyArn"],
+    )
+    assert refusal["code"] == "AccessDenied"
+    assert "with an explicit deny" in refusal["message"]
+
+
+def test_an_unbounded_role_is_not_the_attendees_to_change(
+    aws: Callable[..., Any], alice: Any
+) -> None:
+    # The default credentials stay an administrator's: no boundary needed.
+    aws("iam").create_role(RoleName="wslab-att-admin", AssumeRolePolicyDocument=TRUST)
+    refusal = _refusal(
+        alice("iam").put_role_policy,
+        RoleName="wslab-att-admin",
+        PolicyName="all",
+        PolicyDocument=document([allow("*", "*")]),
+    )
+    assert refusal["message"] == denied(USER, "iam:PutRolePolicy", "role wslab-att-admin")
+
+
+def test_a_function_with_a_bounded_role_does_no_more_than_the_boundary(
+    aws: Callable[..., Any], alice: Any, outputs: dict[str, str]
+) -> None:
+    iam = alice("iam")
+    iam.create_role(
+        RoleName="wslab-att-caller",
+        AssumeRolePolicyDocument=TRUST,
+        PermissionsBoundary=outputs["PermissionsBoundaryArn"],
+    )
+    iam.put_role_policy(
+        RoleName="wslab-att-caller",
+        PolicyName="everything",
+        PolicyDocument=document([allow("dynamodb:*", "*")]),
+    )
+    role = iam.get_role(RoleName="wslab-att-caller")["Role"]["Arn"]
+    for table in ("wslab-att-table", "payroll"):
+        aws("dynamodb").create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    function = create_caller(aws, "wslab-att-caller", role)
+    key = {"id": {"S": "1"}}
+    inside = call_from(aws, function, "dynamodb", "get_item", TableName="wslab-att-table", Key=key)
+    assert inside == {"ok": True}
+    outside = call_from(aws, function, "dynamodb", "get_item", TableName="payroll", Key=key)
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/wslab-att-caller/{function}"
+    assert outside["code"] == "AccessDeniedException"
+    assert outside["message"] == (
+        f"User: {session} is not authorized to perform: dynamodb:GetItem on resource: "
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/payroll because no permissions boundary "
+        "allows the dynamodb:GetItem action"
+    )
