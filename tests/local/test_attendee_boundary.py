@@ -23,7 +23,11 @@ from tests.local.iam_helpers import (
     denied,
     document,
 )
-from wslab.aws import LAMBDA_TRUST_POLICY
+from tests.support import deployed
+from wslab.aws import LAMBDA_TRUST_POLICY, Target
+from wslab.deploy.stack import ChatStack
+from wslab.notebook.names import BOUNDARY_VARIABLE
+from wslab.notebook.steps import lambda_role
 
 TEMPLATE = Path(__file__).parents[2] / "cloudformation" / "attendees.yaml"
 STACK = "classroom"
@@ -55,6 +59,11 @@ def alice(aws: Callable[..., Any], endpoint_url: str, outputs: dict[str, str]) -
         region_name=REGION,
     )
     return lambda service: session.client(service, endpoint_url=endpoint_url)
+
+
+class _Stack:
+    def __init__(self, stack: ChatStack, outputs: dict[str, str]) -> None:
+        self.stack, self.outputs = stack, outputs
 
 
 def _refusal(call: Callable[..., Any], **args: Any) -> dict[str, Any]:
@@ -178,4 +187,40 @@ def test_a_function_with_a_bounded_role_does_no_more_than_the_boundary(
         f"User: {session} is not authorized to perform: dynamodb:GetItem on resource: "
         f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/payroll because no permissions boundary "
         "allows the dynamodb:GetItem action"
+    )
+
+
+def test_the_chats_stack_puts_the_boundary_on_each_of_its_roles(
+    aws: Callable[..., Any], endpoint_url: str, outputs: dict[str, str]
+) -> None:
+    """``wslab deploy`` with ``WSLAB_PERMISSIONS_BOUNDARY``: the template's parameter."""
+    boundary = outputs["PermissionsBoundaryArn"]
+    for chat in deployed(endpoint_url, "wslab-att-stack", _Stack, permissions_boundary=boundary):
+        roles = [
+            resource["PhysicalResourceId"]
+            for resource in aws("cloudformation").describe_stack_resources(
+                StackName="wslab-att-stack"
+            )["StackResources"]
+            if resource["ResourceType"] == "AWS::IAM::Role"
+        ]
+        assert len(roles) >= 6, roles
+        for role in roles:
+            got = aws("iam").get_role(RoleName=role)["Role"]
+            assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary, role
+        assert chat.outputs["ApiId"]
+
+
+def test_the_notebooks_roles_carry_the_boundary_when_it_is_set(
+    endpoint_url: str, outputs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = Target(endpoint_url, REGION)
+    monkeypatch.delenv(BOUNDARY_VARIABLE, raising=False)
+    free = lambda_role(target, "wslab-att-nb-free", [allow("dynamodb:GetItem", "*")])
+    monkeypatch.setenv(BOUNDARY_VARIABLE, outputs["PermissionsBoundaryArn"])
+    held = lambda_role(target, "wslab-att-nb-held", [allow("dynamodb:GetItem", "*")])
+    iam = target.client("iam")
+    assert "PermissionsBoundary" not in iam.get_role(RoleName=free.rsplit("/", 1)[1])["Role"]
+    role = iam.get_role(RoleName=held.rsplit("/", 1)[1])["Role"]
+    assert (
+        role["PermissionsBoundary"]["PermissionsBoundaryArn"] == outputs["PermissionsBoundaryArn"]
     )

@@ -200,9 +200,11 @@ def deploy(
     with_authorizer: bool = False,
     allowed_origins: str = "",
     access_logging: bool = False,
+    permissions_boundary: str = "",
 ) -> dict[str, str]:
     """Create or update the stack; returns its outputs. ``access_logging`` needs the account's
-    API Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``)."""
+    API Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``);
+    ``permissions_boundary`` (a policy ARN) is set on each of the stack's roles."""
     template_body = (template or project.template()).read_text()
     bucket, key = upload_code(stack, code_dir or project.lambda_src())
     parameters = {
@@ -212,6 +214,7 @@ def deploy(
         "TokenSecretArn": ensure_token_secret(stack) if with_authorizer else "",
         "AllowedOrigins": allowed_origins,
         "AccessLogging": "true" if access_logging else "false",
+        "PermissionsBoundaryArn": permissions_boundary,
     }
     request = {
         "StackName": stack.stack_name,

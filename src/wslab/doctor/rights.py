@@ -7,8 +7,9 @@ not "*": a class account often grants rights on ``wslab-<name>-*`` resources onl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["RIGHTS", "resources"]
+__all__ = ["RIGHTS", "boundary_context", "resources"]
 
 RIGHTS: Mapping[str, tuple[str, ...]] = {
     # resource (a template, see `resources`) -> actions on it
@@ -83,3 +84,14 @@ def resources(region: str, account: str, prefix: str) -> Mapping[str, str]:
         "secret": f"arn:aws:secretsmanager:{region}:{account}:secret:{stack}/token-secret-AbCdEf",
         "*": "*",
     }
+
+
+def boundary_context(boundary: str) -> dict[str, list[dict[str, Any]]]:
+    """``SimulatePrincipalPolicy``'s arguments for a call giving (or a role having) the
+    permissions boundary ``boundary``: the ``iam:PermissionsBoundary`` condition key."""
+    entry = {
+        "ContextKeyName": "iam:PermissionsBoundary",
+        "ContextKeyValues": [boundary],
+        "ContextKeyType": "string",
+    }
+    return {"ContextEntries": [entry]}

@@ -47,6 +47,7 @@ from wslab.notebook.steps import (
     logs_statement,
     management_url,
     require,
+    role_boundary,
     run_notebook,
 )
 from wslab.notebook.target import start, target_from_environment, target_kind
@@ -97,6 +98,7 @@ __all__ = [
     "receive_text",
     "receive_until",
     "require",
+    "role_boundary",
     "run_notebook",
     "start",
     "tag_list",
