@@ -30,8 +30,8 @@ from wslab.notebook.names import BOUNDARY_VARIABLE
 from wslab.notebook.steps import lambda_role
 
 TEMPLATE = Path(__file__).parents[2] / "cloudformation" / "attendees.yaml"
-STACK = "classroom"
-USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
+STACK = "classroom-test"
+USER = f"arn:aws:iam::{ACCOUNT}:user/carol"
 TRUST = json.dumps(LAMBDA_TRUST_POLICY)
 
 
@@ -47,12 +47,12 @@ def outputs(aws: Callable[..., Any]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def alice(aws: Callable[..., Any], endpoint_url: str, outputs: dict[str, str]) -> Any:
-    """A boto3 session of the attendee alice: the attendee policy, her own access key."""
+def carol(aws: Callable[..., Any], endpoint_url: str, outputs: dict[str, str]) -> Any:
+    """A boto3 session of the attendee carol: the attendee policy, her own access key."""
     iam = aws("iam")
-    iam.create_user(UserName="alice")
-    iam.attach_user_policy(UserName="alice", PolicyArn=outputs["AttendeePolicyArn"])
-    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    iam.create_user(UserName="carol")
+    iam.attach_user_policy(UserName="carol", PolicyArn=outputs["AttendeePolicyArn"])
+    key = iam.create_access_key(UserName="carol")["AccessKey"]
     session = boto3.session.Session(
         aws_access_key_id=key["AccessKeyId"],
         aws_secret_access_key=key["SecretAccessKey"],
@@ -76,13 +76,13 @@ def _refusal(call: Callable[..., Any], **args: Any) -> dict[str, Any]:
     }
 
 
-def test_the_attendee_is_herself_to_sts(alice: Any) -> None:
-    assert alice("sts").get_caller_identity()["Arn"] == USER
+def test_the_attendee_is_herself_to_sts(carol: Any) -> None:
+    assert carol("sts").get_caller_identity()["Arn"] == USER
 
 
-def test_a_role_without_the_boundary_is_refused_as_iam_refuses_it(alice: Any) -> None:
+def test_a_role_without_the_boundary_is_refused_as_iam_refuses_it(carol: Any) -> None:
     refusal = _refusal(
-        alice("iam").create_role, RoleName="wslab-att-free", AssumeRolePolicyDocument=TRUST
+        carol("iam").create_role, RoleName="wslab-att-free", AssumeRolePolicyDocument=TRUST
     )
     assert refusal == {
         "code": "AccessDenied",
@@ -91,9 +91,9 @@ def test_a_role_without_the_boundary_is_refused_as_iam_refuses_it(alice: Any) ->
     }
 
 
-def test_a_role_with_another_boundary_is_refused(alice: Any, outputs: dict[str, str]) -> None:
+def test_a_role_with_another_boundary_is_refused(carol: Any, outputs: dict[str, str]) -> None:
     refusal = _refusal(
-        alice("iam").create_role,
+        carol("iam").create_role,
         RoleName="wslab-att-other",
         AssumeRolePolicyDocument=TRUST,
         PermissionsBoundary=outputs["AttendeePolicyArn"],
@@ -103,10 +103,10 @@ def test_a_role_with_another_boundary_is_refused(alice: Any, outputs: dict[str, 
 
 
 def test_a_role_outside_the_workshop_is_refused_even_with_the_boundary(
-    alice: Any, outputs: dict[str, str]
+    carol: Any, outputs: dict[str, str]
 ) -> None:
     refusal = _refusal(
-        alice("iam").create_role,
+        carol("iam").create_role,
         RoleName="admin-att",
         AssumeRolePolicyDocument=TRUST,
         PermissionsBoundary=outputs["PermissionsBoundaryArn"],
@@ -115,9 +115,9 @@ def test_a_role_outside_the_workshop_is_refused_even_with_the_boundary(
 
 
 def test_a_role_with_the_boundary_is_created_and_keeps_it(
-    alice: Any, outputs: dict[str, str]
+    carol: Any, outputs: dict[str, str]
 ) -> None:
-    iam, boundary = alice("iam"), outputs["PermissionsBoundaryArn"]
+    iam, boundary = carol("iam"), outputs["PermissionsBoundaryArn"]
     iam.create_role(
         RoleName="wslab-att-bounded", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary
     )
@@ -141,12 +141,12 @@ def test_a_role_with_the_boundary_is_created_and_keeps_it(
 
 
 def test_an_unbounded_role_is_not_the_attendees_to_change(
-    aws: Callable[..., Any], alice: Any
+    aws: Callable[..., Any], carol: Any
 ) -> None:
     # The default credentials stay an administrator's: no boundary needed.
     aws("iam").create_role(RoleName="wslab-att-admin", AssumeRolePolicyDocument=TRUST)
     refusal = _refusal(
-        alice("iam").put_role_policy,
+        carol("iam").put_role_policy,
         RoleName="wslab-att-admin",
         PolicyName="all",
         PolicyDocument=document([allow("*", "*")]),
@@ -155,9 +155,9 @@ def test_an_unbounded_role_is_not_the_attendees_to_change(
 
 
 def test_a_function_with_a_bounded_role_does_no_more_than_the_boundary(
-    aws: Callable[..., Any], alice: Any, outputs: dict[str, str]
+    aws: Callable[..., Any], carol: Any, outputs: dict[str, str]
 ) -> None:
-    iam = alice("iam")
+    iam = carol("iam")
     iam.create_role(
         RoleName="wslab-att-caller",
         AssumeRolePolicyDocument=TRUST,
