@@ -224,3 +224,32 @@ def test_the_notebooks_roles_carry_the_boundary_when_it_is_set(
     assert (
         role["PermissionsBoundary"]["PermissionsBoundaryArn"] == outputs["PermissionsBoundaryArn"]
     )
+
+
+@pytest.mark.parametrize("ending", ["deactivated", "deleted"])
+def test_a_key_no_longer_active_is_refused_not_taken_for_an_administrators(
+    aws: Callable[..., Any], endpoint_url: str, ending: str
+) -> None:
+    iam = aws("iam")
+    name = f"wslab-att-{ending}"
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    if ending == "deactivated":
+        iam.update_access_key(UserName=name, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    else:
+        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    session = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION,
+    )
+    refusal = _refusal(
+        session.client("iam", endpoint_url=endpoint_url).create_role,
+        RoleName=f"{name}-role",
+        AssumeRolePolicyDocument=TRUST,
+    )
+    assert refusal == {
+        "code": "InvalidClientTokenId",
+        "message": "The security token included in the request is invalid.",
+        "status": 403,
+    }

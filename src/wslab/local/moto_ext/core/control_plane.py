@@ -40,9 +40,9 @@ from wslab.local.moto_ext.core.snapshots import Snapshot
 from wslab.local.moto_ext.iam.inputs import (
     RolePolicies,
     RoleSession,
+    UserKeys,
     read_role_policies,
     read_sessions,
-    read_user_keys,
 )
 from wslab.local.moto_ext.iam.policy import IamAuthority
 
@@ -286,9 +286,7 @@ class MotoControlPlane:
             host, APIGATEWAYV2, lambda: read_api_gateway(host), ApiGatewayView({}, {})
         )
         self._sessions: Snapshot[Mapping[str, RoleSession]] = Snapshot(host, STS, read_sessions, {})
-        self._user_keys: Snapshot[Mapping[str, RoleSession]] = Snapshot(
-            host, IAM, read_user_keys, {}
-        )
+        self._user_keys: Snapshot[Mapping[str, RoleSession]] = Snapshot(host, IAM, UserKeys(), {})
         self._role_policies: Snapshot[Mapping[str, RolePolicies]] = Snapshot(
             host, IAM, read_role_policies, {}
         )

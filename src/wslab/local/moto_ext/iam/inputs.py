@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
 __all__ = [
+    "REVOKED",
     "IamInputs",
     "RolePolicies",
     "RoleSession",
+    "UserKeys",
     "read_role_policies",
     "read_sessions",
-    "read_user_keys",
 ]
 
 USER = "User"
@@ -101,19 +102,34 @@ def read_sessions() -> dict[str, RoleSession]:
     return sessions
 
 
-def read_user_keys() -> dict[str, RoleSession]:
-    """Every active access key of every IAM user, in every account (the caller holds IAM's
-    lock)."""
-    keys: dict[str, RoleSession] = {}
-    for account in list(iam_backends.values()):
-        for backend in list(account.values()):
-            for user in list(backend.users.values()):
-                for key in list(user.access_keys):
-                    if key.status == "Active":
+REVOKED = "\x00revoked"
+"""The session token of a user's key that is inactive or deleted: no request carries it, so
+the key is refused as AWS refuses it ("The security token included in the request is
+invalid"), not taken for an administrator's."""
+
+
+class UserKeys:
+    """Reads every IAM user's access keys, in every account (the caller holds IAM's lock),
+    and remembers the keys it has seen: one deactivated or deleted since stays a user's,
+    refused, rather than becoming unknown credentials, which pass as an administrator's."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, RoleSession] = {}
+
+    def __call__(self) -> dict[str, RoleSession]:
+        keys: dict[str, RoleSession] = {}
+        for account in list(iam_backends.values()):
+            for backend in list(account.values()):
+                for user in list(backend.users.values()):
+                    for key in list(user.access_keys):
+                        token = "" if key.status == "Active" else REVOKED
                         keys[str(key.access_key_id)] = RoleSession(
-                            str(backend.account_id), str(user.arn), "", "", USER
+                            str(backend.account_id), str(user.arn), "", token, USER
                         )
-    return keys
+        for key_id, session in self._seen.items():
+            keys.setdefault(key_id, replace(session, session_token=REVOKED))
+        self._seen.update(keys)
+        return keys
 
 
 def _user_policies(backend: Any, user: Any) -> RolePolicies:
