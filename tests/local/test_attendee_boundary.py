@@ -6,6 +6,9 @@ than the boundary allows, whatever their own policies say."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ from tests.local.iam_helpers import (
     denied,
     document,
 )
-from tests.support import deployed
+from tests.support import deployed, scaled
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
 from wslab.deploy.stack import ChatStack
 from wslab.notebook.names import BOUNDARY_VARIABLE
@@ -253,3 +256,45 @@ def test_a_key_no_longer_active_is_refused_not_taken_for_an_administrators(
         "message": "The security token included in the request is invalid.",
         "status": 403,
     }
+
+
+def _wslab_deploy(
+    endpoint_url: str, boundary: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wslab", "deploy", "--endpoint-url", endpoint_url,
+         "--stack-name", "wslab-att-cli", *extra],
+        capture_output=True, text=True, timeout=scaled(300),
+        env={**os.environ, BOUNDARY_VARIABLE: boundary},
+    )  # fmt: skip
+
+
+def test_wslab_deploy_reads_the_boundary_from_the_environment(
+    aws: Callable[..., Any], endpoint_url: str, outputs: dict[str, str]
+) -> None:
+    boundary = outputs["PermissionsBoundaryArn"]
+    deployed_ = _wslab_deploy(endpoint_url, boundary)
+    try:
+        assert deployed_.returncode == 0, deployed_.stdout + deployed_.stderr
+        resources = aws("cloudformation").describe_stack_resources(StackName="wslab-att-cli")
+        roles = [
+            resource["PhysicalResourceId"]
+            for resource in resources["StackResources"]
+            if resource["ResourceType"] == "AWS::IAM::Role"
+        ]
+        assert roles
+        for role in roles:
+            got = aws("iam").get_role(RoleName=role)["Role"]
+            assert got["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary, role
+    finally:
+        _wslab_deploy(endpoint_url, boundary, "--delete")
+
+
+def test_wslab_deploy_refuses_a_boundary_that_is_no_policy_arn(endpoint_url: str) -> None:
+    refused = _wslab_deploy(endpoint_url, "classroom-boundary")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "wslab deploy: WSLAB_PERMISSIONS_BOUNDARY='classroom-boundary' is not a managed "
+        "policy's ARN: give the PermissionsBoundaryArn output of the attendees stack "
+        "(arn:aws:iam::<account>:policy/<name>)"
+    ]
