@@ -29,6 +29,9 @@ from tests.local.iam_helpers import (
 from tests.support import deployed, scaled
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
 from wslab.deploy.stack import ChatStack
+from wslab.doctor.rights import RIGHTS, resources
+from wslab.local.moto_ext.iam.policy import evaluate
+from wslab.local.policy import ContextValue, Request
 from wslab.notebook.names import BOUNDARY_VARIABLE
 from wslab.notebook.steps import lambda_role
 
@@ -298,3 +301,28 @@ def test_wslab_deploy_refuses_a_boundary_that_is_no_policy_arn(endpoint_url: str
         "policy's ARN: give the PermissionsBoundaryArn output of the attendees stack "
         "(arn:aws:iam::<account>:policy/<name>)"
     ]
+
+
+def test_the_attendee_policy_allows_what_the_doctor_checks(
+    aws: Callable[..., Any], outputs: dict[str, str]
+) -> None:
+    """Every action of rights.py, on the resources the doctor simulates for an attendee's
+    prefix, as the deployed policy document says (roles given the boundary, passed to Lambda)."""
+    iam = aws("iam")
+    arn = outputs["AttendeePolicyArn"]
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+    context: dict[str, ContextValue] = {
+        "iam:PermissionsBoundary": outputs["PermissionsBoundaryArn"],
+        "iam:PassedToService": "lambda.amazonaws.com",
+    }
+    arns = resources(REGION, ACCOUNT, "wslab-alice")
+    refused = [
+        action
+        for kind, actions in RIGHTS.items()
+        for action in actions
+        if not evaluate(
+            [document["Document"]], Request(action, arns[kind], context=context)
+        ).allowed
+    ]
+    assert refused == []
