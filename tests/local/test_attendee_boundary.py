@@ -29,7 +29,7 @@ from tests.local.iam_helpers import (
 from tests.support import deployed, scaled
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
 from wslab.deploy.stack import ChatStack
-from wslab.doctor.rights import RIGHTS, resources
+from wslab.doctor.rights import RIGHTS, resources, simulation_context
 from wslab.local.moto_ext.iam.policy import evaluate
 from wslab.local.policy import ContextValue, Request
 from wslab.notebook.names import BOUNDARY_VARIABLE
@@ -312,9 +312,10 @@ def test_the_attendee_policy_allows_what_the_doctor_checks(
     arn = outputs["AttendeePolicyArn"]
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+    # The condition keys the doctor's simulations give.
+    entries = simulation_context(outputs["PermissionsBoundaryArn"])["ContextEntries"]
     context: dict[str, ContextValue] = {
-        "iam:PermissionsBoundary": outputs["PermissionsBoundaryArn"],
-        "iam:PassedToService": "lambda.amazonaws.com",
+        entry["ContextKeyName"]: entry["ContextKeyValues"][0] for entry in entries
     }
     arns = resources(REGION, ACCOUNT, "wslab-alice")
     refused = [

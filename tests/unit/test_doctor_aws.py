@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 from wslab.deploy import project
 from wslab.doctor import run_doctor
 from wslab.doctor.aws_account import AwsAccount
-from wslab.doctor.rights import RIGHTS, boundary_context, resources
+from wslab.doctor.rights import RIGHTS, boundary_context, resources, simulation_context
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -59,7 +59,7 @@ class Account:
         """One simulation per resource kind, in order; ``denied`` actions implicitly denied;
         with ``boundary``, each simulation is asked with it as ``iam:PermissionsBoundary``."""
         arns = resources(REGION, ACCOUNT, PREFIX)
-        context = boundary_context(boundary) if boundary else {}
+        context = simulation_context(boundary)
         for kind, actions in RIGHTS.items():
             results = [
                 {"EvalActionName": action,

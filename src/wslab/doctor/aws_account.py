@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from wslab.doctor.report import Outcome, failed, noted, passed
-from wslab.doctor.rights import RIGHTS, boundary_context, resources
+from wslab.doctor.rights import RIGHTS, boundary_context, resources, simulation_context
 from wslab.local.platform import set_variable_command
 
 __all__ = ["AwsAccount"]
@@ -92,8 +92,9 @@ class AwsAccount:
         account = str(self.identity["Account"]) if self.identity else ""
         arns = resources(self.region, account, self.prefix)
         denied: list[str] = []
-        # With a boundary, the role calls are simulated as the notebooks make them: with it.
-        context = boundary_context(self.boundary) if self.boundary else {}
+        # The calls are simulated as the notebooks make them: roles passed to Lambda, and
+        # created with the boundary when there is one.
+        context = simulation_context(self.boundary)
         for kind, actions in RIGHTS.items():
             pages = iam.get_paginator("simulate_principal_policy").paginate(
                 PolicySourceArn=principal,
