@@ -59,9 +59,11 @@ $(CHECKOV_STAMP):
 sam: $(SAM_STAMP)
 
 template: $(DEV_STAMP) $(CHECKOV_STAMP)
-	$(BIN)/cfn-lint cloudformation/template.yaml cloudformation/apigateway-account.yaml
+	$(BIN)/cfn-lint cloudformation/template.yaml cloudformation/apigateway-account.yaml \
+		cloudformation/attendees.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download \
-		-f cloudformation/template.yaml -f cloudformation/apigateway-account.yaml
+		-f cloudformation/template.yaml -f cloudformation/apigateway-account.yaml \
+		-f cloudformation/attendees.yaml
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

@@ -18,12 +18,13 @@ from botocore.stub import Stubber
 from wslab.deploy import project
 from wslab.doctor import run_doctor
 from wslab.doctor.aws_account import AwsAccount
-from wslab.doctor.rights import RIGHTS, resources
+from wslab.doctor.rights import RIGHTS, boundary_context, resources, simulation_context
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 PREFIX = "wslab-alice"
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/classroom-boundary"
 
 
 class Account:
@@ -52,9 +53,13 @@ class Account:
             "get_caller_identity", {"UserId": "AIDA", "Account": ACCOUNT, "Arn": arn}
         )
 
-    def simulations(self, principal: str = USER, denied: tuple[str, ...] = ()) -> None:
-        """One simulation per resource kind, in order; ``denied`` actions implicitly denied."""
+    def simulations(
+        self, principal: str = USER, denied: tuple[str, ...] = (), boundary: str | None = None
+    ) -> None:
+        """One simulation per resource kind, in order; ``denied`` actions implicitly denied;
+        with ``boundary``, each simulation is asked with it as ``iam:PermissionsBoundary``."""
         arns = resources(REGION, ACCOUNT, PREFIX)
+        context = simulation_context(boundary)
         for kind, actions in RIGHTS.items():
             results = [
                 {"EvalActionName": action,
@@ -65,15 +70,29 @@ class Account:
                 "simulate_principal_policy",
                 {"EvaluationResults": results, "IsTruncated": False},
                 {"PolicySourceArn": principal, "ActionNames": list(actions),
-                 "ResourceArns": [arns[kind]]},
+                 "ResourceArns": [arns[kind]], **context},
             )  # fmt: skip
+
+    def role_creation(self, allowed: bool, boundary: str | None = None) -> None:
+        """The simulation of CreateRole on the prefix's roles, with ``boundary`` or none."""
+        result = {
+            "EvalActionName": "iam:CreateRole",
+            "EvalDecision": "allowed" if allowed else "implicitDeny",
+        }
+        self.stub("iam").add_response(
+            "simulate_principal_policy",
+            {"EvaluationResults": [result], "IsTruncated": False},
+            {"PolicySourceArn": USER, "ActionNames": ["iam:CreateRole"],
+             "ResourceArns": [resources(REGION, ACCOUNT, PREFIX)["role"]],
+             **(boundary_context(boundary) if boundary else {})},
+        )  # fmt: skip
 
     def logs_role(self, arn: str | None) -> None:
         answer = {"cloudwatchRoleArn": arn} if arn else {}
         self.stub("apigateway").add_response("get_account", answer)
 
-    def check(self) -> AwsAccount:
-        return AwsAccount(self.client, REGION, PREFIX)
+    def check(self, boundary: str | None = None) -> AwsAccount:
+        return AwsAccount(self.client, REGION, PREFIX, boundary)
 
 
 @pytest.fixture
@@ -210,6 +229,7 @@ def test_no_cloudwatch_role_fails_with_the_fix(account: Account) -> None:
 def test_the_doctor_runs_the_aws_lines_with_wslab_target_aws(account: Account) -> None:
     account.identity()
     account.simulations(denied=("dynamodb:CreateTable",))
+    account.role_creation(allowed=True)
     account.logs_role(None)
     lines: list[str] = []
     status = run_doctor(
@@ -219,11 +239,99 @@ def test_the_doctor_runs_the_aws_lines_with_wslab_target_aws(account: Account) -
         aws_client=account.client,
     )
     assert status == 1
-    verdicts = [line[:16].split() for line in lines if line.startswith(("PASS", "FAIL"))]
-    assert verdicts == [["PASS", "python"], ["PASS", "install"], ["PASS", "tutorial"],
-                        ["PASS", "AWS"], ["FAIL", "IAM"], ["FAIL", "logs", "role"]]  # fmt: skip
-    assert "names start with wslab-alice-; target: AWS" in lines[2]
-    assert lines[-1].startswith("2 of 6 checks failed")
+    verdicts = [line[:16].split() for line in lines if line.startswith(("PASS", "FAIL", "NOTE"))]
+    assert verdicts[-4:] == [["PASS", "AWS"], ["FAIL", "IAM"], ["NOTE", "boundary"],
+                             ["FAIL", "logs", "role"]]  # fmt: skip
+    assert any("names start with wslab-alice-; target: AWS" in line for line in lines)
+    assert lines[-1].startswith(f"2 of {len(verdicts)} checks failed")
+
+
+def test_the_doctor_checks_the_boundary_it_is_given(account: Account) -> None:
+    account.identity()
+    account.simulations(boundary=BOUNDARY)
+    account.role_creation(allowed=False)
+    account.role_creation(allowed=True, boundary=BOUNDARY)
+    account.logs_role(f"arn:aws:iam::{ACCOUNT}:role/apigateway-logs")
+    lines: list[str] = []
+    environ = {"WSLAB_TARGET": "aws", "WSLAB_PREFIX": PREFIX,
+               "WSLAB_PERMISSIONS_BOUNDARY": BOUNDARY}  # fmt: skip
+    run_doctor(4577, say=lines.append, environ=environ, aws_client=account.client)
+    line = next(line for line in lines if line[6:].startswith("boundary"))
+    assert line.startswith("PASS")
+    assert (
+        f"CreateRole on {PREFIX}-* roles is allowed with the boundary {BOUNDARY} and denied "
+        "without it" in line
+    )
+
+
+def test_a_malformed_boundary_fails_the_tutorial_line() -> None:
+    lines: list[str] = []
+    environ = {"WSLAB_TARGET": "aws", "WSLAB_PREFIX": PREFIX,
+               "WSLAB_PERMISSIONS_BOUNDARY": "classroom-boundary"}  # fmt: skip
+    run_doctor(4577, say=lines.append, environ=environ, aws_client=Account().client)
+    line = next(line for line in lines if line[6:].startswith("tutorial"))
+    assert line.startswith("FAIL")
+    assert "WSLAB_PERMISSIONS_BOUNDARY='classroom-boundary' is not a managed policy's ARN" in line
+
+
+def test_unbounded_role_creation_is_noted_with_the_fix(account: Account) -> None:
+    account.identity()
+    account.role_creation(allowed=True)
+    checks = account.check()
+    checks.credentials()
+    outcome = checks.role_boundary()
+    assert outcome.passed and outcome.note
+    assert outcome.detail.startswith(
+        f"CreateRole is allowed without a permissions boundary on {PREFIX}-* roles"
+    )
+    assert "cloudformation/attendees.yaml" in outcome.fix
+    assert "WSLAB_PERMISSIONS_BOUNDARY" in outcome.fix
+
+
+def test_denied_unbounded_role_creation_passes(account: Account) -> None:
+    account.identity()
+    account.role_creation(allowed=False)
+    checks = account.check()
+    checks.credentials()
+    outcome = checks.role_boundary()
+    assert outcome.passed and not outcome.note
+
+
+def test_a_boundary_that_holds_nobody_back_fails(account: Account) -> None:
+    account.identity()
+    account.role_creation(allowed=True)
+    account.role_creation(allowed=True, boundary=BOUNDARY)
+    checks = account.check(BOUNDARY)
+    checks.credentials()
+    outcome = checks.role_boundary()
+    assert not outcome.passed
+    assert outcome.detail == (
+        f"CreateRole without the boundary is allowed on {PREFIX}-* roles: the boundary holds "
+        "nobody back"
+    )
+
+
+def test_a_boundary_the_account_does_not_require_fails(account: Account) -> None:
+    account.identity()
+    account.role_creation(allowed=False)
+    account.role_creation(allowed=False, boundary=BOUNDARY)
+    checks = account.check(BOUNDARY)
+    checks.credentials()
+    outcome = checks.role_boundary()
+    assert not outcome.passed
+    assert (
+        outcome.detail == f"CreateRole with the boundary {BOUNDARY} is denied on {PREFIX}-* roles"
+    )
+    assert "PermissionsBoundaryArn output" in outcome.fix
+
+
+def test_the_rights_are_simulated_with_the_boundary(account: Account) -> None:
+    """With a boundary, CreateRole and PutRolePolicy are asked as the notebooks make them."""
+    account.identity()
+    account.simulations(boundary=BOUNDARY)
+    checks = account.check(BOUNDARY)
+    checks.credentials()
+    assert checks.rights().passed
 
 
 # How IAM names the services whose clients the notebooks make.

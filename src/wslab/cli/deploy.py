@@ -20,7 +20,8 @@ def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
             "Deploy cloudformation/template.yaml with the handlers of lambda_src/. By default "
             "to the local AWS (AWS_ENDPOINT_URL, or the stack on the default port, started in "
             "the background if none answers); with --aws to the account and region of your "
-            "usual AWS configuration (this creates billable resources)."
+            "usual AWS configuration (this creates billable resources). With "
+            "WSLAB_PERMISSIONS_BOUNDARY set, each of the stack's roles carries that boundary."
         ),
     )
     where = deploy.add_mutually_exclusive_group()
@@ -76,6 +77,12 @@ def _run(args: argparse.Namespace) -> None:
     from wslab.aws import LOCAL_REGION, Target, TargetError
     from wslab.deploy.stack import ChatStack, DeployError, delete, deploy
     from wslab.local.process import ensure_running
+    from wslab.notebook.names import TutorialError, permissions_boundary_from_environment
+
+    try:
+        boundary = permissions_boundary_from_environment() or ""
+    except TutorialError as error:
+        raise SystemExit(f"wslab deploy: {error}") from None
 
     if args.aws:
         try:
@@ -100,6 +107,7 @@ def _run(args: argparse.Namespace) -> None:
                 access_logging=args.access_logging,
                 hot_reload=args.hot,
                 runtime=args.runtime,
+                permissions_boundary=boundary,
             )
     except DeployError as error:
         raise SystemExit(f"wslab deploy: {error}") from None

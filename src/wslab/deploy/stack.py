@@ -220,11 +220,13 @@ def deploy(
     access_logging: bool = False,
     hot_reload: bool = False,
     runtime: str = project.PYTHON_RUNTIME,
+    permissions_boundary: str = "",
 ) -> dict[str, str]:
     """Create or update the stack; returns its outputs. ``runtime`` chooses the reference
     handlers (``project.HANDLER_RUNTIMES``). ``access_logging`` needs the account's API
     Gateway CloudWatch Logs role (``cloudformation/apigateway-account.yaml``);
-    ``hot_reload``: the functions' code is the folder itself, not a package (local only)."""
+    ``hot_reload``: the functions' code is the folder itself, not a package (local only);
+    ``permissions_boundary`` (a policy ARN) is set on each of the stack's roles."""
     template_body = (template or project.template()).read_text()
     try:
         folder, skip = project.handler_package(runtime)
@@ -242,6 +244,7 @@ def deploy(
         "TokenSecretArn": ensure_token_secret(stack) if with_authorizer else "",
         "AllowedOrigins": allowed_origins,
         "AccessLogging": "true" if access_logging else "false",
+        "PermissionsBoundaryArn": permissions_boundary,
     }
     request = {
         "StackName": stack.stack_name,

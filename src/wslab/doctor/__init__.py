@@ -4,7 +4,8 @@ One PASS, NOTE or FAIL line per check, each with a fix when it fails, all within
 machine, Python, the install, the tutorial's files and settings, Node.js (optional, a NOTE
 when it is missing); then for the local AWS a free port, the local AWS up, and one WebSocket
 round trip through it; or, with ``WSLAB_TARGET=aws``, the credentials, the IAM rights the
-notebooks need and API Gateway's CloudWatch Logs role.
+notebooks need, whether roles need a permissions boundary (``WSLAB_PERMISSIONS_BOUNDARY``) and
+API Gateway's CloudWatch Logs role.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run_doctor(
     report.check("node", machine.node)
     settings = _tutorial_settings(env)
     if settings is not None and settings[0] == "aws":
-        _aws(report, settings[1], aws_client)
+        _aws(report, settings[1], settings[2], aws_client)
     else:
         _local(report, port)
     return report.summary()
@@ -59,19 +60,26 @@ def _local(report: Report, port: int) -> None:
         local.close()
 
 
-def _tutorial_settings(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """The target's kind and the prefix, as the notebooks will read them; None when they
-    cannot (the "tutorial" line has said why)."""
-    from wslab.notebook.names import TutorialError, prefix_from_environment
+def _tutorial_settings(env: Mapping[str, str]) -> tuple[str, str, str | None] | None:
+    """The target's kind, the prefix and the roles' permissions boundary, as the notebooks
+    will read them; None when they cannot (the "tutorial" line has said why)."""
+    from wslab.notebook.names import (
+        TutorialError,
+        permissions_boundary_from_environment,
+        prefix_from_environment,
+    )
     from wslab.notebook.target import target_kind
 
     try:
-        return target_kind(env), prefix_from_environment(env)
+        kind, prefix = target_kind(env), prefix_from_environment(env)
+        return kind, prefix, permissions_boundary_from_environment(env)
     except TutorialError:
         return None
 
 
-def _aws(report: Report, prefix: str, aws_client: Callable[[str], Any] | None) -> None:
+def _aws(
+    report: Report, prefix: str, boundary: str | None, aws_client: Callable[[str], Any] | None
+) -> None:
     from wslab.aws import Target, TargetError
 
     if aws_client is None:
@@ -82,9 +90,10 @@ def _aws(report: Report, prefix: str, aws_client: Callable[[str], Any] | None) -
             fix = set_variable_command("AWS_REGION", "<a region>")
             report.check("AWS", lambda: failed(refusal, fix))
             return
-        account = AwsAccount(target.client, target.region, prefix)
+        account = AwsAccount(target.client, target.region, prefix, boundary)
     else:
-        account = AwsAccount(aws_client, aws_client("sts").meta.region_name, prefix)
+        account = AwsAccount(aws_client, aws_client("sts").meta.region_name, prefix, boundary)
     report.check("AWS", account.credentials)
     report.check("IAM", account.rights)
+    report.check("boundary", account.role_boundary)
     report.check("logs role", account.cloudwatch_role)

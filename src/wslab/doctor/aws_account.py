@@ -1,5 +1,6 @@
 """An AWS account for the tutorial: usable credentials, the IAM rights the notebooks need,
-and API Gateway's CloudWatch Logs role (the template's stage writes access logs)."""
+whether the roles they create are held by a permissions boundary, and API Gateway's
+CloudWatch Logs role (the template's stage writes access logs)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wslab.doctor.report import Outcome, failed, passed
-from wslab.doctor.rights import RIGHTS, resources
+from wslab.doctor.report import Outcome, failed, noted, passed
+from wslab.doctor.rights import RIGHTS, boundary_context, resources, simulation_context
 from wslab.local.platform import set_variable_command
 
 __all__ = ["AwsAccount"]
@@ -25,10 +26,14 @@ def _refusal(error: ClientError) -> str:
 class AwsAccount:
     """The checks of one account and region, in order: ``credentials`` first."""
 
-    def __init__(self, client: Callable[[str], Any], region: str, prefix: str) -> None:
+    def __init__(
+        self, client: Callable[[str], Any], region: str, prefix: str, boundary: str | None = None
+    ) -> None:
         self._client = client
         self.region = region
         self.prefix = prefix
+        self.boundary = boundary
+        """The permissions boundary the notebooks put on the roles they create, if any."""
         self.identity: dict[str, Any] | None = None
 
     def credentials(self) -> Outcome:
@@ -87,9 +92,15 @@ class AwsAccount:
         account = str(self.identity["Account"]) if self.identity else ""
         arns = resources(self.region, account, self.prefix)
         denied: list[str] = []
+        # The calls are simulated as the notebooks make them: roles passed to Lambda, and
+        # created with the boundary when there is one.
+        context = simulation_context(self.boundary)
         for kind, actions in RIGHTS.items():
             pages = iam.get_paginator("simulate_principal_policy").paginate(
-                PolicySourceArn=principal, ActionNames=list(actions), ResourceArns=[arns[kind]]
+                PolicySourceArn=principal,
+                ActionNames=list(actions),
+                ResourceArns=[arns[kind]],
+                **context,
             )
             denied += [
                 result["EvalActionName"]
@@ -98,6 +109,62 @@ class AwsAccount:
                 if result["EvalDecision"] != "allowed"
             ]
         return denied
+
+    def role_boundary(self) -> Outcome:
+        """Can the caller create a role without a permissions boundary? In a shared account
+        that lets an attendee create an administrator's role and run a function with it."""
+        if self.identity is None:
+            return failed("not checked: no usable credentials")
+        if str(self.identity["Arn"]).endswith(":root"):
+            return noted(
+                "the root user may create any role: in a shared account, attendees should not",
+                _ATTENDEES,
+            )
+        try:
+            principal = self._principal()
+            if principal is None:
+                return failed(f"IAM's policy simulator cannot check {self.identity['Arn']}", _ASK)
+            unbounded = self._may_create_role(principal, None)
+            bounded = self._may_create_role(principal, self.boundary) if self.boundary else None
+        except ClientError as error:
+            return failed(f"could not check the boundary: {_refusal(error)}", _ASK)
+        role = f"{self.prefix}-* roles"
+        if self.boundary is None:
+            if unbounded:
+                return noted(
+                    f"CreateRole is allowed without a permissions boundary on {role}: in a "
+                    "shared account, anyone with these rights can create an administrator's "
+                    "role and run a function with it",
+                    _ATTENDEES,
+                )
+            return passed(f"CreateRole without a permissions boundary is denied on {role}")
+        if unbounded:
+            return failed(
+                f"CreateRole without the boundary is allowed on {role}: the boundary holds "
+                "nobody back",
+                _ATTENDEES,
+            )
+        if not bounded:
+            return failed(
+                f"CreateRole with the boundary {self.boundary} is denied on {role}",
+                "set WSLAB_PERMISSIONS_BOUNDARY to the PermissionsBoundaryArn output of the "
+                "stack of cloudformation/attendees.yaml",
+            )
+        return passed(
+            f"CreateRole on {role} is allowed with the boundary {self.boundary} and denied "
+            "without it"
+        )
+
+    def _may_create_role(self, principal: str, boundary: str | None) -> bool:
+        account = str(self.identity["Account"]) if self.identity else ""
+        role = resources(self.region, account, self.prefix)["role"]
+        answer = self._client("iam").simulate_principal_policy(
+            PolicySourceArn=principal,
+            ActionNames=["iam:CreateRole"],
+            ResourceArns=[role],
+            **(boundary_context(boundary) if boundary else {}),
+        )
+        return all(result["EvalDecision"] == "allowed" for result in answer["EvaluationResults"])
 
     def cloudwatch_role(self) -> Outcome:
         try:
@@ -121,5 +188,10 @@ class AwsAccount:
 _CONFIGURE = (
     "aws configure (or aws sso login), or "
     f"{set_variable_command('AWS_PROFILE', '<a profile that works>')}"
+)
+_ATTENDEES = (
+    "give attendees the policy of cloudformation/attendees.yaml (roles only with its "
+    "boundary), and set WSLAB_PERMISSIONS_BOUNDARY to its PermissionsBoundaryArn output: see "
+    "docs/workshop.md"
 )
 _ASK = "ask the account's administrator, or check by hand: see the rights in wslab/doctor/rights.py"

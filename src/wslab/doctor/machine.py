@@ -147,7 +147,11 @@ def _npm_version() -> str:
 def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
     """The notebooks are here, and the names and target settings are usable."""
     from wslab.deploy import project
-    from wslab.notebook.names import TutorialError, prefix_from_environment
+    from wslab.notebook.names import (
+        TutorialError,
+        permissions_boundary_from_environment,
+        prefix_from_environment,
+    )
     from wslab.notebook.target import target_kind
 
     try:
@@ -162,6 +166,7 @@ def tutorial(environ: Mapping[str, str] | None = None) -> Outcome:
         return failed(str(error), f"{setting}, or unset it")
     try:
         kind = target_kind(environ)
+        permissions_boundary_from_environment(environ)
     except TutorialError as error:
         return failed(str(error))
     return passed(

@@ -7,8 +7,9 @@ not "*": a class account often grants rights on ``wslab-<name>-*`` resources onl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["RIGHTS", "resources"]
+__all__ = ["RIGHTS", "boundary_context", "resources", "simulation_context"]
 
 RIGHTS: Mapping[str, tuple[str, ...]] = {
     # resource (a template, see `resources`) -> actions on it
@@ -83,3 +84,24 @@ def resources(region: str, account: str, prefix: str) -> Mapping[str, str]:
         "secret": f"arn:aws:secretsmanager:{region}:{account}:secret:{stack}/token-secret-AbCdEf",
         "*": "*",
     }
+
+
+def _entry(key: str, value: str) -> dict[str, Any]:
+    return {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+
+
+def boundary_context(boundary: str) -> dict[str, list[dict[str, Any]]]:
+    """``SimulatePrincipalPolicy``'s arguments for a call giving (or a role having) the
+    permissions boundary ``boundary``: the ``iam:PermissionsBoundary`` condition key."""
+    return {"ContextEntries": [_entry("iam:PermissionsBoundary", boundary)]}
+
+
+def simulation_context(boundary: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The condition keys of the tutorial's calls, for ``SimulatePrincipalPolicy``: the
+    notebooks pass roles to Lambda (``iam:PassedToService``, which a policy may require, as
+    cloudformation/attendees.yaml does) and, with a boundary, create roles with it. A key no
+    policy tests changes nothing."""
+    entries = [_entry("iam:PassedToService", "lambda.amazonaws.com")]
+    if boundary:
+        entries.append(_entry("iam:PermissionsBoundary", boundary))
+    return {"ContextEntries": entries}

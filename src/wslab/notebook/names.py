@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from wslab.deploy.routes import chat_routes
 
 __all__ = [
+    "BOUNDARY_VARIABLE",
     "DEFAULT_PREFIX",
     "ENDPOINT_VARIABLE",
     "PREFIX_VARIABLE",
@@ -27,6 +28,7 @@ __all__ = [
     "TutorialError",
     "chat_function_name",
     "names",
+    "permissions_boundary_from_environment",
     "prefix_from_environment",
     "tag_list",
 ]
@@ -42,6 +44,12 @@ PREFIX_VARIABLE = "WSLAB_PREFIX"
 
 DEFAULT_PREFIX = "wslab-tutorial"
 
+BOUNDARY_VARIABLE = "WSLAB_PERMISSIONS_BOUNDARY"
+"""In a shared account, the ARN of the permissions boundary every role an attendee creates
+must carry (the ``PermissionsBoundaryArn`` output of cloudformation/attendees.yaml)."""
+
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[\w+=,.@/-]+")
+
 STAGE = "prod"
 """The stage the notebooks deploy the API to."""
 
@@ -55,6 +63,21 @@ _PREFIX_MAX = 24
 
 class TutorialError(RuntimeError):
     """Something the notebooks need is missing or misconfigured; the message says what."""
+
+
+def permissions_boundary_from_environment(environ: Mapping[str, str] | None = None) -> str | None:
+    """``WSLAB_PERMISSIONS_BOUNDARY``, checked to be a managed policy's ARN; None if unset."""
+    env = os.environ if environ is None else environ
+    boundary = env.get(BOUNDARY_VARIABLE, "").strip()
+    if not boundary:
+        return None
+    if not _POLICY_ARN.fullmatch(boundary):
+        raise TutorialError(
+            f"{BOUNDARY_VARIABLE}={boundary!r} is not a managed policy's ARN: give the "
+            "PermissionsBoundaryArn output of the attendees stack "
+            "(arn:aws:iam::<account>:policy/<name>)"
+        )
+    return boundary
 
 
 def prefix_from_environment(environ: Mapping[str, str] | None = None) -> str:

@@ -16,7 +16,13 @@ from typing import Any
 from wslab.aws import LAMBDA_TRUST_POLICY, Target
 from wslab.deploy import project
 from wslab.deploy.wiring import WiredApi
-from wslab.notebook.names import STAGE, TutorialError, names, tag_list
+from wslab.notebook.names import (
+    STAGE,
+    TutorialError,
+    names,
+    permissions_boundary_from_environment,
+    tag_list,
+)
 from wslab.notebook.target import partition
 from wslab.notebook.waits import when_role_is_ready
 
@@ -30,6 +36,7 @@ __all__ = [
     "logs_statement",
     "management_url",
     "require",
+    "role_boundary",
     "run_notebook",
 ]
 
@@ -47,15 +54,24 @@ def logs_statement(target: Target, function_name: str) -> dict[str, Any]:
     }
 
 
+def role_boundary() -> dict[str, str]:
+    """``CreateRole``'s ``PermissionsBoundary`` argument when ``WSLAB_PERMISSIONS_BOUNDARY`` is
+    set, else nothing: ``iam.create_role(..., **role_boundary())``."""
+    boundary = permissions_boundary_from_environment()
+    return {"PermissionsBoundary": boundary} if boundary else {}
+
+
 def lambda_role(target: Target, role_name: str, statements: Iterable[Mapping[str, Any]]) -> str:
     """The ARN of a Lambda execution role allowed ``statements`` (an inline policy), created
-    if absent: ``CreateRole`` and ``PutRolePolicy``, as notebook 02 does one by one."""
+    if absent: ``CreateRole`` and ``PutRolePolicy``, as notebook 02 does one by one. With
+    ``WSLAB_PERMISSIONS_BOUNDARY`` set (a shared account's), the role carries that boundary."""
     iam = target.client("iam")
     try:
         role = iam.create_role(
             RoleName=role_name,
             AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
             Tags=tag_list(),
+            **role_boundary(),
         )["Role"]
     except iam.exceptions.EntityAlreadyExistsException:
         role = iam.get_role(RoleName=role_name)["Role"]

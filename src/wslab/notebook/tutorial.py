@@ -49,6 +49,7 @@ from wslab.notebook.steps import (
     logs_statement,
     management_url,
     require,
+    role_boundary,
     run_notebook,
 )
 from wslab.notebook.target import (
@@ -108,6 +109,7 @@ __all__ = [
     "receive_text",
     "receive_until",
     "require",
+    "role_boundary",
     "run_notebook",
     "start",
     "tag_list",

@@ -16,9 +16,10 @@ import hashlib
 import json
 import string
 import threading
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import lambda_backends
@@ -41,6 +42,7 @@ from wslab.local.moto_ext.core.snapshots import Snapshot
 from wslab.local.moto_ext.iam.inputs import (
     RolePolicies,
     RoleSession,
+    UserKeys,
     read_access_keys,
     read_role_policies,
     read_sessions,
@@ -288,6 +290,7 @@ class MotoControlPlane:
             host, APIGATEWAYV2, lambda: read_api_gateway(host), ApiGatewayView({}, {})
         )
         self._sessions: Snapshot[Mapping[str, RoleSession]] = Snapshot(host, STS, read_sessions, {})
+        self._user_keys: Snapshot[Mapping[str, RoleSession]] = Snapshot(host, IAM, UserKeys(), {})
         self._role_policies: Snapshot[Mapping[str, RolePolicies]] = Snapshot(
             host, IAM, read_role_policies, {}
         )
@@ -297,6 +300,7 @@ class MotoControlPlane:
         self._snapshots: tuple[Snapshot[Any], ...] = (
             self._api_gateway,
             self._sessions,
+            self._user_keys,
             self._role_policies,
             self._access_keys,
         )
@@ -373,7 +377,11 @@ class MotoControlPlane:
     # IAM ------------------------------------------------------------------------------
 
     def sessions(self) -> Mapping[str, RoleSession]:
-        return self._sessions.read()
+        # Looked up, never changed: a view over both snapshots, no copy on the hot path.
+        sessions, user_keys = self._sessions.read(), self._user_keys.read()
+        return ChainMap(
+            cast(dict[str, RoleSession], sessions), cast(dict[str, RoleSession], user_keys)
+        )
 
     def role_policies(self) -> Mapping[str, RolePolicies]:
         return self._role_policies.read()

@@ -1,5 +1,5 @@
-"""IAM in front of moto: a call signed with a role's temporary credentials runs only if the
-role may make it.
+"""IAM in front of moto: a call signed with a role's temporary credentials, or with an IAM
+user's access key, runs only if the role (or user) may make it.
 
 :class:`IamEnforcement` looks at each request before moto runs it (``moto_app`` asks): the
 SigV4 ``Credential`` says who signed and for which service; credentials the local STS did
@@ -35,8 +35,8 @@ class IamEnforcement:
             return None
         session = self._authority.session(credential.access_key_id)
         if session is None:
-            return None  # not a role's credentials: an administrator's
-        if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
+            return None  # not a role's or a user's credentials: an administrator's
+        if (environ.get("HTTP_X_AMZ_SECURITY_TOKEN") or "") != session.session_token:
             return service.refuse(AccessDenied(session.arn, "", "", invalid_token=True))
         call = Call(
             method=environ["REQUEST_METHOD"],
@@ -48,7 +48,7 @@ class IamEnforcement:
             account_id=session.account_id,
         )
         for needed in service.needs(call):
-            denied = self._authority.decide(session, needed.action, needed.resource)
+            denied = self._authority.decide(session, needed.action, needed.resource, needed.context)
             if denied is not None:
                 if needed.shown is not None:
                     denied = replace(denied, resource=needed.shown)

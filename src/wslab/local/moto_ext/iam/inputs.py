@@ -1,5 +1,5 @@
 """What IAM's decisions read of moto, copied out of it: who each set of temporary
-credentials is, and each role's policies.
+credentials (and each IAM user's access key) is, and each role's and user's policies.
 
 Decisions are made on the event loop (``@connections`` calls signed by a handler) and on
 the service lanes (``iam.enforcement``): neither may wait for IAM's or STS's lock, which a
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Protocol
 
 from moto.iam.models import iam_backends
@@ -20,10 +20,12 @@ from moto.sts.models import sts_backends
 from wslab.local.control import IssuedKey
 
 __all__ = [
+    "REVOKED",
     "STS_EXAMPLE_KEY",
     "IamInputs",
     "RolePolicies",
     "RoleSession",
+    "UserKeys",
     "read_access_keys",
     "read_role_policies",
     "read_sessions",
@@ -32,17 +34,22 @@ __all__ = [
 STS_EXAMPLE_KEY: Final = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY")
 """The access key and secret moto's STS answers every ``GetSessionToken`` and
 ``GetFederationToken`` with (``moto/sts/responses.py``): issued by the stack, so verified."""
+USER = "User"
+ASSUMED_ROLE = "AssumedRole"
 
 
 @dataclass(frozen=True)
 class RoleSession:
-    """A role as a session of it acts: ``arn:aws:sts::<account>:assumed-role/<role>/<session>``."""
+    """A role as a session of it acts: ``arn:aws:sts::<account>:assumed-role/<role>/<session>``;
+    or (``principal_type`` ``User``) an IAM user signing with a long-term access key, whose
+    ``role_arn`` is the user's ARN (the holder of the policies) and who has no session token."""
 
     account_id: str
     role_arn: str
     session_name: str
     session_token: str = ""
     secret_access_key: str = ""
+    principal_type: str = ASSUMED_ROLE
 
     @property
     def role_name(self) -> str:
@@ -50,6 +57,8 @@ class RoleSession:
 
     @property
     def arn(self) -> str:
+        if self.principal_type == USER:
+            return self.role_arn
         return f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/{self.session_name}"
 
 
@@ -66,10 +75,11 @@ class IamInputs(Protocol):
     """Where decisions find their inputs: the current snapshots."""
 
     def sessions(self) -> Mapping[str, RoleSession]:  # pragma: no cover - a protocol
-        """Every role session the local STS issued, by access key id."""
+        """Every role session the local STS issued and every active access key of an IAM
+        user, by access key id."""
 
     def role_policies(self) -> Mapping[str, RolePolicies]:  # pragma: no cover - a protocol
-        """Every role's policies, by role ARN."""
+        """Every role's and every user's policies, by ARN."""
 
 
 def _frozen(document: Any) -> Any:
@@ -101,11 +111,56 @@ def read_sessions() -> dict[str, RoleSession]:
     return sessions
 
 
+REVOKED = "\x00revoked"
+"""The session token of a user's key that is inactive or deleted: no request carries it, so
+the key is refused as AWS refuses it ("The security token included in the request is
+invalid"), not taken for an administrator's."""
+
+
+class UserKeys:
+    """Reads every IAM user's access keys, in every account (the caller holds IAM's lock),
+    and remembers the keys it has seen: one deactivated or deleted since stays a user's,
+    refused, rather than becoming unknown credentials, which pass as an administrator's."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, RoleSession] = {}
+
+    def __call__(self) -> dict[str, RoleSession]:
+        keys: dict[str, RoleSession] = {}
+        for account in list(iam_backends.values()):
+            for backend in list(account.values()):
+                for user in list(backend.users.values()):
+                    for key in list(user.access_keys):
+                        token = "" if key.status == "Active" else REVOKED
+                        keys[str(key.access_key_id)] = RoleSession(
+                            str(backend.account_id), str(user.arn), "", token, USER
+                        )
+        for key_id, session in self._seen.items():
+            keys.setdefault(key_id, replace(session, session_token=REVOKED))
+        self._seen.update(keys)
+        return keys
+
+
+def _user_policies(backend: Any, user: Any) -> RolePolicies:
+    """A user's inline and attached policies and those of its groups."""
+    holders = [user, *backend.get_groups_for_user(user.name)]
+    identity = [_frozen(document) for holder in holders for document in holder.policies.values()]
+    identity += [
+        _default_document(policy)
+        for holder in holders
+        for policy in holder.managed_policies.values()
+    ]
+    return RolePolicies(tuple(identity), None)
+
+
 def read_role_policies() -> dict[str, RolePolicies]:
-    """Every role's policies, in every account (the caller holds IAM's lock)."""
+    """Every role's and every user's policies, in every account (the caller holds IAM's
+    lock)."""
     roles: dict[str, RolePolicies] = {}
     for account in list(iam_backends.values()):
         for backend in list(account.values()):
+            for user in list(backend.users.values()):
+                roles[str(user.arn)] = _user_policies(backend, user)
             for role in list(backend.get_roles()):
                 identity = [_frozen(document) for document in role.policies.values()]
                 identity += [_default_document(p) for p in role.managed_policies.values()]

@@ -1,15 +1,20 @@
-"""IAM's decision on a call made with a role's temporary credentials, from moto's models.
+"""IAM's decision on a call made with a role's temporary credentials or an IAM user's access
+key, from moto's models.
 
 Who is restricted: whoever signs with credentials the local STS issued by ``AssumeRole`` (each
-Lambda execution environment gets its function's role that way). Any other credentials (the
-notebooks', the tests', a shell's) are an administrator's: allowed everything.
+Lambda execution environment gets its function's role that way), or with an access key the
+local IAM issued to a user (``CreateAccessKey``: an attendee's, say). Any other credentials
+(the notebooks' and the tests' dummy keys, a shell's) are an administrator's: allowed
+everything.
 
 What decides: the role's inline and attached policies and its permissions boundary, gathered
 from moto's IAM models and evaluated by :mod:`wslab.local.policy` as IAM does for a principal
 and a resource in one account: an explicit ``Deny`` wins, else an ``Allow`` is needed (and,
 with a boundary, the boundary must allow too). Conditions are tested against the keys the
 local stack knows of such a call: the role as ``aws:PrincipalArn`` (IAM gives the role's ARN,
-not the session's), ``aws:PrincipalAccount``, ``aws:PrincipalType`` ``AssumedRole``, and
+not the session's) or the user's, ``aws:PrincipalAccount``, ``aws:PrincipalType``
+(``AssumedRole`` or ``User``), the keys a service's call brings (``iam:PermissionsBoundary``
+on IAM's role calls, see ``iam.services``), and
 ``aws:SecureTransport`` true (the local stack's plain HTTP on the loopback interface stands for
 AWS's HTTPS endpoints); see
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html.
@@ -44,6 +49,7 @@ from wslab.local.policy import evaluate as evaluate_statements
 __all__ = [
     "IDENTITY_POLICY",
     "PERMISSIONS_BOUNDARY",
+    "Context",
     "IamAuthority",
     "RoleSession",
     "evaluate",
@@ -78,12 +84,17 @@ def evaluate(documents: list[Any], request: Request) -> Decision:
     )
 
 
-def _request(session: RoleSession, action: str, resource: str) -> Request:
+Context = tuple[tuple[str, ContextValue], ...]
+"""Condition keys a call brings, besides the principal's: part of a decision's cache key."""
+
+
+def _request(session: RoleSession, action: str, resource: str, extra: Context) -> Request:
     context: dict[str, ContextValue] = {
         "aws:PrincipalArn": session.role_arn,
         "aws:PrincipalAccount": session.account_id,
-        "aws:PrincipalType": "AssumedRole",
+        "aws:PrincipalType": session.principal_type,
         "aws:SecureTransport": True,
+        **dict(extra),
     }
     return Request(action, resource, context=context)
 
@@ -96,13 +107,14 @@ class IamAuthority:
         # Decisions, with the role policies they were made from: replaced together, so a
         # decision made from older policies never lands among newer ones.
         self._decisions: tuple[
-            Mapping[str, RolePolicies], dict[tuple[str, str, str], AccessDenied | None]
+            Mapping[str, RolePolicies], dict[tuple[str, str, str, Context], AccessDenied | None]
         ] = ({}, {})
 
     # Who signed ---------------------------------------------------------------------------
 
     def session(self, access_key_id: str) -> RoleSession | None:
-        """The role session behind credentials the local STS issued, or None."""
+        """The role session behind credentials the local STS issued, the user behind an
+        access key the local IAM issued, or None."""
         return self._inputs.sessions().get(access_key_id)
 
     # What it may do -----------------------------------------------------------------------
@@ -112,23 +124,27 @@ class IamAuthority:
     ) -> AccessDenied | None:
         session = self.session(access_key_id)
         if session is None:
-            return None  # not a role's credentials: an administrator's
-        if session_token != session.session_token:
+            return None  # not a role's or a user's credentials: an administrator's
+        if (session_token or "") != session.session_token:
             return AccessDenied(session.arn, action, resource, invalid_token=True)
         return self.decide(session, action, resource)
 
-    def decide(self, session: RoleSession, action: str, resource: str) -> AccessDenied | None:
-        """IAM's answer for the role of ``session``, cached until IAM changes."""
+    def decide(
+        self, session: RoleSession, action: str, resource: str, context: Context = ()
+    ) -> AccessDenied | None:
+        """IAM's answer for the role (or user) of ``session``, the call bringing the condition
+        keys ``context``; cached until IAM changes."""
         roles = self._inputs.role_policies()
         decided_for, decisions = self._decisions
         if decided_for is not roles:
             decisions = {}
             self._decisions = (roles, decisions)
-        key = (session.role_arn, action, resource)
+        key = (session.role_arn, action, resource, context)
         if key in decisions:
             denied = decisions[key]
         else:
-            denied = self._evaluate(session, action, resource, roles.get(session.role_arn))
+            policies = roles.get(session.role_arn)
+            denied = self._evaluate(session, action, resource, context, policies)
             if len(decisions) > _CACHE_LIMIT:
                 decisions.clear()
             decisions[key] = denied
@@ -138,12 +154,16 @@ class IamAuthority:
 
     @staticmethod
     def _evaluate(
-        session: RoleSession, action: str, resource: str, policies: RolePolicies | None
+        session: RoleSession,
+        action: str,
+        resource: str,
+        context: Context,
+        policies: RolePolicies | None,
     ) -> AccessDenied | None:
-        # A deleted role allows nothing.
+        # A deleted role (or user) allows nothing.
         identity = list(policies.identity) if policies is not None else []
         boundary = policies.boundary if policies is not None else None
-        request = _request(session, action, resource)
+        request = _request(session, action, resource, context)
         verdict = evaluate(identity, request)
         if not verdict.allowed:
             explicit = verdict is Decision.EXPLICIT_DENY

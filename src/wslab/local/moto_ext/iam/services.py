@@ -15,11 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
+from moto.iam.models import iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
 from wslab.local.control import AccessDenied
 from wslab.local.moto_ext.core.host import HOST
+from wslab.local.policy import ContextValue
 
 __all__ = ["ENFORCED", "Call", "Needed", "Refusal", "Service"]
 
@@ -62,6 +65,8 @@ class Needed:
     action: str
     resource: str
     shown: str | None = None
+    context: tuple[tuple[str, ContextValue], ...] = ()
+    """Condition keys the call brings (``iam:PermissionsBoundary``)."""
 
 
 @dataclass(frozen=True)
@@ -226,10 +231,69 @@ def _lambda_refuse(denied: AccessDenied) -> Refusal:
     return status, headers, payload
 
 
+# --- IAM: the role calls ------------------------------------------------------------------------
+
+# The calls whose iam:PermissionsBoundary is the boundary a role gets or has: the key of AWS's
+# "Permissions boundaries for IAM entities" pattern (see the Service Authorization Reference,
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+_BOUNDED_CALLS = frozenset(
+    {
+        "CreateRole",
+        "PutRolePermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+        "PutRolePolicy",
+        "DeleteRolePolicy",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+    }
+)
+# The boundary is the request's on these; on the others, the role's own.
+_BOUNDARY_GIVEN = frozenset({"CreateRole", "PutRolePermissionsBoundary"})
+
+
+def _iam_needs(call: Call) -> list[Needed]:
+    params = {key: values[0] for key, values in parse_qs(call.body.decode()).items()}
+    operation = params.get("Action", "")
+    action = f"iam:{operation}"
+    role_name = params.get("RoleName")
+    if role_name is None:
+        if "UserName" in params:
+            arn = f"arn:aws:iam::{call.account_id}:user/{params['UserName']}"
+            return [Needed(action, arn, f"user {params['UserName']}")]
+        return [Needed(action, params.get("PolicyArn", "*"))]
+    with HOST.locks.of("iam"):
+        backend = iam_backends[call.account_id]["aws"]
+        role = next((r for r in backend.roles.values() if r.name == role_name), None)
+        arn = str(role.arn) if role is not None else ""
+        boundary = (role.permissions_boundary_arn or "") if role is not None else ""
+    if not arn:
+        path = params.get("Path", "/")
+        arn = f"arn:aws:iam::{call.account_id}:role{path}{role_name}"
+    if operation in _BOUNDARY_GIVEN:
+        boundary = params.get("PermissionsBoundary", "")
+    context: tuple[tuple[str, ContextValue], ...] = ()
+    if operation in _BOUNDED_CALLS and boundary:
+        context = (("iam:PermissionsBoundary", boundary),)
+    # IAM names a role "role <name>" in its refusals, not by its ARN.
+    return [Needed(action, arn, f"role {role_name}", context)]
+
+
+def _iam_refuse(denied: AccessDenied) -> Refusal:
+    code = "InvalidClientTokenId" if denied.invalid_token else "AccessDenied"
+    message = _INVALID_TOKEN if denied.invalid_token else denied.message()
+    body = (
+        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+        f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return 403, {"Content-Type": "text/xml"}, body.encode()
+
+
 ENFORCED: Mapping[str, Service] = {
     "dynamodb": Service(_dynamodb_needs, _dynamodb_refuse),
     "secretsmanager": Service(_secretsmanager_needs, _secretsmanager_refuse),
     "logs": Service(_logs_needs, _logs_refuse),
     "lambda": Service(_lambda_needs, _lambda_refuse),
+    "iam": Service(_iam_needs, _iam_refuse),
 }
 """The services whose calls are checked, by SigV4 signing name."""
