@@ -51,11 +51,23 @@ def ws(api: WiredApi) -> Any:
     socket.close()
 
 
+# What an IAM user needs to post: the stack checks a user's own policies, as IAM does.
+MANAGE_CONNECTIONS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": "*"}
+        ],
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def user_key(aws: Any) -> Credentials:
-    """An IAM user's access key, created in the stack's IAM."""
+    """An IAM user's access key, created in the stack's IAM, allowed to manage connections."""
     name = f"poster-{uuid.uuid4().hex[:8]}"
     aws("iam").create_user(UserName=name)
+    aws("iam").put_user_policy(UserName=name, PolicyName="post", PolicyDocument=MANAGE_CONNECTIONS)
     key = aws("iam").create_access_key(UserName=name)["AccessKey"]
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
@@ -183,6 +195,22 @@ def test_an_iam_users_key_signs_a_post(api: WiredApi, ws: Any, user_key: Credent
     """``iam.create_access_key``'s key and secret: boto3's post is delivered."""
     poster(api, user_key).post_to_connection(ConnectionId=connection_id_of(ws), Data=b"user")
     assert ws.recv() == "user"
+
+
+def test_an_iam_user_without_the_right_is_refused(aws: Any, api: WiredApi, ws: Any) -> None:
+    """A well-signed post by a user whose policies allow no execute-api:ManageConnections:
+    403 AccessDeniedException naming the user, nothing delivered."""
+    name = f"reader-{uuid.uuid4().hex[:8]}"
+    aws("iam").create_user(UserName=name)
+    key = aws("iam").create_access_key(UserName=name)["AccessKey"]
+    credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        poster(api, credentials).post_to_connection(ConnectionId=connection_id_of(ws), Data=b"x")
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert (
+        f":user/{name} is not authorized to perform: execute-api:ManageConnections"
+        in (raised.value.response["Error"]["Message"])
+    )
 
 
 def test_an_iam_users_key_with_another_secret_is_signature_does_not_match(

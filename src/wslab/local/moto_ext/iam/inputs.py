@@ -133,7 +133,7 @@ class UserKeys:
                     for key in list(user.access_keys):
                         token = "" if key.status == "Active" else REVOKED
                         keys[str(key.access_key_id)] = RoleSession(
-                            str(backend.account_id), str(user.arn), "", token, USER
+                            str(backend.account_id), str(user.arn), "", token, principal_type=USER
                         )
         for key_id, session in self._seen.items():
             keys.setdefault(key_id, replace(session, session_token=REVOKED))
