@@ -12,7 +12,9 @@ itself, serves the static pages it is given (``wslab local``: the browser chat p
 ``/_wslab/chat/``), and hands everything else to
 moto, called in-process.
 
-What a stack creates lives in memory, in moto's backends: it is gone when the stack stops.
+What a stack creates lives in memory, in moto's backends: it is gone when the stack stops,
+unless the stack is given a ``state_dir``, where it is saved within a second of each change
+and on stop, and from where the next stack on that folder starts (``moto_ext/core/state.py``).
 moto's backends are process-wide, so one stack at a time may run in a process.
 """
 
@@ -26,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -40,11 +43,12 @@ from wslab.local.moto_ext.apigatewayv2.models import localise_endpoints
 from wslab.local.moto_ext.core.control_plane import MotoControlPlane
 from wslab.local.moto_ext.core.host import HOST
 from wslab.local.moto_ext.core.moto_app import MotoApp
+from wslab.local.moto_ext.core.state import StateDir, StateError, StateSaver
 from wslab.local.pages import StaticFolder, add_static_folder
 from wslab.local.runtime.service import LambdaService
 from wslab.local.workdir import WorkDir, remove_orphans
 
-__all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
+__all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS", "StateError"]
 
 
 # The credential scope of SigV4-signed CloudFormation calls.
@@ -135,10 +139,15 @@ class LocalAWS:
         log: Callable[[str], None] | None = None,
         warn: Callable[[str], None] | None = None,
         pages: Mapping[str, StaticFolder] | None = None,
+        state_dir: Path | None = None,
+        reset_state: bool = False,
     ) -> None:
         """``log``: where access-log and function lines go (standard output, batched);
         ``warn``: where warnings about the stack itself go (standard error); ``pages``:
-        static folders to serve, by URL path (``wslab local`` serves the chat page)."""
+        static folders to serve, by URL path (``wslab local`` serves the chat page);
+        ``state_dir``: where what is created is kept across a stop and a start
+        (``reset_state``: forgetting what it held); a state that cannot be loaded stops the
+        start with :class:`StateError`."""
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
@@ -152,6 +161,11 @@ class LocalAWS:
         self._port: int | None = None
         self._started_at = 0.0
         self._cloudformation_ready: asyncio.Future[None] | None = None
+        self._state = StateDir(state_dir) if state_dir is not None else None
+        self._reset_state = reset_state
+        self._saver: StateSaver | None = None
+        self.restored = False
+        """Whether the stack started from a saved state."""
         self._aiohttp_log = _OneLine(self._warn)
         self._control: MotoControlPlane | None = None
         self._moto: MotoApp | None = None
@@ -179,11 +193,21 @@ class LocalAWS:
         loop = asyncio.get_running_loop()
         if self._batched is not None:
             self._batched.bind(loop)
-        # moto builds a service's URL map on its first request: extend it before that.
-        moto_ext.install(cloudformation=False)
-        # moto's CloudFormation takes seconds to import (it loads every service it models):
-        # it loads in the background, and only CloudFormation calls wait for it.
-        self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
+        if self._state is not None:
+            self._state.prepare(reset=self._reset_state)
+        if self._state is not None and self._state.has_state():
+            # A saved state holds CloudFormation's models (and the extensions' classes):
+            # everything is installed before it is read, and it is read before any call.
+            await asyncio.to_thread(moto_ext.install)
+            self.restored = await asyncio.to_thread(self._state.load)
+            self._cloudformation_ready = loop.create_future()
+            self._cloudformation_ready.set_result(None)
+        else:
+            # moto builds a service's URL map on its first request: extend it before that.
+            moto_ext.install(cloudformation=False)
+            # moto's CloudFormation takes seconds to import (it loads every service it
+            # models): it loads in the background, and only CloudFormation calls wait.
+            self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
         self._started_at = time.monotonic()
         aiohttp_logger = logging.getLogger("aiohttp")
         aiohttp_logger.addHandler(self._aiohttp_log)
@@ -231,6 +255,8 @@ class LocalAWS:
         self.gateway = Gateway(
             self.lambdas.invoke, self._control, self._gateway_settings, self._log
         )
+        if self._state is not None:
+            self._saver = StateSaver(self._state, self._warn)
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -284,8 +310,11 @@ class LocalAWS:
             self._moto.close()
             self._moto = None
         if self._control is not None:
-            self._control.close()
+            self._control.close()  # stores the last log lines, which the state keeps
             self._control = None
+        if self._saver is not None:
+            await asyncio.to_thread(self._saver.stop)
+            self._saver = None
         if self._work_dir is not None:
             self._work_dir.remove()
             self._work_dir = None

@@ -1,0 +1,297 @@
+"""What ``wslab local --state-dir DIR`` keeps across a stop and a start: moto's backends.
+
+The state is one pickle of the backends of the services the tutorial and its users' apps
+use (:data:`SERVICES`), with the API deployments the extensions keep beside moto's APIs,
+in one file so that what one service's objects point at in another (a stack's resources
+are the tables and functions themselves) stays one object after a load. This is how
+LocalStack's persistence keeps moto's ``BackendDict``\\ s (a pickle of each, visited
+service by service); here the file opens with a version stamp (wslab's version, moto's
+version, :data:`FORMAT`), read before anything else: a state written by another version
+is refused with one line, never half-loaded, and so is a file that does not unpickle.
+
+What does not pickle is handled by :class:`_StatePickler`, by name: moto's weak-value
+dictionaries (Lambda's ARN lookups) keep their entries, a ``defaultdict`` made with a
+``lambda`` gets the type the lambda makes, and a lock is saved as a new lock. What the
+stack derives from moto (the control plane's snapshots, Lambda's worker pools, the DynamoDB
+index partitions, each API's ``ws://`` endpoint) is not saved: it is built again on start.
+Open WebSocket connections are not moto's state and are gone after a restart.
+
+A save holds every service's lock, so it sees no call half-done. Calls of CloudFormation
+take other services' locks in the order their resources come, so the locks are taken
+without waiting (all or none, then a short pause): a save never deadlocks with them.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import os
+import pickle
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import moto
+from moto.core.base_backend import BackendDict
+
+from wslab import __version__
+from wslab.local.moto_ext.core.host import HOST, MotoHost, ServiceLock
+
+__all__ = [
+    "FORMAT",
+    "SAVE_INTERVAL_S",
+    "SERVICES",
+    "STATE_FILE",
+    "StateDir",
+    "StateError",
+    "StateSaver",
+    "stamp",
+]
+
+FORMAT = 1
+"""The layout of the state file; a change to what is saved or how bumps it."""
+STATE_FILE = "wslab-state.pickle"
+SAVE_INTERVAL_S = 1.0
+"""How long after a change the background saver writes it (at most one save a second)."""
+
+SERVICES: dict[str, tuple[str, str]] = {
+    "apigateway": ("moto.apigateway.models", "apigateway_backends"),
+    "apigatewayv2": ("moto.apigatewayv2.models", "apigatewayv2_backends"),
+    "cloudformation": ("moto.cloudformation.models", "cloudformation_backends"),
+    "dynamodb": ("moto.dynamodb.models", "dynamodb_backends"),
+    "iam": ("moto.iam.models", "iam_backends"),
+    "lambda": ("moto.awslambda.models", "lambda_backends"),
+    "logs": ("moto.logs.models", "logs_backends"),
+    "s3": ("moto.s3.models", "s3_backends"),
+    "secretsmanager": ("moto.secretsmanager.models", "secretsmanager_backends"),
+    "sts": ("moto.sts.models", "sts_backends"),
+}
+"""Each kept service's moto module and ``BackendDict``, by the name of its lock (the
+service's SigV4 signing name). Other services (SQS, SNS, KMS...) start empty."""
+
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+_LOCK_ATTEMPT_S = 0.05
+
+
+class StateError(Exception):
+    """A state folder that cannot be used: its message is the one line to show."""
+
+
+def stamp() -> dict[str, Any]:
+    """What a state file must have been written by to be loaded."""
+    return {"format": FORMAT, "wslab": __version__, "moto": moto.__version__}
+
+
+def _dict_of_factory(factory: Callable[[], Any]) -> type:
+    return type(factory())
+
+
+class _StatePickler(pickle.Pickler):
+    """pickle, plus what moto's models hold that pickle refuses (see the module's text)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, weakref.WeakValueDictionary):
+            return (weakref.WeakValueDictionary, (dict(obj.items()),))
+        if isinstance(obj, collections.defaultdict):
+            factory = obj.default_factory
+            if getattr(factory, "__name__", "") == "<lambda>":
+                assert factory is not None
+                kind = _dict_of_factory(factory)
+                return (collections.defaultdict, (kind,), None, None, iter(obj.items()))
+            return NotImplemented
+        if isinstance(obj, _LOCK_TYPES):
+            return (type(obj) if isinstance(obj, _LOCK_TYPES[0]) else threading.RLock, ())
+        return NotImplemented
+
+
+def _live_backends(loaded_only: bool) -> dict[str, BackendDict[Any]]:
+    """Each kept service's ``BackendDict``; ``loaded_only``: of the modules imported so far
+    (one never imported holds nothing, and importing it would cost seconds)."""
+    found: dict[str, BackendDict[Any]] = {}
+    for service, (module_name, variable) in SERVICES.items():
+        module = sys.modules.get(module_name)
+        if module is None and not loaded_only:
+            module = importlib.import_module(module_name)
+        # A module still being imported (CloudFormation's, in the background) holds nothing.
+        backends = getattr(module, variable, None)
+        if backends is not None:
+            found[service] = backends
+    return found
+
+
+@dataclass
+class _Payload:
+    backends: dict[str, dict[str, Any]]
+    deployments: list[tuple[Any, Any]]
+
+
+class StateDir:
+    """A folder holding one saved state; :meth:`load` and :meth:`save` the process's moto."""
+
+    def __init__(self, path: Path, host: MotoHost = HOST) -> None:
+        self.path = path
+        self._host = host
+
+    @property
+    def file(self) -> Path:
+        return self.path / STATE_FILE
+
+    def prepare(self, reset: bool = False) -> None:
+        """Make the folder (``reset``: empty of a saved state); :class:`StateError` if it
+        cannot be one."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if reset:
+                self.file.unlink(missing_ok=True)
+        except OSError as error:
+            raise StateError(f"cannot use {self.path} as a state folder: {error}") from None
+
+    def has_state(self) -> bool:
+        return self.file.is_file()
+
+    # Loading ---------------------------------------------------------------------------
+
+    def load(self) -> bool:
+        """Put the saved state into moto (False if there is none). Everything is read and
+        checked before moto is touched: a refused state changes nothing."""
+        if not self.has_state():
+            return False
+        payload = self._read()
+        self._apply(payload)
+        return True
+
+    def _read(self) -> _Payload:
+        fresh_start = f"start fresh with --reset, or delete {self.path}"
+        try:
+            with open(self.file, "rb") as stream:
+                written_by = pickle.load(stream)
+                if not isinstance(written_by, dict) or "format" not in written_by:
+                    raise ValueError("no version stamp")
+                expected = stamp()
+                if written_by != expected:
+                    raise StateError(
+                        f"the state in {self.path} was written by wslab "
+                        f"{written_by.get('wslab')} (moto {written_by.get('moto')}, format "
+                        f"{written_by.get('format')}); this is wslab {expected['wslab']} "
+                        f"(moto {expected['moto']}, format {FORMAT}): {fresh_start}"
+                    )
+                payload = pickle.load(stream)
+        except StateError:
+            raise
+        except Exception as error:  # a truncated or foreign file fails in many ways
+            raise StateError(
+                f"the state in {self.path} cannot be read ({type(error).__name__}: "
+                f"{' '.join(str(error).split())[:120]}): {fresh_start}"
+            ) from None
+        if not isinstance(payload, _Payload):
+            raise StateError(f"the state in {self.path} is not a wslab state: {fresh_start}")
+        return payload
+
+    def _apply(self, payload: _Payload) -> None:
+        live = _live_backends(loaded_only=False)
+        with self._hold_every_lock():
+            for service, backends in live.items():
+                backends.clear()
+                backends.update(payload.backends.get(service, {}))
+                instances: list[Any] = BackendDict._instances  # type: ignore[misc]
+                if backends and backends not in instances:
+                    instances.append(backends)  # what moto's reset clears
+            self._host.deployments.restore(payload.deployments)
+        self._host.changes.bump_all()
+
+    # Saving ----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write moto's state, atomically: a crash mid-save leaves the previous one."""
+        partial = self.file.with_name(STATE_FILE + ".partial")
+        with open(partial, "wb") as stream:
+            with self._hold_every_lock():
+                self._write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, self.file)
+
+    def _write(self, stream: IO[bytes]) -> None:
+        pickle.dump(stamp(), stream, protocol=pickle.HIGHEST_PROTOCOL)  # read on its own
+        pickler = _StatePickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        backends = {
+            service: dict(backend_dict)
+            for service, backend_dict in _live_backends(loaded_only=True).items()
+        }
+        pickler.dump(_Payload(backends, self._host.deployments.export()))
+
+    def _hold_every_lock(self) -> _EveryLock:
+        return _EveryLock([self._host.locks.of(service) for service in SERVICES])
+
+
+class _EveryLock:
+    """Every service's lock (those made so far and ``wanted``), all or none at a time."""
+
+    def __init__(self, wanted: list[ServiceLock]) -> None:
+        self._wanted = wanted
+        self._held: list[ServiceLock] = []
+
+    def __enter__(self) -> None:
+        locks = {lock.service: lock for lock in [*self._wanted, *HOST.locks.every()]}
+        ordered = [locks[name] for name in sorted(locks)]
+        while True:
+            for lock in ordered:
+                if not lock.acquire(timeout=_LOCK_ATTEMPT_S):
+                    self.__exit__()
+                    time.sleep(_LOCK_ATTEMPT_S)
+                    break
+                self._held.append(lock)
+            else:
+                return
+
+    def __exit__(self, *exc_info: object) -> None:
+        while self._held:
+            self._held.pop().release()
+
+
+class StateSaver:
+    """Saves the state within :data:`SAVE_INTERVAL_S` of a change, on a thread of its own.
+
+    A change is any move of the host's change counters: every call that changes a service
+    moves them, and so does storing functions' log lines. A save that fails is said once
+    (``warn``) and tried again at the next change.
+    """
+
+    def __init__(self, state: StateDir, warn: Callable[[str], None], host: MotoHost = HOST) -> None:
+        self._state = state
+        self._warn = warn
+        self._host = host
+        self._saved_at = host.changes.total()
+        self._stopped = threading.Event()
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name="state-saver", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(SAVE_INTERVAL_S):
+            self.save_if_changed()
+
+    def save_if_changed(self) -> None:
+        current = self._host.changes.total()
+        if current == self._saved_at:
+            return
+        try:
+            self._state.save()
+        except Exception as error:
+            if not self._failed:
+                self._warn(f"wslab local: cannot save the state in {self._state.path}: {error}")
+            self._failed = True
+            return
+        self._failed = False
+        self._saved_at = current
+
+    def stop(self) -> None:
+        """Stop saving in the background, then save what changed since the last save."""
+        self._stopped.set()
+        self._thread.join()
+        self.save_if_changed()
