@@ -9,7 +9,7 @@ service by service); here the file opens with a version stamp (wslab's version, 
 version, :data:`FORMAT`), read before anything else: a state written by another version
 is refused with one line, never half-loaded, and so is a file that does not unpickle.
 
-What does not pickle is handled by :class:`_StatePickler`, by name: moto's weak-value
+What does not pickle is handled by :class:`StatePickler`, by name: moto's weak-value
 dictionaries (Lambda's ARN lookups) keep their entries, a ``defaultdict`` made with a
 ``lambda`` gets the type the lambda makes, and a lock is saved as a new lock. What the
 stack derives from moto (the control plane's snapshots, Lambda's worker pools, the DynamoDB
@@ -49,6 +49,7 @@ __all__ = [
     "STATE_FILE",
     "StateDir",
     "StateError",
+    "StatePickler",
     "StateSaver",
     "stamp",
 ]
@@ -91,7 +92,7 @@ def _dict_of_factory(factory: Callable[[], Any]) -> type:
     return type(factory())
 
 
-class _StatePickler(pickle.Pickler):
+class StatePickler(pickle.Pickler):
     """pickle, plus what moto's models hold that pickle refuses (see the module's text)."""
 
     def reducer_override(self, obj: Any) -> Any:
@@ -218,7 +219,7 @@ class StateDir:
 
     def _write(self, stream: IO[bytes]) -> None:
         pickle.dump(stamp(), stream, protocol=pickle.HIGHEST_PROTOCOL)  # read on its own
-        pickler = _StatePickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = StatePickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
         backends = {
             service: dict(backend_dict)
             for service, backend_dict in _live_backends(loaded_only=True).items()
