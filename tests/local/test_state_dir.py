@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import pickle
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ from tests.support import clients_on, scaled
 from wslab.aws import Target
 from wslab.deploy.stack import ChatStack, deploy, ensure_token_secret
 from wslab.local.moto_ext.core.state import STATE_FILE, stamp
-from wslab.local.process import LocalAWSProcess
+from wslab.local.process import LocalAWSProcess, ensure_running, stop_background
 
 STACK = "kept"
 EXTRA_ITEMS = 50
@@ -185,6 +187,28 @@ async def _chat_answers(url: str, text: str) -> dict[str, Any]:
                 return dict(frame)
 
 
+async def _join_and_stay(url: str, joined: threading.Event) -> None:
+    """Join the chat's room at ``url``, then stay connected until the stack goes away."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws,
+    ):
+        await ws.send_json({"action": "joinroom"})
+        answer = await ws.receive_json(timeout=scaled(60))
+        assert answer.get("type") == "joined", answer
+        joined.set()
+        async for _ in ws:  # until the stack's close
+            pass
+
+
+def _connected_during_the_stop(url: str) -> threading.Thread:
+    joined = threading.Event()
+    client = threading.Thread(target=lambda: asyncio.run(_join_and_stay(url, joined)))
+    client.start()
+    assert joined.wait(scaled(60)), "the chat did not answer joinroom"
+    return client
+
+
 @pytest.fixture(scope="module")
 def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
     """A state made on one ``wslab local``, what it answered, and a second one started on
@@ -194,9 +218,11 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, .
     try:
         stack = ChatStack(Target.local(first.endpoint_url), STACK, say=lambda line: None)
         outputs = _make_state(stack, clients_on(first.endpoint_url))
+        client = _connected_during_the_stop(outputs["WebSocketURL"])
         before = _everything(clients_on(first.endpoint_url))
     finally:
         stopped_with = first.stop()
+    client.join(scaled(30))
     second = _started(state_dir, _port_of(first.endpoint_url))
     try:
         yield before, stopped_with, second, outputs, state_dir
@@ -227,9 +253,29 @@ def test_the_restored_chat_answers_on_a_new_connection(restarted: tuple[Any, ...
     _, _, second, outputs, _ = restarted
     frame = asyncio.run(_chat_answers(outputs["WebSocketURL"], "after the restart"))
     assert frame["text"] == "after the restart"
-    # The function's log lines of this stack's run are kept too, on the next save.
     groups = clients_on(second.endpoint_url)("logs").describe_log_groups()["logGroups"]
     assert any(group["logGroupName"].endswith(f"{STACK}-sendmessage") for group in groups)
+
+
+def test_a_connection_open_at_the_stop_is_gone_and_cleaned_up(
+    restarted: tuple[Any, ...],
+) -> None:
+    """A connection open when the stack stopped is still in the connections table after
+    the restart, as after a lost disconnect on AWS: the next broadcast meets 410
+    GoneException for it, and the chat removes it."""
+    before, _, second, outputs, _ = restarted
+    table = outputs["ConnectionsTableName"]
+    stale = {item["id"]["S"] for item in before["dynamodb"][table]["items"]}
+    assert stale, "the connection open at the stop was not in the table"
+    asyncio.run(_chat_answers(outputs["WebSocketURL"], "who is still here?"))
+    dynamodb = clients_on(second.endpoint_url)("dynamodb")
+    deadline = time.monotonic() + scaled(30)
+    while True:
+        left = {item["id"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        if not stale & left:
+            break
+        assert time.monotonic() < deadline, f"stale connections kept: {stale & left}"
+        time.sleep(0.1)
 
 
 def _local_exits(*args: str) -> subprocess.CompletedProcess[str]:
@@ -329,3 +375,31 @@ def test_a_killed_stack_keeps_what_was_saved_after_each_change(tmp_path: Path) -
         assert item["Item"] == {"id": {"S": "kept"}}
     finally:
         assert again.stop() == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_notebooks_background_stack_finds_its_state_again(tmp_path: Path) -> None:
+    """What a notebook starts (``ensure_running`` on a state folder), stopped as the
+    tutorial stops it, starts again with the table an earlier notebook made."""
+    port = _free_port()
+    endpoint = ensure_running(port, state_dir=tmp_path)
+    try:
+        clients_on(endpoint)("dynamodb").create_table(
+            TableName="notebook-table",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    finally:
+        assert stop_background(port)
+    endpoint = ensure_running(port, state_dir=tmp_path)
+    try:
+        tables = clients_on(endpoint)("dynamodb").list_tables()["TableNames"]
+        assert tables == ["notebook-table"]
+    finally:
+        assert stop_background(port)

@@ -250,14 +250,18 @@ def background_log_path(port: int = DEFAULT_PORT) -> Path:
     return Path(tempfile.gettempdir()) / f"wslab-local-{port}.log"
 
 
-def ensure_running(port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0) -> str:
-    """The endpoint of the stack on ``port``, started in the background if none answers."""
+def ensure_running(
+    port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0, state_dir: Path | None = None
+) -> str:
+    """The endpoint of the stack on ``port``, started in the background if none answers
+    (``state_dir``: one that keeps its state there, ``wslab local --state-dir``)."""
     loopback_without_proxy()
     found = health(port)
     if found is not None:
         return str(found["endpoint_url"])
     stack = LocalAWSProcess(
         port,
+        extra_args=["--state-dir", str(state_dir)] if state_dir is not None else [],
         startup_timeout_s=startup_timeout_s,
         own_session=True,  # outlives the notebook kernel that started it
         log_file=background_log_path(port),

@@ -258,6 +258,14 @@ class LocalAWS:
         if self._state is not None:
             self._saver = StateSaver(self._state, self._warn)
 
+    def _save_last(self) -> None:
+        """The last save: with the functions' last log lines, which the state keeps."""
+        assert self._saver is not None
+        if self._control is not None:
+            self._control.flush_logs()
+        self._saver.stop()
+        self._saver = None
+
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
@@ -303,6 +311,10 @@ class LocalAWS:
         if self.lambdas is not None:
             await self.lambdas.close()
             self.lambdas = None
+        if self._saver is not None:
+            # Before the port closes: whoever waits for it to close (stop_background, a
+            # restart on the same port) then finds every change saved.
+            await asyncio.to_thread(self._save_last)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -310,11 +322,8 @@ class LocalAWS:
             self._moto.close()
             self._moto = None
         if self._control is not None:
-            self._control.close()  # stores the last log lines, which the state keeps
+            self._control.close()
             self._control = None
-        if self._saver is not None:
-            await asyncio.to_thread(self._saver.stop)
-            self._saver = None
         if self._work_dir is not None:
             self._work_dir.remove()
             self._work_dir = None

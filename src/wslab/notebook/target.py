@@ -5,19 +5,48 @@ kernel and the next notebook sees the same tables; ``WSLAB_TARGET=aws`` sends th
 to a real account (region and credentials from the usual AWS configuration);
 ``WSLAB_ENDPOINT_URL`` points the notebooks at a local stack already running elsewhere (the
 notebook tests start one on a free port and set it).
+
+The local AWS a notebook starts keeps its state in a folder (:func:`state_dir`), so that a
+restarted kernel, or a laptop that rebooted mid-class, finds the tables and functions the
+earlier notebooks made.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from botocore.exceptions import ClientError
 
 from wslab.aws import LOCAL_REGION, Target, TargetError
 from wslab.notebook.names import ENDPOINT_VARIABLE, TARGET_VARIABLE, TutorialError, names
 
-__all__ = ["start", "target_from_environment", "target_kind"]
+__all__ = [
+    "STATE_DIR_VARIABLE",
+    "STATE_FOLDER",
+    "start",
+    "state_dir",
+    "target_from_environment",
+    "target_kind",
+]
+
+STATE_DIR_VARIABLE = "WSLAB_STATE_DIR"
+STATE_FOLDER = ".wslab-state"
+"""The state folder's name, in the project's checkout (git ignores it)."""
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the local AWS the notebooks start keeps its state: ``WSLAB_STATE_DIR``, or
+    ``.wslab-state`` in the project's checkout (in the current folder for an installed
+    package)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(STATE_DIR_VARIABLE, "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    from wslab.deploy.project import checkout_root
+
+    return (checkout_root() or Path.cwd()) / STATE_FOLDER
 
 
 def target_kind(environ: Mapping[str, str] | None = None) -> str:
@@ -60,7 +89,7 @@ def _started_here(started: list[str]) -> Callable[[], str]:
         from wslab.local.process import ensure_running, health
 
         fresh = health() is None
-        endpoint = ensure_running()
+        endpoint = ensure_running(state_dir=state_dir())
         if fresh:
             started.append(endpoint)
         return endpoint
@@ -79,9 +108,9 @@ def start() -> Target:
         print("Nothing here costs money; set WSLAB_TARGET=aws to run the same cells on AWS.")
         if started:
             print(
-                "This notebook started the local AWS: it keeps everything in memory, so what "
-                "earlier notebooks made before it last stopped is gone; each notebook makes "
-                "again what it needs first."
+                f"This notebook started the local AWS: it keeps what you make in {state_dir()}, "
+                "where a restarted kernel or computer finds it again (to start empty, stop it "
+                "and delete that folder)."
             )
         return target
     try:
