@@ -24,6 +24,7 @@ without waiting (all or none, then a short pause): a save never deadlocks with t
 from __future__ import annotations
 
 import collections
+import copyreg
 import importlib
 import os
 import pickle
@@ -75,7 +76,6 @@ SERVICES: dict[str, tuple[str, str]] = {
 """Each kept service's moto module and ``BackendDict``, by the name of its lock (the
 service's SigV4 signing name). Other services (SQS, SNS, KMS...) start empty."""
 
-_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _LOCK_ATTEMPT_S = 0.05
 
 
@@ -88,26 +88,44 @@ def stamp() -> dict[str, Any]:
     return {"format": FORMAT, "wslab": __version__, "moto": moto.__version__}
 
 
-def _dict_of_factory(factory: Callable[[], Any]) -> type:
-    return type(factory())
+def _weak_value_dictionary(mapping: weakref.WeakValueDictionary[Any, Any]) -> Any:
+    return (weakref.WeakValueDictionary, (dict(mapping.items()),))
+
+
+def _defaultdict(mapping: collections.defaultdict[Any, Any]) -> Any:
+    factory = mapping.default_factory
+    if factory is not None and getattr(factory, "__name__", "") == "<lambda>":
+        # moto's defaultdict(lambda: {}): the same dictionary, made by the type it makes.
+        return (collections.defaultdict, (type(factory()),), None, None, iter(mapping.items()))
+    return mapping.__reduce__()
+
+
+def _new_lock(lock: object) -> Any:
+    return (threading.Lock, ())
+
+
+def _new_rlock(lock: object) -> Any:
+    return (threading.RLock, ())
+
+
+_REDUCERS: dict[type, Callable[[Any], Any]] = {
+    **copyreg.dispatch_table,
+    weakref.WeakValueDictionary: _weak_value_dictionary,
+    collections.defaultdict: _defaultdict,
+    type(threading.Lock()): _new_lock,
+    type(threading.RLock()): _new_rlock,
+}
 
 
 class StatePickler(pickle.Pickler):
-    """pickle, plus what moto's models hold that pickle refuses (see the module's text)."""
+    """pickle, plus what moto's models hold that pickle refuses (see the module's text).
 
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, weakref.WeakValueDictionary):
-            return (weakref.WeakValueDictionary, (dict(obj.items()),))
-        if isinstance(obj, collections.defaultdict):
-            factory = obj.default_factory
-            if getattr(factory, "__name__", "") == "<lambda>":
-                assert factory is not None
-                kind = _dict_of_factory(factory)
-                return (collections.defaultdict, (kind,), None, None, iter(obj.items()))
-            return NotImplemented
-        if isinstance(obj, _LOCK_TYPES):
-            return (type(obj) if isinstance(obj, _LOCK_TYPES[0]) else threading.RLock, ())
-        return NotImplemented
+    By exact type, in a dispatch table: pickle looks them up in C, where a
+    ``reducer_override`` would be a Python call for every object saved."""
+
+    def __init__(self, file: IO[bytes], protocol: int = pickle.HIGHEST_PROTOCOL) -> None:
+        super().__init__(file, protocol)
+        self.dispatch_table = _REDUCERS
 
 
 def _live_backends(loaded_only: bool) -> dict[str, BackendDict[Any]]:
@@ -219,7 +237,7 @@ class StateDir:
 
     def _write(self, stream: IO[bytes]) -> None:
         pickle.dump(stamp(), stream, protocol=pickle.HIGHEST_PROTOCOL)  # read on its own
-        pickler = StatePickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = StatePickler(stream)
         backends = {
             service: dict(backend_dict)
             for service, backend_dict in _live_backends(loaded_only=True).items()

@@ -1,0 +1,72 @@
+"""moto_ext.core.state: what moto's models hold that plain pickle refuses, and how a saved
+state's version stamp is checked."""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wslab.local.moto_ext.core.state import STATE_FILE, StateDir, StateError, StatePickler, stamp
+
+
+class _Model:
+    """Something a weak-value dictionary can point at, as Lambda's ARN lookups do."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _round_trip(value: Any) -> Any:
+    stream = io.BytesIO()
+    StatePickler(stream).dump(value)
+    return pickle.loads(stream.getvalue())
+
+
+def test_plain_pickle_refuses_what_the_state_pickler_carries() -> None:
+    """The reason the pickler exists: moto's defaultdict(lambda: {}) and locks."""
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        pickle.dumps(collections.defaultdict(lambda: {}))
+    with pytest.raises(TypeError):
+        pickle.dumps(threading.Lock())
+
+
+def test_a_lambda_made_defaultdict_keeps_its_items_and_its_default() -> None:
+    aliases: collections.defaultdict[str, dict[str, int]] = collections.defaultdict(lambda: {})
+    aliases["f"]["live"] = 1
+    restored = _round_trip(aliases)
+    assert restored == {"f": {"live": 1}}
+    assert restored["new"] == {}
+
+
+def test_a_weak_value_dictionary_keeps_the_entries_whose_values_are_saved_too() -> None:
+    model = _Model("fn")
+    lookups: weakref.WeakValueDictionary[str, _Model] = weakref.WeakValueDictionary()
+    lookups["arn:fn"] = model
+    restored_models, restored_lookups = _round_trip(([model], lookups))
+    assert restored_lookups["arn:fn"] is restored_models[0]
+
+
+def test_locks_come_back_new_and_unlocked() -> None:
+    held, reentrant = threading.Lock(), threading.RLock()
+    held.acquire()
+    lock, rlock = _round_trip((held, reentrant))
+    assert lock.acquire(blocking=False)
+    assert rlock.acquire(blocking=False)
+
+
+def test_a_state_of_another_format_is_refused_before_its_content_is_read(
+    tmp_path: Path,
+) -> None:
+    """The stamp is read first: the content after it (here, garbage) is never unpickled."""
+    tmp_path.joinpath(STATE_FILE).write_bytes(
+        pickle.dumps({**stamp(), "format": 999}) + b"never read"
+    )
+    with pytest.raises(StateError, match="format 999"):
+        StateDir(tmp_path).load()
