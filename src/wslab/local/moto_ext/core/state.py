@@ -3,11 +3,13 @@
 The state is one pickle of the backends of the services the tutorial and its users' apps
 use (:data:`SERVICES`), with the API deployments the extensions keep beside moto's APIs,
 in one file so that what one service's objects point at in another (a stack's resources
-are the tables and functions themselves) stays one object after a load. This is how
-LocalStack's persistence keeps moto's ``BackendDict``\\ s (a pickle of each, visited
-service by service); here the file opens with a version stamp (wslab's version, moto's
-version, :data:`FORMAT`), read before anything else: a state written by another version
-is refused with one line, never half-loaded, and so is a file that does not unpickle.
+are the tables and functions themselves) stays one object after a load. LocalStack's
+persistence pickles moto's ``BackendDict``\\ s too (with dill, one file per service, found
+by a state visitor, saved in the background after calls that change a service); here the
+standard library's pickle is enough with the reducers below, and the file opens with a
+version stamp (wslab's version, moto's version, :data:`FORMAT`), read before anything
+else: a state written by another version is refused with one line, never half-loaded, and
+so is a file that does not unpickle.
 
 What does not pickle is handled by :class:`StatePickler`, by name: moto's weak-value
 dictionaries (Lambda's ARN lookups) keep their entries, a ``defaultdict`` made with a
