@@ -325,6 +325,20 @@ def test_a_corrupt_state_is_refused_with_one_line(tmp_path: Path, content: bytes
     assert tmp_path.joinpath(STATE_FILE).read_bytes() == content
 
 
+def test_a_folder_in_use_by_a_running_stack_is_refused_with_one_line(tmp_path: Path) -> None:
+    """Two stacks on one folder would overwrite each other's saves: the second is refused."""
+    first = _started(tmp_path)
+    try:
+        finished = _local_exits("--state-dir", str(tmp_path))
+    finally:
+        assert first.stop() == 0
+    assert finished.returncode == 1
+    assert finished.stderr.strip().splitlines() == [
+        f"wslab local: {tmp_path} is the state folder of another wslab local, still running: "
+        "stop it first, or give this one another --state-dir"
+    ]
+
+
 def test_reset_starts_empty_and_reset_needs_a_folder(tmp_path: Path) -> None:
     """``--reset`` forgets a saved (even unreadable) state; without ``--state-dir`` it is a
     one-line mistake."""

@@ -324,6 +324,8 @@ class LocalAWS:
         if self._control is not None:
             self._control.close()
             self._control = None
+        if self._state is not None:
+            self._state.release()
         if self._work_dir is not None:
             self._work_dir.remove()
             self._work_dir = None

@@ -7,12 +7,14 @@ import collections
 import io
 import pickle
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import scaled
 from wslab.local.moto_ext.core.state import STATE_FILE, StateDir, StateError, StatePickler, stamp
 
 
@@ -70,3 +72,33 @@ def test_a_state_of_another_format_is_refused_before_its_content_is_read(
     )
     with pytest.raises(StateError, match="format 999"):
         StateDir(tmp_path).load()
+
+
+def test_a_save_waits_for_a_stack_operation_without_deadlocking_with_it(tmp_path: Path) -> None:
+    """A stack operation holds CloudFormation's lock and takes another service's while a
+    save wants every lock: the save waits for the operation, and both finish."""
+    from wslab.local.moto_ext.core.host import MotoHost
+
+    host = MotoHost()
+    state = StateDir(tmp_path, host)
+    holding_stack = threading.Event()
+    took_api_gateway = threading.Event()
+
+    def stack_operation() -> None:
+        with host.locks.of("cloudformation"):
+            holding_stack.set()
+            time.sleep(0.05)  # the save starts meanwhile
+            with host.locks.of("apigateway"):  # sorts before "cloudformation"
+                took_api_gateway.set()
+
+    operation = threading.Thread(target=stack_operation)
+    operation.start()
+    assert holding_stack.wait(scaled(10))
+    saved = threading.Thread(target=state.save)
+    saved.start()
+    operation.join(scaled(10))
+    saved.join(scaled(10))
+    assert took_api_gateway.is_set()
+    assert not operation.is_alive() and not saved.is_alive(), "deadlocked"
+    with tmp_path.joinpath(STATE_FILE).open("rb") as stream:
+        assert pickle.load(stream) == stamp()

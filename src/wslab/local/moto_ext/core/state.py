@@ -19,8 +19,9 @@ index partitions, each API's ``ws://`` endpoint) is not saved: it is built again
 Open WebSocket connections are not moto's state and are gone after a restart.
 
 A save holds every service's lock, so it sees no call half-done. Calls of CloudFormation
-take other services' locks in the order their resources come, so the locks are taken
-without waiting (all or none, then a short pause): a save never deadlocks with them.
+take other services' locks in the order their resources come, so a save takes
+CloudFormation's first and the others all or none (:class:`_EveryLock`): it never
+deadlocks with them.
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ import moto
 from moto.core.base_backend import BackendDict
 
 from wslab import __version__
-from wslab.local.moto_ext.core.host import HOST, MotoHost, ServiceLock
+from wslab.local.moto_ext.core.host import HOST, MotoHost, ServiceLock, ServiceLocks
+from wslab.local.platform import try_lock
 
 __all__ = [
     "FORMAT",
+    "LOCK_FILE",
     "SAVE_INTERVAL_S",
     "SERVICES",
     "STATE_FILE",
@@ -60,6 +63,8 @@ __all__ = [
 FORMAT = 1
 """The layout of the state file; a change to what is saved or how bumps it."""
 STATE_FILE = "wslab-state.pickle"
+LOCK_FILE = "wslab-state.lock"
+"""Held by the one stack that uses the folder (two would overwrite each other's saves)."""
 SAVE_INTERVAL_S = 1.0
 """How long after a change the background saver writes it (at most one save a second)."""
 
@@ -78,7 +83,9 @@ SERVICES: dict[str, tuple[str, str]] = {
 """Each kept service's moto module and ``BackendDict``, by the name of its lock (the
 service's SigV4 signing name). Other services (SQS, SNS, KMS...) start empty."""
 
-_LOCK_ATTEMPT_S = 0.05
+_LOCK_ATTEMPT_S = 0.02
+# The lock a stack operation holds while it takes the others (``cloudformation/locking.py``).
+_LONGEST_HELD = "cloudformation"
 
 
 class StateError(Exception):
@@ -157,20 +164,36 @@ class StateDir:
     def __init__(self, path: Path, host: MotoHost = HOST) -> None:
         self.path = path
         self._host = host
+        self._claim: IO[str] | None = None
 
     @property
     def file(self) -> Path:
         return self.path / STATE_FILE
 
     def prepare(self, reset: bool = False) -> None:
-        """Make the folder (``reset``: empty of a saved state); :class:`StateError` if it
-        cannot be one."""
+        """Make the folder and claim it for this process until :meth:`release` (``reset``:
+        empty of a saved state); :class:`StateError` if it cannot be one, or if another
+        stack uses it."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            if reset:
-                self.file.unlink(missing_ok=True)
+            claim = open(self.path / LOCK_FILE, "a+")  # noqa: SIM115 - held while it runs
         except OSError as error:
             raise StateError(f"cannot use {self.path} as a state folder: {error}") from None
+        if not try_lock(claim):
+            claim.close()
+            raise StateError(
+                f"{self.path} is the state folder of another wslab local, still running: "
+                "stop it first, or give this one another --state-dir"
+            )
+        self._claim = claim
+        if reset:
+            self.file.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Let another stack use the folder (the system does it too when the process ends)."""
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
 
     def has_state(self) -> bool:
         return self.file.is_file()
@@ -247,21 +270,32 @@ class StateDir:
         pickler.dump(_Payload(backends, self._host.deployments.export()))
 
     def _hold_every_lock(self) -> _EveryLock:
-        return _EveryLock([self._host.locks.of(service) for service in SERVICES])
+        return _EveryLock(self._host.locks)
 
 
 class _EveryLock:
-    """Every service's lock (those made so far and ``wanted``), all or none at a time."""
+    """Every service's lock (those made so far and those of :data:`SERVICES`), all or none.
 
-    def __init__(self, wanted: list[ServiceLock]) -> None:
-        self._wanted = wanted
+    CloudFormation's goes first, taken with nothing else held: a stack operation holds it
+    for as long as it runs, taking other services' locks meanwhile, and a save waiting for
+    it holds nobody else up. The others are tried in turn for a moment; when one is busy,
+    all are let go and the round starts again.
+    """
+
+    def __init__(self, locks: ServiceLocks) -> None:
+        self._locks = locks
         self._held: list[ServiceLock] = []
 
     def __enter__(self) -> None:
-        locks = {lock.service: lock for lock in [*self._wanted, *HOST.locks.every()]}
-        ordered = [locks[name] for name in sorted(locks)]
+        by_service = {lock.service: lock for lock in self._locks.every()}
+        for service in SERVICES:
+            by_service[service] = self._locks.of(service)
+        first = by_service.pop(_LONGEST_HELD)
+        rest = [by_service[name] for name in sorted(by_service)]
         while True:
-            for lock in ordered:
+            first.acquire()
+            self._held.append(first)
+            for lock in rest:
                 if not lock.acquire(timeout=_LOCK_ATTEMPT_S):
                     self.__exit__()
                     time.sleep(_LOCK_ATTEMPT_S)
