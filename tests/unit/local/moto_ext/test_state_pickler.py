@@ -102,3 +102,25 @@ def test_a_save_waits_for_a_stack_operation_without_deadlocking_with_it(tmp_path
     assert not operation.is_alive() and not saved.is_alive(), "deadlocked"
     with tmp_path.joinpath(STATE_FILE).open("rb") as stream:
         assert pickle.load(stream) == stamp()
+
+
+def test_a_save_that_fails_is_said_once_and_tried_again_at_the_next_change(
+    tmp_path: Path,
+) -> None:
+    """A folder gone from under the stack: one warning, not one a second; the saver keeps
+    trying after each change."""
+    from wslab.local.moto_ext.core.host import MotoHost
+    from wslab.local.moto_ext.core.state import StateSaver
+
+    host = MotoHost()
+    warnings: list[str] = []
+    saver = StateSaver(StateDir(tmp_path / "gone", host), warnings.append, host)
+    try:
+        host.changes.bump("dynamodb")
+        saver.save_if_changed()
+        host.changes.bump("dynamodb")
+        saver.save_if_changed()
+    finally:
+        saver.stop()
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"wslab local: cannot save the state in {tmp_path / 'gone'}: ")

@@ -324,6 +324,7 @@ class StateSaver:
         self._saved_at = host.changes.total()
         self._stopped = threading.Event()
         self._failed = False
+        self._saving = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="state-saver", daemon=True)
         self._thread.start()
 
@@ -332,18 +333,19 @@ class StateSaver:
             self.save_if_changed()
 
     def save_if_changed(self) -> None:
-        current = self._host.changes.total()
-        if current == self._saved_at:
-            return
-        try:
-            self._state.save()
-        except Exception as error:
-            if not self._failed:
-                self._warn(f"wslab local: cannot save the state in {self._state.path}: {error}")
-            self._failed = True
-            return
-        self._failed = False
-        self._saved_at = current
+        with self._saving:  # the saver's thread, or a caller: one save at a time
+            current = self._host.changes.total()
+            if current == self._saved_at:
+                return
+            try:
+                self._state.save()
+            except Exception as error:
+                if not self._failed:
+                    self._warn(f"wslab local: cannot save the state in {self._state.path}: {error}")
+                self._failed = True
+                return
+            self._failed = False
+            self._saved_at = current
 
     def stop(self) -> None:
         """Stop saving in the background, then save what changed since the last save."""
