@@ -925,6 +925,41 @@ def _check_sdk_https_request() -> list[str]:
     return [] if "through https.request" in out else [f"the SDK did not call https.request: {out}"]
 
 
+def _check_state_backends() -> list[str]:
+    import importlib
+    import io
+    import pickle
+
+    from moto.core.base_backend import BackendDict
+
+    from wslab.local.moto_ext.core.state import SERVICES, StatePickler
+
+    broken = [
+        f"{module}.{variable}"
+        for module, variable in SERVICES.values()
+        if not isinstance(getattr(importlib.import_module(module), variable, None), BackendDict)
+    ]
+    if not isinstance(getattr(BackendDict, "_instances", None), list):
+        broken.append("BackendDict._instances")
+    from moto.awslambda.models import LambdaBackend
+
+    # Lambda's storage holds what plain pickle refuses (a weak-value dictionary of ARNs, a
+    # defaultdict made by a lambda): the state's pickler must carry it.
+    function = _moto_function()
+    backend = LambdaBackend(REGION, ACCOUNT)
+    backend._lambdas.put_function(function)
+    stream = io.BytesIO()
+    try:
+        StatePickler(stream).dump(backend)
+        restored = pickle.loads(stream.getvalue())
+    except Exception as error:  # what moto's models hold changed: a save would fail
+        return [*broken, f"a Lambda backend does not pickle: {error}"]
+    kept = restored._lambdas._arns.get(function.function_arn)
+    if kept is None or kept.code_bytes != function.code_bytes:
+        broken.append("LambdaStorage._arns / LambdaFunction.code_bytes")
+    return broken
+
+
 SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto apigatewayv2 url_paths (deployment routes added, dispatch replaced)": (
         "local/moto_ext/apigatewayv2/models.py",
@@ -1018,6 +1053,10 @@ SEAMS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "moto mock_random (ids moto's reset seeds)": (
         "local/moto_ext/apigatewayv2/models.py, core/control_plane.py",
         _check_mock_random,
+    ),
+    "moto's BackendDicts by module, BackendDict._instances, what its models hold (a saved state)": (
+        "local/moto_ext/core/state.py",
+        _check_state_backends,
     ),
     "aiohttp WebSocketResponse._post_start and its private state (frame guard, flow control)": (
         "local/gateway/websocket.py",

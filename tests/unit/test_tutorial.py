@@ -13,6 +13,7 @@ from websocket import WebSocketTimeoutException
 from tests.support import REGION, scaled
 from wslab.deploy.packaging import zip_sources
 from wslab.notebook import steps, tutorial, waits
+from wslab.notebook import target as notebook_target
 from wslab.notebook.tutorial import Step, Target, TutorialError
 
 
@@ -76,27 +77,50 @@ def test_start_says_where_the_notebook_runs(
 
 
 @pytest.mark.parametrize("running", [True, False])
-def test_start_says_when_it_started_a_fresh_stack_whose_state_lives_in_memory(
+def test_start_says_when_it_started_a_stack_that_keeps_its_state(
     endpoint_url: str,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     running: bool,
 ) -> None:
-    """Only a notebook that had to start the local AWS says its state is in memory."""
+    """Only a notebook that had to start the local AWS says where it keeps its state: the
+    folder it starts it on (``WSLAB_STATE_DIR`` here)."""
     from wslab.local import process
 
     monkeypatch.delenv(tutorial.ENDPOINT_VARIABLE, raising=False)
     monkeypatch.delenv(tutorial.TARGET_VARIABLE, raising=False)
+    monkeypatch.setenv(notebook_target.STATE_DIR_VARIABLE, str(tmp_path))
     monkeypatch.setattr(
         process, "health", lambda *_: {"endpoint_url": endpoint_url} if running else None
     )
-    monkeypatch.setattr(process, "ensure_running", lambda *_: endpoint_url)
+    started_on: list[Path | None] = []
+
+    def ensure_running(state_dir: Path | None = None) -> str:
+        started_on.append(state_dir)
+        return endpoint_url
+
+    monkeypatch.setattr(process, "ensure_running", ensure_running)
     tutorial.start()
     said = capsys.readouterr().out
-    assert ("keeps everything in memory" in said) is not running
+    assert started_on == [tmp_path]
+    assert (f"it keeps what you make in {tmp_path}" in said) is not running
     # ... and where its output goes, since no terminal shows it.
     assert (str(process.background_log_path()) in said) is not running
     assert ("`wslab logs <function>`" in said) is not running
+
+
+def test_the_notebooks_state_folder_is_in_the_checkout_unless_set() -> None:
+    """``.wslab-state`` in the project (git ignores it); ``WSLAB_STATE_DIR`` moves it."""
+    from wslab.deploy.project import checkout_root
+
+    root = checkout_root()
+    assert root is not None
+    assert notebook_target.state_dir({}) == root / ".wslab-state"
+    assert ".wslab-state/" in (root / ".gitignore").read_text().splitlines()
+    assert notebook_target.state_dir({notebook_target.STATE_DIR_VARIABLE: "/tmp/kept"}) == Path(
+        "/tmp/kept"
+    )
 
 
 def test_names_and_tags_share_the_prefix() -> None:

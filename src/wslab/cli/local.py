@@ -92,6 +92,21 @@ def add_parser(commands: Subcommands[argparse.ArgumentParser]) -> None:
             "wslab-local-<port>.log in the temporary folder and runs until stopped"
         ),
     )
+    local.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "keep what is created (tables and items, functions, APIs, stacks, IAM, secrets, "
+            "S3, logs) in DIR: saved within a second of each change and on stop, loaded on "
+            "the next start (default: in memory only)"
+        ),
+    )
+    local.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --state-dir: forget the saved state and start empty",
+    )
     local.set_defaults(run=_run)
 
 
@@ -159,6 +174,8 @@ def _start_in_background(args: argparse.Namespace) -> None:
         f"--lambda-concurrency={args.lambda_concurrency}",
         f"--idle-timeout={args.idle_timeout}",
         f"--max-connection-duration={args.max_connection_duration}",
+        *(["--state-dir", str(args.state_dir)] if args.state_dir else []),
+        *(["--reset"] if args.reset else []),
     ]
     try:
         endpoint_url = ensure_running(args.port, extra_args=extra)
@@ -190,7 +207,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
     from wslab.client.page import CHAT_PAGE
     from wslab.local.defaults import CHAT_PAGE_PATH
     from wslab.local.gateway.server import GatewaySettings
-    from wslab.local.stack import LocalAWS
+    from wslab.local.stack import LocalAWS, StateError
 
     # moto's request threads share the interpreter with the event loop that carries every
     # WebSocket frame: hand it back sooner than the default 5 ms.
@@ -205,11 +222,18 @@ async def _serve_local(args: argparse.Namespace) -> None:
         ),
         pages={CHAT_PAGE_PATH: CHAT_PAGE},
         debug=debug,
+        state_dir=args.state_dir,
+        reset_state=args.reset,
     )
+    if args.reset and args.state_dir is None:
+        raise SystemExit("wslab local: --reset needs --state-dir DIR (the folder to empty)")
     stop = asyncio.Event()
     on_stop_signals(asyncio.get_running_loop(), stop.set)
     try:
         await stack.start()
+    except StateError as error:
+        await stack.stop()
+        raise SystemExit(f"wslab local: {error}") from None
     except OSError as error:
         await stack.stop()
         raise SystemExit(f"wslab local: cannot listen on 127.0.0.1:{args.port}: {error}") from None
@@ -220,13 +244,7 @@ async def _serve_local(args: argparse.Namespace) -> None:
         flush=True,
     )
     _print_chat_page(stack.endpoint_url)
-    print(
-        "wslab local: what you create here (tables, functions, APIs, stacks, connections) "
-        "lives in this process's memory only: it is gone when it stops, and a new start "
-        "begins empty.",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(_persistence_banner(args.state_dir, stack.restored), file=sys.stderr, flush=True)
     if debug is not None:
         _announce_debugging(debug)
     try:
@@ -239,6 +257,21 @@ async def _serve_local(args: argparse.Namespace) -> None:
         # second with 10,000): none of them needs collecting now.
         gc.disable()
         gc.freeze()
+
+
+def _persistence_banner(state_dir: Path | None, restored: bool) -> str:
+    if state_dir is None:
+        return (
+            "wslab local: what you create here (tables, functions, APIs, stacks, connections) "
+            "lives in this process's memory only: it is gone when it stops, and a new start "
+            "begins empty."
+        )
+    where = "restored from" if restored else "saved in"
+    return (
+        f"wslab local: what you create here is {where} {state_dir} (saved within a second of "
+        "each change and on stop); open WebSocket connections do not survive a restart. "
+        "--reset starts empty."
+    )
 
 
 def _run_fast(main: Coroutine[Any, Any, None]) -> None:

@@ -213,6 +213,15 @@ class LocalAWSProcess:
             thread.join(2)
         return self._process.returncode
 
+    def kill(self) -> int | None:
+        """End it at once, as a crash or a power cut would: it saves nothing on the way out.
+        Returns the exit code."""
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            self._process.kill()
+        return self.stop()
+
     def __enter__(self) -> LocalAWSProcess:
         self.start()
         return self
@@ -242,17 +251,21 @@ def background_log_path(port: int = DEFAULT_PORT) -> Path:
 
 
 def ensure_running(
-    port: int = DEFAULT_PORT, startup_timeout_s: float = 60.0, extra_args: Sequence[str] = ()
+    port: int = DEFAULT_PORT,
+    startup_timeout_s: float = 60.0,
+    extra_args: Sequence[str] = (),
+    state_dir: Path | None = None,
 ) -> str:
     """The endpoint of the stack on ``port``, started in the background if none answers
-    (with ``extra_args`` for ``wslab local``)."""
+    (with ``extra_args`` for ``wslab local``; ``state_dir``: one that keeps its state there,
+    ``wslab local --state-dir``)."""
     loopback_without_proxy()
     found = health(port)
     if found is not None:
         return str(found["endpoint_url"])
     stack = LocalAWSProcess(
         port,
-        extra_args,
+        extra_args=[*extra_args, *(["--state-dir", str(state_dir)] if state_dir else [])],
         startup_timeout_s=startup_timeout_s,
         own_session=True,  # outlives the notebook kernel that started it
         log_file=background_log_path(port),

@@ -12,7 +12,9 @@ itself, serves the static pages it is given (``wslab local``: the browser chat p
 ``/_wslab/chat/``), and hands everything else to
 moto, called in-process.
 
-What a stack creates lives in memory, in moto's backends: it is gone when the stack stops.
+What a stack creates lives in memory, in moto's backends: it is gone when the stack stops,
+unless the stack is given a ``state_dir``, where it is saved within a second of each change
+and on stop, and from where the next stack on that folder starts (``moto_ext/core/state.py``).
 moto's backends are process-wide, so one stack at a time may run in a process.
 """
 
@@ -27,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -42,12 +45,13 @@ from wslab.local.moto_ext.apigatewayv2.service_integrations import ServiceIntegr
 from wslab.local.moto_ext.core.control_plane import MotoControlPlane
 from wslab.local.moto_ext.core.host import HOST
 from wslab.local.moto_ext.core.moto_app import MotoApp
+from wslab.local.moto_ext.core.state import StateDir, StateError, StateSaver
 from wslab.local.pages import StaticFolder, add_static_folder
 from wslab.local.runtime.debugging import DebugTarget
 from wslab.local.runtime.service import LambdaService
 from wslab.local.workdir import WorkDir, remove_orphans
 
-__all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS"]
+__all__ = ["DEFAULT_PORT", "HEALTH_PATH", "LocalAWS", "StateError"]
 
 
 # The credential scope of SigV4-signed CloudFormation calls.
@@ -139,12 +143,16 @@ class LocalAWS:
         warn: Callable[[str], None] | None = None,
         pages: Mapping[str, StaticFolder] | None = None,
         debug: DebugTarget | None = None,
+        state_dir: Path | None = None,
+        reset_state: bool = False,
     ) -> None:
         """``log``: where access-log and function lines go (standard output, batched);
         ``warn``: where warnings about the stack itself go (standard error); ``pages``:
         static folders to serve, by URL path (``wslab local`` serves the chat page);
         ``debug``: the function whose environment runs under a debugger, waited for
-        without timeouts."""
+        without timeouts; ``state_dir``: where what is created is kept across a stop and a
+        start (``reset_state``: forgetting what it held); a state that cannot be loaded stops
+        the start with :class:`StateError`."""
         self._host = host
         self._requested_port = port
         self._lambda_concurrency = lambda_concurrency
@@ -162,6 +170,11 @@ class LocalAWS:
         self._port: int | None = None
         self._started_at = 0.0
         self._cloudformation_ready: asyncio.Future[None] | None = None
+        self._state = StateDir(state_dir) if state_dir is not None else None
+        self._reset_state = reset_state
+        self._saver: StateSaver | None = None
+        self.restored = False
+        """Whether the stack started from a saved state."""
         self._aiohttp_log = _OneLine(self._warn)
         self._control: MotoControlPlane | None = None
         self._moto: MotoApp | None = None
@@ -189,11 +202,21 @@ class LocalAWS:
         loop = asyncio.get_running_loop()
         if self._batched is not None:
             self._batched.bind(loop)
-        # moto builds a service's URL map on its first request: extend it before that.
-        moto_ext.install(cloudformation=False)
-        # moto's CloudFormation takes seconds to import (it loads every service it models):
-        # it loads in the background, and only CloudFormation calls wait for it.
-        self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
+        if self._state is not None:
+            self._state.prepare(reset=self._reset_state)
+        if self._state is not None and self._state.has_state():
+            # A saved state holds CloudFormation's models (and the extensions' classes):
+            # everything is installed before it is read, and it is read before any call.
+            await asyncio.to_thread(moto_ext.install)
+            self.restored = await asyncio.to_thread(self._state.load)
+            self._cloudformation_ready = loop.create_future()
+            self._cloudformation_ready.set_result(None)
+        else:
+            # moto builds a service's URL map on its first request: extend it before that.
+            moto_ext.install(cloudformation=False)
+            # moto's CloudFormation takes seconds to import (it loads every service it
+            # models): it loads in the background, and only CloudFormation calls wait.
+            self._cloudformation_ready = _in_daemon_thread(moto_ext.install_cloudformation)
         self._started_at = time.monotonic()
         aiohttp_logger = logging.getLogger("aiohttp")
         aiohttp_logger.addHandler(self._aiohttp_log)
@@ -248,6 +271,16 @@ class LocalAWS:
             self._log,
             services=ServiceIntegrations(self._moto, self._control),
         )
+        if self._state is not None:
+            self._saver = StateSaver(self._state, self._warn)
+
+    def _save_last(self) -> None:
+        """The last save: with the functions' last log lines, which the state keeps."""
+        assert self._saver is not None
+        if self._control is not None:
+            self._control.flush_logs()
+        self._saver.stop()
+        self._saver = None
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -294,6 +327,10 @@ class LocalAWS:
         if self.lambdas is not None:
             await self.lambdas.close()
             self.lambdas = None
+        if self._saver is not None:
+            # Before the port closes: whoever waits for it to close (stop_background, a
+            # restart on the same port) then finds every change saved.
+            await asyncio.to_thread(self._save_last)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -303,6 +340,8 @@ class LocalAWS:
         if self._control is not None:
             self._control.close()
             self._control = None
+        if self._state is not None:
+            self._state.release()
         if self._work_dir is not None:
             self._work_dir.remove()
             self._work_dir = None

@@ -10,6 +10,10 @@ A stack started by a notebook has no terminal: everything it prints, the handler
 among them, goes to a file in the system's temporary folder (``background_log_path``);
 :func:`local_log` says which, and names ``wslab logs``, which reads one function's log from
 CloudWatch Logs instead (on AWS too).
+
+The local AWS a notebook starts keeps its state in a folder (:func:`state_dir`), so that a
+restarted kernel, or a laptop that rebooted mid-class, finds the tables and functions the
+earlier notebooks made.
 """
 
 from __future__ import annotations
@@ -29,10 +33,13 @@ from wslab.notebook.names import ENDPOINT_VARIABLE, TARGET_VARIABLE, TutorialErr
 
 __all__ = [
     "LOGS_COMMAND",
+    "STATE_DIR_VARIABLE",
+    "STATE_FOLDER",
     "background_log_notice",
     "local_log",
     "partition",
     "start",
+    "state_dir",
     "target_from_environment",
     "target_kind",
 ]
@@ -40,6 +47,23 @@ __all__ = [
 LOGS_COMMAND = "wslab logs <function>"
 # A file written before the stack now on the port started belongs to an earlier one.
 _CLOCK_SLACK_S = 5.0
+
+STATE_DIR_VARIABLE = "WSLAB_STATE_DIR"
+STATE_FOLDER = ".wslab-state"
+"""The state folder's name, in the project's checkout (git ignores it)."""
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the local AWS the notebooks start keeps its state: ``WSLAB_STATE_DIR``, or
+    ``.wslab-state`` in the project's checkout (in the current folder for an installed
+    package)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(STATE_DIR_VARIABLE, "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    from wslab.deploy.project import checkout_root
+
+    return (checkout_root() or Path.cwd()) / STATE_FOLDER
 
 
 def target_kind(environ: Mapping[str, str] | None = None) -> str:
@@ -82,7 +106,7 @@ def _started_here(started: list[str]) -> Callable[[], str]:
         from wslab.local.process import ensure_running, health
 
         fresh = health() is None
-        endpoint = ensure_running()
+        endpoint = ensure_running(state_dir=state_dir())
         if fresh:
             started.append(endpoint)
         return endpoint
@@ -115,9 +139,9 @@ def start() -> Target:
             from wslab.local.process import background_log_path
 
             print(
-                "This notebook started the local AWS: it keeps everything in memory, so what "
-                "earlier notebooks made before it last stopped is gone; each notebook makes "
-                "again what it needs first."
+                f"This notebook started the local AWS: it keeps what you make in {state_dir()}, "
+                "where a restarted kernel or computer finds it again (to start empty, stop it "
+                "and delete that folder)."
             )
             print(background_log_notice(background_log_path()))
         return target

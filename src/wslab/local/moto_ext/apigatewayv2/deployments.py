@@ -233,3 +233,15 @@ class DeploymentStore:
                 for name, state in self._of(api).stages.items()
                 if state.deployment_id == deployment_id
             ]
+
+    def export(self) -> list[tuple[Any, _ApiDeployments]]:
+        """Every API's deployments and stages, for a saved state (pickled with the APIs)."""
+        with self._lock:
+            return list(self._by_api.items())
+
+    def restore(self, saved: list[tuple[Any, _ApiDeployments]]) -> None:
+        """Replace every API's deployments and stages with those of a saved state."""
+        with self._lock:
+            self._by_api.clear()
+            for api, state in saved:
+                self._by_api[api] = state

@@ -449,6 +449,8 @@ class MotoControlPlane:
                 pending, self._pending_logs = self._pending_logs, []
             for spec, stream, lines in pending:
                 self._put_logs(spec, stream, lines)
+            if pending:
+                self._host.changes.bump(LOGS)  # a saved state keeps them (core/state.py)
 
     @staticmethod
     def _put_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:

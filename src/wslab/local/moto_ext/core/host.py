@@ -55,6 +55,11 @@ class ChangeCounters:
             for service in services:
                 self._counts[service] += 1
 
+    def total(self) -> int:
+        """The sum of every counter: it moves whenever anything changed."""
+        with self._lock:
+            return sum(self._counts.values())
+
     def bump_all(self) -> None:
         with self._lock:
             for service in list(self._counts):
@@ -111,6 +116,11 @@ class ServiceLocks:
             with self._guard:
                 lock = self._locks.setdefault(service, ServiceLock(service, self))
         return lock
+
+    def every(self) -> list[ServiceLock]:
+        """Every lock made so far."""
+        with self._guard:
+            return list(self._locks.values())
 
     @contextmanager
     def holding(self, *services: str) -> Iterator[None]:
