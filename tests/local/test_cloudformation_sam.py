@@ -434,6 +434,34 @@ def test_a_local_code_uri_says_to_package_first(aws: Any, unique: str) -> None:
     cfn.delete_stack(StackName=f"sam-local-{unique}")
 
 
+def test_a_local_globals_code_uri_every_function_overrides_is_no_refusal(
+    aws: Any, unique: str, packaged: dict[str, str]
+) -> None:
+    """What ``sam deploy`` sends: each function's CodeUri packaged to S3, Globals' CodeUri
+    left as written (``./src``). No function uses the global one: the stack is created."""
+    cfn = aws("cloudformation")
+    template = _one_function(packaged["onconnect"])
+    template["Globals"] = {"Function": {"CodeUri": "./src", "Timeout": 15}}
+    name = f"sam-globals-{unique}"
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=_parameters(unique),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1})
+    del template["Resources"]["Function"]["Properties"]["CodeUri"]  # now it uses ./src
+    message = refused(
+        cfn.create_stack,
+        StackName=f"{name}-2",
+        TemplateBody=json.dumps(template),
+        Parameters=_parameters(unique),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    assert "Globals/Function/CodeUri is './src', a local path" in message
+    cfn.delete_stack(StackName=name)
+
+
 def test_an_invalid_sam_template_fails_with_the_translators_reason(
     aws: Any, unique: str, packaged: dict[str, str]
 ) -> None:

@@ -47,21 +47,25 @@ def declared(template: Mapping[str, Any]) -> list[str]:
 
 
 def _local_code(template: Mapping[str, Any]) -> str | None:
-    """The first package location in the template that is a local path, not S3."""
+    """The first package location in the template that is a local path, not S3, and that
+    a resource uses: a ``Globals`` value only counts for the resources without their own
+    (``sam deploy`` packages each function's ``CodeUri`` and leaves ``Globals`` as written)."""
     globals_ = template.get("Globals") or {}
-    places: list[tuple[str, Any]] = []
     for kind, name in _CODE_LOCATIONS:
         section = globals_.get(_GLOBALS.get(kind, ""), {}) if isinstance(globals_, dict) else {}
-        if isinstance(section, dict) and name in section:
-            places.append((f"Globals/{_GLOBALS[kind]}/{name}", section[name]))
+        shared = section.get(name) if isinstance(section, dict) else None
         for logical_id, resource in (template.get("Resources") or {}).items():
-            if isinstance(resource, dict) and resource.get("Type") == kind:
-                properties = resource.get("Properties") or {}
-                if name in properties:
-                    places.append((f"{logical_id}/{name}", properties[name]))
-    for where, value in places:
-        if isinstance(value, str) and not value.startswith("s3://"):
-            return f"{where} is {value!r}"
+            if not isinstance(resource, dict) or resource.get("Type") != kind:
+                continue
+            properties = resource.get("Properties") or {}
+            if name in properties:
+                where, value = f"{logical_id}/{name}", properties[name]
+            elif "InlineCode" in properties:
+                continue
+            else:
+                where, value = f"Globals/{_GLOBALS.get(kind)}/{name}", shared
+            if isinstance(value, str) and not value.startswith("s3://"):
+                return f"{where} is {value!r}"
     return None
 
 
