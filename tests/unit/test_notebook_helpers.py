@@ -92,6 +92,7 @@ def test_stored_outputs_are_rewritten_to_the_default_port(tmp_path: Path) -> Non
     cell = nbformat.v4.new_code_cell("print(url)")
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="ws://127.0.0.1:40123/abc/prod\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="The local AWS on port 40123 was"),
         nbformat.v4.new_output(
             "display_data", data={"text/plain": "http://127.0.0.1:40123/", "image/png": "AAAA"}
         ),
@@ -102,7 +103,8 @@ def test_stored_outputs_are_rewritten_to_the_default_port(tmp_path: Path) -> Non
     store_as_on_default_port(path, "http://127.0.0.1:40123")
     (stored,) = nbformat.read(path, as_version=4).cells
     assert stored.outputs[0]["text"] == "ws://127.0.0.1:4577/abc/prod\n"
-    assert stored.outputs[1]["data"]["text/plain"] == "http://127.0.0.1:4577/"
+    assert stored.outputs[1]["text"] == "The local AWS on port 4577 was"  # tutorial.local_log()
+    assert stored.outputs[2]["data"]["text/plain"] == "http://127.0.0.1:4577/"
     assert stored.source == "requests.get('http://127.0.0.1:40123/')"
 
 
