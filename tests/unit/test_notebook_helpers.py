@@ -21,6 +21,7 @@ from wslab.deploy import project
 from wslab.local.process import loopback_without_proxy
 from wslab.notebook import commands, excerpts
 from wslab.notebook.outputs import store_as_on_default_port
+from wslab.notebook.target import commands_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,3 +138,16 @@ def test_without_a_proxy_the_environment_is_left_alone() -> None:
     environ = {"PATH": "/usr/bin"}
     loopback_without_proxy(environ)
     assert environ == {"PATH": "/usr/bin"}
+
+
+def test_the_kernels_commands_come_first_on_path_once() -> None:
+    """``!wslab ...`` in a cell runs the kernel's own wslab, as in an activated environment."""
+    bin_dir = str(Path(sys.executable).parent)
+    environ = {"PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin"])}
+    commands_on_path(environ)
+    assert environ["PATH"].split(os.pathsep) == [bin_dir, "/usr/local/bin", "/usr/bin"]
+    commands_on_path(environ)  # a second notebook's start() adds nothing
+    assert environ["PATH"].split(os.pathsep) == [bin_dir, "/usr/local/bin", "/usr/bin"]
+    empty: dict[str, str] = {}
+    commands_on_path(empty)
+    assert empty["PATH"] == bin_dir
