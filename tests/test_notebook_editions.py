@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 from tests.solutions import sections
 from wslab.notebook.outputs import editions
@@ -65,8 +66,10 @@ class _MaskReaderText(ast.NodeTransformer):
 
 
 def shape(source: str) -> str:
-    """The code of a cell as compared between editions (see the module's docstring)."""
-    return ast.dump(_MaskReaderText().visit(ast.parse(source)))
+    """The code of a cell as compared between editions (see the module's docstring). A cell
+    with IPython's syntax (``%%writefile``, ``!``) is compared as the Python IPython runs."""
+    python = TransformerManager().transform_cell(source)
+    return ast.dump(_MaskReaderText().visit(ast.parse(python)))
 
 
 def tool_comments(source: str) -> list[str]:
@@ -106,6 +109,9 @@ def test_the_comparison_lets_reader_text_differ_and_nothing_else() -> None:
         cell.replace("return", "print(1)\n    return"),  # a statement more
     ):
         assert shape(changed) != shape(cell), changed
+    written = "%%writefile {path}\ndef handler(event, context):\n    return 200\n"
+    assert shape(written) == shape(written)
+    assert shape(written.replace("200", "400")) != shape(written)  # the file's text counts
 
 
 def test_the_chinese_solutions_hold_the_same_code_and_output() -> None:

@@ -21,6 +21,7 @@ from wslab.deploy import project
 from wslab.local.process import loopback_without_proxy
 from wslab.notebook import commands, excerpts
 from wslab.notebook.outputs import store_as_on_default_port
+from wslab.notebook.target import commands_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +93,7 @@ def test_stored_outputs_are_rewritten_to_the_default_port(tmp_path: Path) -> Non
     cell = nbformat.v4.new_code_cell("print(url)")
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="ws://127.0.0.1:40123/abc/prod\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="The local AWS on port 40123 was"),
         nbformat.v4.new_output(
             "display_data", data={"text/plain": "http://127.0.0.1:40123/", "image/png": "AAAA"}
         ),
@@ -102,7 +104,8 @@ def test_stored_outputs_are_rewritten_to_the_default_port(tmp_path: Path) -> Non
     store_as_on_default_port(path, "http://127.0.0.1:40123")
     (stored,) = nbformat.read(path, as_version=4).cells
     assert stored.outputs[0]["text"] == "ws://127.0.0.1:4577/abc/prod\n"
-    assert stored.outputs[1]["data"]["text/plain"] == "http://127.0.0.1:4577/"
+    assert stored.outputs[1]["text"] == "The local AWS on port 4577 was"  # tutorial.local_log()
+    assert stored.outputs[2]["data"]["text/plain"] == "http://127.0.0.1:4577/"
     assert stored.source == "requests.get('http://127.0.0.1:40123/')"
 
 
@@ -135,3 +138,16 @@ def test_without_a_proxy_the_environment_is_left_alone() -> None:
     environ = {"PATH": "/usr/bin"}
     loopback_without_proxy(environ)
     assert environ == {"PATH": "/usr/bin"}
+
+
+def test_the_kernels_commands_come_first_on_path_once() -> None:
+    """``!wslab ...`` in a cell runs the kernel's own wslab, as in an activated environment."""
+    bin_dir = str(Path(sys.executable).parent)
+    environ = {"PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin"])}
+    commands_on_path(environ)
+    assert environ["PATH"].split(os.pathsep) == [bin_dir, "/usr/local/bin", "/usr/bin"]
+    commands_on_path(environ)  # a second notebook's start() adds nothing
+    assert environ["PATH"].split(os.pathsep) == [bin_dir, "/usr/local/bin", "/usr/bin"]
+    empty: dict[str, str] = {}
+    commands_on_path(empty)
+    assert empty["PATH"] == bin_dir

@@ -30,21 +30,27 @@ def _replace(value: Any, old: str, new: str) -> Any:
     return value
 
 
+def _on_default_port(value: Any, port: int) -> Any:
+    """``value`` with the port as a URL's (``127.0.0.1:<port>``) and as ``tutorial.local_log``
+    names it (``port <port>``) replaced by the default port."""
+    at_host = _replace(value, f"127.0.0.1:{port}", f"127.0.0.1:{DEFAULT_PORT}")
+    return _replace(at_host, f"port {port}", f"port {DEFAULT_PORT}")
+
+
 def store_as_on_default_port(path: Path, endpoint_url: str) -> None:
     """Rewrite the outputs stored in the notebook ``path``, which ran against the local AWS
     at ``endpoint_url``, as if it had run on the default port."""
     import nbformat
 
-    host = urlsplit(endpoint_url).netloc
-    default = f"127.0.0.1:{DEFAULT_PORT}"
+    port = urlsplit(endpoint_url).port or DEFAULT_PORT
     notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if "text" in output:
-                output["text"] = _replace(output["text"], host, default)
+                output["text"] = _on_default_port(output["text"], port)
             for mime, value in output.get("data", {}).items():
                 if mime.startswith("text/"):
-                    output["data"][mime] = _replace(value, host, default)
+                    output["data"][mime] = _on_default_port(value, port)
     nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
 
 

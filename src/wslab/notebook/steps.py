@@ -80,21 +80,25 @@ def lambda_role(target: Target, role_name: str, statements: Iterable[Mapping[str
     return str(role["Arn"])
 
 
-def create_or_update_function(target: Target, package: bytes, **settings: Any) -> dict[str, Any]:
+def create_or_update_function(
+    target: Target, package: bytes | Mapping[str, Any], **settings: Any
+) -> dict[str, Any]:
     """``CreateFunction`` with ``settings`` (``FunctionName``, ``Role``, ``Handler``, ...), or,
     when it exists, ``UpdateFunctionCode`` and ``UpdateFunctionConfiguration``, as notebook 02
-    does; returns the function's configuration once it is active and updated."""
+    does; returns the function's configuration once it is active and updated. ``package``: a
+    zip, or a ``Code`` mapping (``own_code.function_code``'s folder)."""
     lambda_ = target.client("lambda")
     name = settings["FunctionName"]
+    code = {"ZipFile": package} if isinstance(package, bytes) else dict(package)
     try:
         when_role_is_ready(
             lambda_.create_function,
-            Code={"ZipFile": package},
+            Code=code,
             Tags=dict(names().tags),
             **settings,
         )
     except lambda_.exceptions.ResourceConflictException:
-        lambda_.update_function_code(FunctionName=name, ZipFile=package)
+        lambda_.update_function_code(FunctionName=name, **code)
         lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
         lambda_.update_function_configuration(**settings)
     lambda_.get_waiter("function_active_v2").wait(FunctionName=name)

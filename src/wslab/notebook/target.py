@@ -19,8 +19,9 @@ earlier notebooks made.
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ __all__ = [
     "STATE_DIR_VARIABLE",
     "STATE_FOLDER",
     "background_log_notice",
+    "commands_on_path",
     "local_log",
     "partition",
     "start",
@@ -126,10 +128,22 @@ def partition(target: Target) -> str:
         return str(target.client("sts").get_caller_identity()["Arn"]).split(":")[1]
 
 
+def commands_on_path(environ: MutableMapping[str, str] | None = None) -> None:
+    """Put the kernel's own ``bin`` folder first on ``PATH``, as a terminal with the virtual
+    environment activated has it: then ``!wslab logs ...`` in a cell runs this ``wslab``.
+    JupyterLab started as ``.venv/bin/jupyter`` (``make lab``) does not put it there."""
+    env = os.environ if environ is None else environ
+    bin_dir = str(Path(sys.executable).parent)
+    folders = [folder for folder in env.get("PATH", "").split(os.pathsep) if folder]
+    if bin_dir not in folders:
+        env["PATH"] = os.pathsep.join([bin_dir, *folders])
+
+
 def start() -> Target:
     """The first cell of every notebook: check the names, choose the target and say which
     it is."""
     names()  # a bad WSLAB_PREFIX is refused here, before anything is made
+    commands_on_path()
     started: list[str] = []
     target = target_from_environment(ensure_local=_started_here(started))
     if target.is_local:

@@ -15,6 +15,8 @@ learner would type against AWS. This module gathers what helps with the rest:
 - **waiting** for frames, log lines, roles (:mod:`wslab.notebook.waits`);
 - **order** between notebooks and the steps an earlier one taught
   (:mod:`wslab.notebook.steps`);
+- **the learner's own code**: a folder run with hot reload, edited
+  (:mod:`wslab.notebook.own_code`);
 - **cleanup**: what is left (:mod:`wslab.notebook.cleanup`);
 - **logs**: where the background local AWS writes its output (:mod:`wslab.notebook.target`).
 """
@@ -39,6 +41,7 @@ from wslab.notebook.names import (
     prefix_from_environment,
     tag_list,
 )
+from wslab.notebook.own_code import edit_code, function_code
 from wslab.notebook.page import chat_page
 from wslab.notebook.steps import (
     STEPS,
@@ -94,7 +97,9 @@ __all__ = [
     "TutorialError",
     "chat_page",
     "create_or_update_function",
+    "edit_code",
     "find_api",
+    "function_code",
     "lambda_role",
     "leftovers",
     "let_deployment_settle",
