@@ -36,9 +36,15 @@ def test_the_package_list_is_every_package_under_src() -> None:
 
 
 def test_the_wheel_holds_the_handlers_and_the_template(wheel: Path) -> None:
-    """The handlers, the template, and the Node.js runtime client (package data)."""
+    """The handlers (Python and Node.js, not their tests a team copies), the template, and
+    the Node.js runtime client (package data)."""
     names = set(zipfile.ZipFile(wheel).namelist())
-    handlers = {p.relative_to(ROOT).as_posix() for p in (ROOT / "lambda_src").rglob("*.py")}
+    handlers = {
+        p.relative_to(ROOT).as_posix()
+        for pattern in ("chat/*.py", "chat-nodejs/*.mjs")
+        for p in (ROOT / "lambda_src").glob(pattern)
+    }
+    assert len(handlers) > 20
     assert {f"wslab/_project/{name}" for name in handlers} <= names
     assert "wslab/_project/cloudformation/template.yaml" in names
     assert "wslab/py.typed" in names

@@ -299,7 +299,7 @@ def test_wslab_deploy_refuses_a_boundary_that_is_no_policy_arn(endpoint_url: str
     assert refused.stderr.strip().splitlines() == [
         "wslab deploy: WSLAB_PERMISSIONS_BOUNDARY='classroom-boundary' is not a managed "
         "policy's ARN: give the PermissionsBoundaryArn output of the attendees stack "
-        "(arn:aws:iam::<account>:policy/<name>)"
+        "(arn:<partition>:iam::<account>:policy/<name>)"
     ]
 
 

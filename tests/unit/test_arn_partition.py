@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 from tests.solutions import sections
 from wslab.aws import LAMBDA_TRUST_POLICY
@@ -29,8 +30,10 @@ ACCOUNT = "123456789012"  # the local AWS's account
 
 
 def _code_cells(path: Path) -> list[str]:
+    """The notebook's code cells as the Python IPython runs (``%%writefile``, ``!``)."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    transform = TransformerManager().transform_cell
+    return [transform("".join(cell["source"])) for cell in cells if cell["cell_type"] == "code"]
 
 
 def _arn_expressions(path: Path) -> Iterator[ast.expr]:

@@ -75,7 +75,7 @@ def permissions_boundary_from_environment(environ: Mapping[str, str] | None = No
         raise TutorialError(
             f"{BOUNDARY_VARIABLE}={boundary!r} is not a managed policy's ARN: give the "
             "PermissionsBoundaryArn output of the attendees stack "
-            "(arn:aws:iam::<account>:policy/<name>)"
+            "(arn:<partition>:iam::<account>:policy/<name>)"
         )
     return boundary
 
