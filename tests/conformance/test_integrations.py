@@ -229,6 +229,25 @@ def test_proxy_route_needs_a_route_response(aws: Any, behave: str) -> None:
         ws.close()
 
 
+def test_a_route_response_without_a_selection_expression_answers(aws: Any, behave: str) -> None:
+    """A ``$default`` route response on a route with no ``RouteResponseSelectionExpression``
+    (serverless-patterns' apigw-websocket-api-connection-dynamodb template, whose README shows
+    the reply): the function's ``body`` comes back."""
+    api = Api(aws)
+    arn = aws("lambda").get_function(FunctionName=behave)["Configuration"]["FunctionArn"]
+    proxy = api.integration(
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=integration_uri(aws("apigatewayv2").meta.region_name, arn),
+    )
+    api.route("echo", proxy, two_way=False, route_response=True)
+    allow_api_gateway(aws("lambda"), arn, api.api_id)
+    ws = connect(api.deploy())
+    try:
+        assert json.loads(ask(ws, {"action": "echo"}))["route"] == "echo"
+    finally:
+        ws.close()
+
+
 def test_passthrough_never_refuses_with_an_error_frame(aws: Any, backend: str) -> None:
     """``PassthroughBehavior`` ``NEVER`` without a matching template: the backend is not
     called; the client gets the ``Unsupported Media Type`` error frame."""

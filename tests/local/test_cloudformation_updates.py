@@ -226,6 +226,18 @@ def test_an_update_keeps_the_connected_client_answered(
     fresh = chat.connect(url)
     assert fresh.unknown_action_answer() == _unknown_action_message(after)
     fresh.close()
+    # The stage serves $connect as the update left it: behind the authorizer or not.
+    assert _refused_without_a_token(url) == after.authorizer
+
+
+def _refused_without_a_token(url: str) -> bool:
+    """Whether a connection without a token is refused (401, the authorizer's answer)."""
+    try:
+        websocket.create_connection(url, timeout=scaled(10), origin=ORIGIN).close()
+    except websocket.WebSocketBadStatusException as refused:
+        assert refused.status_code == 401
+        return True
+    return False
 
 
 def test_an_update_that_changes_nothing_is_refused(chat: UpdatedChat) -> None:
@@ -256,7 +268,11 @@ def _with_a_bad_stage(tmp_path: Path) -> Path:
     """The template with a property no stage has: the stage, among the last resources
     updated, fails."""
     source = project.template().read_text()
-    stage = "      StageName: !Ref StageName\n      DeploymentId: !Ref Deployment2\n"
+    stage = (
+        "      StageName: !Ref StageName\n"
+        "      DeploymentId: !If [UseAuthorizer, !Ref Deployment2WithAuthorizer, "
+        "!Ref Deployment2]\n"
+    )
     assert source.count(stage) == 1
     broken = tmp_path / "template.yaml"
     broken.write_text(source.replace(stage, stage + "      NoSuchProperty: true\n"))

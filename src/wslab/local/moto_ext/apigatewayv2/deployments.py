@@ -83,9 +83,10 @@ def _pairs(mapping: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _two_way(route: Any) -> bool:
-    """A route answers its client only with ``RouteResponseSelectionExpression`` ``$default``
-    and a ``$default`` route response (docs/apigw-websocket.md §5)."""
-    if route.route_response_selection_expression != "$default":
+    """A route answers its client only with a ``$default`` route response; a
+    ``RouteResponseSelectionExpression`` other than ``$default`` (none is allowed) leaves it
+    one-way, and none at all does not (docs/apigw-websocket.md §5)."""
+    if route.route_response_selection_expression not in (None, "", "$default"):
         return False
     responses = getattr(route, "route_responses", {}) or {}
     return any(response.route_response_key == "$default" for response in responses.values())
