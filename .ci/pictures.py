@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PICTURES = ROOT / "docs" / "pictures"
 MERMAID_CONFIG = PICTURES / "mermaid.json"
 PUPPETEER_CONFIG = PICTURES / "puppeteer.json"
-MMDC = ROOT / "node_modules" / ".bin" / "mmdc"
+NODE_BIN = ROOT / "node_modules" / ".bin"
 STAMP_PREFIX = "<!-- rendered from sha256:"
 
 
@@ -80,9 +80,17 @@ def _puppeteer_config(scratch: Path) -> Path:
     return adjusted
 
 
+def _mmdc() -> str:
+    """npm's launcher of the mermaid CLI (``mmdc``, or ``mmdc.cmd`` on Windows)."""
+    found = shutil.which("mmdc", path=str(NODE_BIN))
+    if found is None:
+        sys.exit("no mermaid CLI in node_modules: run `npm ci` (or `make pictures`, which does)")
+    return found
+
+
 def render(source: Path, puppeteer: Path) -> None:
     svg = svg_of(source)
-    command = [str(MMDC), "--quiet", "-p", str(puppeteer), "-c", str(MERMAID_CONFIG)]
+    command = [_mmdc(), "--quiet", "-p", str(puppeteer), "-c", str(MERMAID_CONFIG)]
     command += ["-b", "white", "-i", str(source), "-o", str(svg)]
     subprocess.run(command, check=True)
     body = svg.read_text(encoding="utf-8")
@@ -99,8 +107,6 @@ def main(argv: list[str] | None = None) -> int:
         for source in todo:
             print(f"stale: {svg_of(source).relative_to(ROOT)}")
         return 1 if todo else 0
-    if todo and not MMDC.exists():
-        sys.exit("no mermaid CLI in node_modules: run `npm ci` (or `make`'s node_modules)")
     with tempfile.TemporaryDirectory() as scratch:
         puppeteer = _puppeteer_config(Path(scratch))
         for source in todo:
