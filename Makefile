@@ -19,11 +19,12 @@ SAM_VENV ?= .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 # What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
 # v3 that Node.js functions get on wslab local, wscat, a WebSocket client the conformance
-# tests and notebook 04 drive, and the CDK CLI (make apps). Without npm the Node.js tests are
-# skipped, each saying why.
+# tests and notebook 04 drive, the CDK CLI (make apps) and the mermaid CLI (make pictures,
+# on Debian's Chromium: PUPPETEER_SKIP_DOWNLOAD keeps npm from fetching a browser). Without
+# npm the Node.js tests are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser moto-compat wheels-check wheelhouse apps apps-quick zero-install
+.PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser pictures moto-compat wheels-check wheelhouse apps apps-quick zero-install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +68,8 @@ template: $(DEV_STAMP) $(CHECKOV_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefer-offline --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+		PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefer-offline --no-audit --no-fund --loglevel=error \
+			&& touch $(NODE_STAMP); \
 	else echo "npm not found: Node.js functions get no AWS SDK; the Node.js tests will be skipped"; fi
 
 # Two workers (pytest-xdist), each test file whole on one worker: a file's local stack
@@ -87,6 +89,12 @@ browser:
 			$$(cat .ci/debian-packages) >/dev/null; } \
 		|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "no chromium, and no root apt-get to install it: the browser tests will be skipped"; fi
+
+# The tutorial's pictures: docs/pictures/*.mmd (mermaid) rendered to the SVG beside each, by
+# the mermaid CLI on Debian's Chromium (make browser) with a CJK font (fonts-noto-cjk, in
+# .ci/debian-packages) for the Chinese labels. Only the pictures whose source changed.
+pictures: $(NODE_STAMP)
+	$(PYTHON) .ci/pictures.py
 
 # The room's zero-install path (.devcontainer/, binder/) from scratch: setup.sh in a new
 # venv (pip from its cache, npm ci), then binder/start, the page and a WebSocket through a
