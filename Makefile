@@ -18,11 +18,13 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 SAM_VENV ?= .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 # What Node.js needs (package.json, pinned by package-lock.json): the AWS SDK for JavaScript
-# v3 that Node.js functions get on wslab local, wscat, a WebSocket client the conformance
-# tests and notebook 04 drive, the CDK CLI (make apps) and the mermaid CLI (make pictures,
-# on Debian's Chromium: PUPPETEER_SKIP_DOWNLOAD keeps npm from fetching a browser). Without
-# npm the Node.js tests are skipped, each saying why.
+# v3 that Node.js functions get on wslab local and wscat, a WebSocket client the conformance
+# tests and notebook 04 drive (the learner's: NODE_STAMP); then the CDK CLI (make apps) and
+# the mermaid CLI (make pictures, on Debian's Chromium: PUPPETEER_SKIP_DOWNLOAD keeps npm
+# from fetching a browser), the developer's (NODE_DEV_STAMP). Without npm the Node.js tests
+# are skipped, each saying why.
 NODE_STAMP := node_modules/.installed
+NODE_DEV_STAMP := node_modules/.installed-dev
 
 .PHONY: run local test style types template sam tests bench load clean notebooks notebook-outputs lab browser pictures moto-compat wheels-check wheelhouse apps apps-quick zero-install
 
@@ -66,16 +68,26 @@ template: $(DEV_STAMP) $(CHECKOV_STAMP)
 		-f cloudformation/template.yaml -f cloudformation/apigateway-account.yaml \
 		-f cloudformation/attendees.yaml
 
+# The learner's npm install leaves out the developer's tools (npm ci --omit=dev: no CDK CLI,
+# no mermaid CLI and its browser driver, about 300 MB); the developer's has them all.
 $(NODE_STAMP): package.json package-lock.json
+	@if [ -f $(NODE_DEV_STAMP) ] && [ $(NODE_DEV_STAMP) -nt package-lock.json ]; then \
+		touch $(NODE_STAMP); \
+	elif command -v npm >/dev/null 2>&1; then \
+		npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error \
+			&& touch $(NODE_STAMP); \
+	else echo "npm not found: Node.js functions get no AWS SDK; the Node.js cells will be skipped"; fi
+
+$(NODE_DEV_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefer-offline --no-audit --no-fund --loglevel=error \
-			&& touch $(NODE_STAMP); \
+			&& touch $(NODE_STAMP) $(NODE_DEV_STAMP); \
 	else echo "npm not found: Node.js functions get no AWS SDK; the Node.js tests will be skipped"; fi
 
 # Two workers (pytest-xdist), each test file whole on one worker: a file's local stack
 # starts once. WORKERS=0 runs them in this process.
 WORKERS ?= 2
-tests: $(DEV_STAMP) $(NODE_STAMP)
+tests: $(DEV_STAMP) $(NODE_DEV_STAMP)
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 # Debian's Chromium (.ci/debian-packages), which the browser page's tests drive through
@@ -93,7 +105,7 @@ browser:
 # The tutorial's pictures: docs/pictures/*.mmd (mermaid) rendered to the SVG beside each, by
 # the mermaid CLI on Debian's Chromium (make browser) with a CJK font (fonts-noto-cjk, in
 # .ci/debian-packages) for the Chinese labels. Only the pictures whose source changed.
-pictures: $(NODE_STAMP)
+pictures: $(NODE_DEV_STAMP)
 	$(PYTHON) .ci/pictures.py
 
 # The room's zero-install path (.devcontainer/, binder/) from scratch: setup.sh in a new
@@ -117,10 +129,10 @@ $(SAM_STAMP):
 # (SAM CLI, CDK CLI, Chalice, boto3) on a fresh `wslab local`, driven by WebSocket clients
 # as its README says, deleted, compared with tests/apps/expectations.toml. apps-quick: the
 # subset CI runs. Needs npm and the network (npm and PyPI) on the first run.
-apps: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)
+apps: $(STAMP) $(NODE_DEV_STAMP) $(SAM_STAMP)
 	$(BIN)/python -m tests.apps.gate
 
-apps-quick: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)
+apps-quick: $(STAMP) $(NODE_DEV_STAMP) $(SAM_STAMP)
 	$(BIN)/python -m tests.apps.gate --quick
 
 # The learner's install (wslab[notebooks], as the README has it) resolved to binary wheels
@@ -140,7 +152,7 @@ wheelhouse: $(STAMP)
 # each edition against a fresh local AWS on a free port (notebooks/conftest.py), each
 # notebook's stored outputs checked by nbval. Node.js (the article's function, wscat) is
 # optional: without npm, the cells that need it are skipped and say why.
-notebooks: $(DEV_STAMP) $(NODE_STAMP)
+notebooks: $(DEV_STAMP) $(NODE_DEV_STAMP)
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
 # Run every notebook, each edition on a fresh local AWS, and store its outputs (before

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
 "$python" -m pip install --disable-pip-version-check --quiet -e ".[notebooks,hub]"
 if command -v npm >/dev/null 2>&1; then
-    PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+    npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error
 else
     echo "npm not found: Node.js functions get no AWS SDK, and notebook 04 skips wscat"
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,9 @@ def test_start_says_when_it_started_a_stack_that_keeps_its_state(
         return endpoint_url
 
     monkeypatch.setattr(process, "ensure_running", ensure_running)
+    path = os.environ["PATH"]
     tutorial.start()
+    assert os.environ["PATH"] == path  # changed in a Jupyter kernel only, not in this run
     said = capsys.readouterr().out
     assert started_on == [tmp_path]
     assert (f"it keeps what you make in {tmp_path}" in said) is not running

@@ -139,11 +139,18 @@ def commands_on_path(environ: MutableMapping[str, str] | None = None) -> None:
         env["PATH"] = os.pathsep.join([bin_dir, *folders])
 
 
+def _in_a_kernel() -> bool:
+    """Whether this is a Jupyter kernel (a cell's ``!command`` runs in a shell of it): only
+    there does ``start`` change ``PATH``, not in a script or a test run that imports it."""
+    return "ipykernel" in sys.modules
+
+
 def start() -> Target:
     """The first cell of every notebook: check the names, choose the target and say which
     it is."""
     names()  # a bad WSLAB_PREFIX is refused here, before anything is made
-    commands_on_path()
+    if _in_a_kernel():
+        commands_on_path()
     started: list[str] = []
     target = target_from_environment(ensure_local=_started_here(started))
     if target.is_local:
