@@ -4,6 +4,7 @@ first use with the other client)."""
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +19,14 @@ from wslab.local.runtime.python_client.choice import (
     awslambdaric_installed,
     python_client,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test run started in the background of a non-interactive shell (``make test &``)
+    inherits SIGINT ignored, as POSIX has it, and would pass that on to every process it
+    starts: the tests that press Ctrl-C in a child need SIGINT back, as in a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
