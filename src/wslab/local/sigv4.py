@@ -122,6 +122,30 @@ def _request_date(headers: Mapping[str, str]) -> tuple[str, datetime] | None:
     return parsed.strftime(_AMZ_DATE_FORMAT), parsed
 
 
+def _authorization(
+    scope: list[str],
+    signed_headers: str,
+    signature: str,
+    dated: tuple[str, datetime],
+    expires_s: int | None = None,
+) -> Authorization:
+    """An :class:`Authorization` from a credential scope (``key/date/region/service/...``),
+    the signed headers' list and the request's date, as the header and a presigned URL
+    both give them."""
+    key, scope_date, region, service, _ = scope
+    return Authorization(
+        access_key_id=key,
+        scope_date=scope_date,
+        region=region,
+        service=service,
+        signed_headers=tuple(signed_headers.lower().split(";")),
+        signature=signature,
+        amz_date=dated[0],
+        signed_at=dated[1],
+        expires_s=expires_s,
+    )
+
+
 def read_authorization(header: str, headers: Mapping[str, str]) -> Authorization | Refusal:
     """The header's parts, or API Gateway's ``IncompleteSignatureException``.
 
@@ -159,17 +183,7 @@ def read_authorization(header: str, headers: Mapping[str, str]) -> Authorization
             "IncompleteSignatureException", " ".join(missing) + f" Authorization={header}"
         )
     assert dated is not None
-    key, scope_date, region, service, _ = scope
-    return Authorization(
-        access_key_id=key,
-        scope_date=scope_date,
-        region=region,
-        service=service,
-        signed_headers=tuple(parameters["SignedHeaders"].lower().split(";")),
-        signature=parameters["Signature"],
-        amz_date=dated[0],
-        signed_at=dated[1],
-    )
+    return _authorization(scope, parameters["SignedHeaders"], parameters["Signature"], dated)
 
 
 def read_query_authorization(query: Mapping[str, str]) -> Authorization | Refusal:
@@ -196,16 +210,11 @@ def read_query_authorization(query: Mapping[str, str]) -> Authorization | Refusa
         or not expires.isdigit()
     ):
         return incomplete
-    key, scope_date, region, service, _ = scope
-    return Authorization(
-        access_key_id=key,
-        scope_date=scope_date,
-        region=region,
-        service=service,
-        signed_headers=tuple(query["X-Amz-SignedHeaders"].lower().split(";")),
-        signature=query["X-Amz-Signature"],
-        amz_date=dated[0],
-        signed_at=dated[1],
+    return _authorization(
+        scope,
+        query["X-Amz-SignedHeaders"],
+        query["X-Amz-Signature"],
+        dated,
         expires_s=min(int(expires), _MAX_EXPIRES_S),
     )
 
